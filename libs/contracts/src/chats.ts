@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { PageQuery, Text, Timestamp, Uuid } from './common.ts';
+
+export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']);
+export type ChatStatus = z.infer<typeof ChatStatus>;
+
+export const TurnStatus = z.enum(['queued', 'running', 'completed', 'failed', 'superseded', 'cancelled']);
+export type TurnStatus = z.infer<typeof TurnStatus>;
+
+export const Chat = z.object({
+  id: Uuid,
+  title: z.string(),
+  status: ChatStatus,
+  last_model_config_id: Uuid,
+  last_error: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Chat = z.infer<typeof Chat>;
+
+/** Token counts as the provider reported them. */
+export const Usage = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  reasoning_tokens: z.number().int().nonnegative().optional(),
+  cache_read_tokens: z.number().int().nonnegative().optional(),
+  cache_write_tokens: z.number().int().nonnegative().optional(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Message = z.object({
+  id: Uuid,
+  chat_id: Uuid,
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  model_config_id: Uuid.nullable(),
+  created_at: Timestamp,
+  usage: Usage.optional(),
+  /** Integer microdollars; null when the model config has no prices. */
+  cost_micros: z.number().int().nullable().optional(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const Turn = z.object({
+  id: Uuid,
+  chat_id: Uuid,
+  generation: z.number().int(),
+  status: TurnStatus,
+  model_config_id: Uuid,
+  error: z.string().optional(),
+  created_at: Timestamp,
+  started_at: Timestamp.optional(),
+  finished_at: Timestamp.optional(),
+});
+export type Turn = z.infer<typeof Turn>;
+
+/** Longest message chatq accepts, in characters. */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export const CreateChatBody = z.object({
+  title: z.string().max(200).optional(),
+  model_config_id: Uuid.optional(),
+  content: Text(MAX_MESSAGE_CHARS).optional(),
+});
+export type CreateChatBody = z.infer<typeof CreateChatBody>;
+
+export const SendMessageBody = z.object({
+  content: Text(MAX_MESSAGE_CHARS),
+  model_config_id: Uuid.optional(),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+export const EditMessageBody = SendMessageBody;
+export type EditMessageBody = z.infer<typeof EditMessageBody>;
+
+export const ChatParams = z.object({ chat_id: Uuid });
+export const MessageParams = z.object({ chat_id: Uuid, message_id: Uuid });
+export const TurnParams = z.object({ chat_id: Uuid, turn_id: Uuid });
+
+export const ListChatsQuery = PageQuery;
+
+export const ChatResponse = z.object({ chat: Chat });
+export const CreateChatResponse = z.object({ chat: Chat, message: Message.optional(), turn: Turn.optional() });
+export const ChatList = z.object({ data: z.array(Chat), next_cursor: z.string().nullable() });
+export const MessageList = z.object({ data: z.array(Message) });
+export const MessageTurnResponse = z.object({ message: Message, turn: Turn });
+export const TurnResponse = z.object({ turn: Turn });

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { Timestamp, Uuid } from './common.ts';
+import { ModelOptions } from './providers.ts';
+
+export const ModelConfig = z.object({
+  id: Uuid,
+  provider_id: Uuid,
+  model: z.string(),
+  display_name: z.string().nullable(),
+  enabled: z.boolean(),
+  is_default: z.boolean(),
+  context_limit: z.number().int().nullable(),
+  max_output_tokens: z.number().int().nullable(),
+  input_price_per_mtok: z.number().nullable(),
+  output_price_per_mtok: z.number().nullable(),
+  options: ModelOptions,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+const Fields = {
+  model: z.string().min(1).max(200),
+  display_name: z.string().min(1).max(200),
+  enabled: z.boolean(),
+  is_default: z.boolean(),
+  context_limit: z.number().int().min(1).max(100_000_000),
+  max_output_tokens: z.number().int().min(1).max(10_000_000),
+  input_price_per_mtok: z.number().min(0).max(1_000_000),
+  output_price_per_mtok: z.number().min(0).max(1_000_000),
+  options: ModelOptions,
+};
+
+export const CreateModelConfigBody = z.object({
+  provider_id: Uuid,
+  model: Fields.model,
+  display_name: Fields.display_name.optional(),
+  enabled: Fields.enabled.default(true),
+  is_default: Fields.is_default.default(false),
+  context_limit: Fields.context_limit.optional(),
+  max_output_tokens: Fields.max_output_tokens.optional(),
+  input_price_per_mtok: Fields.input_price_per_mtok.optional(),
+  output_price_per_mtok: Fields.output_price_per_mtok.optional(),
+  options: Fields.options.optional(),
+});
+export type CreateModelConfigBody = z.infer<typeof CreateModelConfigBody>;
+
+/** Absent fields are unchanged; `null` clears an optional one. */
+export const UpdateModelConfigBody = z.object({
+  model: Fields.model.optional(),
+  display_name: Fields.display_name.nullable().optional(),
+  enabled: Fields.enabled.optional(),
+  is_default: Fields.is_default.optional(),
+  context_limit: Fields.context_limit.nullable().optional(),
+  max_output_tokens: Fields.max_output_tokens.nullable().optional(),
+  input_price_per_mtok: Fields.input_price_per_mtok.nullable().optional(),
+  output_price_per_mtok: Fields.output_price_per_mtok.nullable().optional(),
+  options: Fields.options.optional(),
+});
+export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
+
+export const ModelConfigResponse = z.object({ model_config: ModelConfig });
+export const ModelConfigList = z.object({ data: z.array(ModelConfig) });

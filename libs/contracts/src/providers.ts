@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { Timestamp, Uuid } from './common.ts';
+
+export const ProviderKind = z.enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible']);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+
+/** Provider- or model-level call options (temperature, top_p, latency_ms for `mock`, ...). */
+export const ModelOptions = z.record(z.string(), z.unknown());
+
+/** A provider as the API shows it: whether a key is set, never the key. */
+export const Provider = z.object({
+  id: Uuid,
+  name: z.string(),
+  kind: ProviderKind,
+  base_url: z.string().nullable(),
+  has_api_key: z.boolean(),
+  options: ModelOptions,
+  created_at: Timestamp,
+});
+export type Provider = z.infer<typeof Provider>;
+
+const Name = z.string().min(1).max(100);
+const BaseUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const ApiKey = z.string().min(1).max(4000);
+
+export const CreateProviderBody = z.object({
+  name: Name,
+  kind: ProviderKind,
+  base_url: BaseUrl.optional(),
+  api_key: ApiKey.optional(),
+  options: ModelOptions.optional(),
+});
+export type CreateProviderBody = z.infer<typeof CreateProviderBody>;
+
+/** `null` clears `base_url` or `api_key`; an absent field is left as it is. */
+export const UpdateProviderBody = z.object({
+  name: Name.optional(),
+  base_url: BaseUrl.nullable().optional(),
+  api_key: ApiKey.nullable().optional(),
+  options: ModelOptions.optional(),
+});
+export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
+
+export const ProviderResponse = z.object({ provider: Provider });
+export const ProviderList = z.object({ data: z.array(Provider) });

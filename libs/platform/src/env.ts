@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Raised at boot when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  readonly issues: readonly { variable: string; problem: string }[];
+
+  constructor(issues: readonly { variable: string; problem: string }[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.problem}`).join('\n')}`);
+    this.issues = issues;
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` with `schema` once, at boot. Every problem names the variable, so an operator can fix
+ * a deployment from the first log line.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  // Empty strings mean "unset" in most deployment tools (compose, k8s), so treat them as absent.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      variable: issue.path.join('.') || '(environment)',
+      problem: issue.message,
+    })),
+  );
+}
+
+/** Reusable zod pieces for environment variables. */
+export const envVar = {
+  url: (protocols: readonly string[]) =>
+    z
+      .url({ message: `must be a URL (${protocols.join(', ')})` })
+      .refine((value) => protocols.some((p) => value.startsWith(`${p}:`)), {
+        message: `must use ${protocols.map((p) => `${p}://`).join(' or ')}`,
+      }),
+  int: (min: number, max: number) =>
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be an integer' })
+      .min(min, { message: `must be at least ${min}` })
+      .max(max, { message: `must be at most ${max}` }),
+  bool: () =>
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1'),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+  /** A 32-byte key, given as 64 hex characters or base64. */
+  key32: () =>
+    z.string().transform((value, ctx) => {
+      const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+      if (bytes.length !== 32) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)',
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
+};
+
+/** Shared settings both services read. */
+export const commonEnv = {
+  DATABASE_URL: envVar.url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/chatq'),
+  DATABASE_POOL_MAX: envVar.int(1, 200).default(10),
+  REDIS_URL: envVar.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ - . { }' })
+    .default('chatq'),
+  LOG_LEVEL: envVar.logLevel().default('info'),
+  CHATQ_SECRET_KEY: envVar.key32(),
+  SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
+};

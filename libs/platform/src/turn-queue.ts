@@ -1,0 +1,26 @@
+import { TURN_QUEUE, turnJobId, type TurnJob } from '@chatq/contracts';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+
+/** Retry policy for provider failures; the worker's backoff strategy of this name adds jitter and honours Retry-After. */
+export const TURN_BACKOFF = 'provider';
+
+/** How often BullMQ runs a turn job before it fails for good. */
+export const TURN_JOB_ATTEMPTS = 5;
+
+const JOB_OPTIONS: JobsOptions = {
+  attempts: TURN_JOB_ATTEMPTS,
+  backoff: { type: TURN_BACKOFF },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
+};
+
+export function createTurnQueue(connection: ConnectionOptions, prefix: string): Queue<TurnJob> {
+  return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix, skipWaitingForReady: true });
+}
+
+/** Adds the turn's job under its deterministic id, so adding it again is a no-op. */
+export async function addTurnJobs(queue: Queue<TurnJob>, jobs: TurnJob[]): Promise<void> {
+  await queue.addBulk(
+    jobs.map((job) => ({ name: 'turn', data: job, opts: { ...JOB_OPTIONS, jobId: turnJobId(job.turn_id) } })),
+  );
+}

@@ -1,0 +1,84 @@
+import type { Provider, ProviderKind } from '@chatq/contracts';
+import type { Sql, Tx } from '@chatq/platform';
+import { iso } from './rows.ts';
+
+interface ProviderRow {
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  base_url: string | null;
+  has_api_key: boolean;
+  options: Record<string, unknown>;
+  created_at: Date;
+}
+
+const toProvider = (r: ProviderRow): Provider => ({ ...r, created_at: iso(r.created_at) });
+
+/** The sealed key never leaves this module: reads report only whether one is set. */
+const COLUMNS = 'id, name, kind, base_url, api_key is not null as has_api_key, options, created_at';
+
+export interface ProviderInsert {
+  name: string;
+  kind: ProviderKind;
+  base_url: string | null;
+  api_key: Buffer | null;
+  options: Record<string, unknown>;
+}
+
+export type ProviderPatch = Partial<Omit<ProviderInsert, 'kind'>>;
+
+export class ProvidersRepository {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  async list(tx: Tx = this.sql): Promise<Provider[]> {
+    const rows = await tx<ProviderRow[]>`
+      select ${tx.unsafe(COLUMNS)} from providers where deleted_at is null order by id`;
+    return rows.map(toProvider);
+  }
+
+  async findById(id: string, tx: Tx = this.sql): Promise<Provider | undefined> {
+    const [row] = await tx<ProviderRow[]>`
+      select ${tx.unsafe(COLUMNS)} from providers where id = ${id} and deleted_at is null`;
+    return row && toProvider(row);
+  }
+
+  /** Undefined when a live provider already has this name. */
+  async insert(p: ProviderInsert, tx: Tx = this.sql): Promise<Provider | undefined> {
+    const [row] = await tx<ProviderRow[]>`
+      insert into providers (name, kind, base_url, api_key, options)
+      values (${p.name}, ${p.kind}, ${p.base_url}, ${p.api_key}, ${tx.json(p.options as never)})
+      on conflict (name) where deleted_at is null do nothing
+      returning ${tx.unsafe(COLUMNS)}`;
+    return row && toProvider(row);
+  }
+
+  async update(id: string, patch: ProviderPatch, tx: Tx = this.sql): Promise<Provider | undefined> {
+    const set: Record<string, unknown> = { updated_at: new Date() };
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.base_url !== undefined) set.base_url = patch.base_url;
+    if (patch.api_key !== undefined) set.api_key = patch.api_key;
+    if (patch.options !== undefined) set.options = tx.json(patch.options as never);
+    const [row] = await tx<ProviderRow[]>`
+      update providers set ${tx(set)} where id = ${id} and deleted_at is null
+      returning ${tx.unsafe(COLUMNS)}`;
+    return row && toProvider(row);
+  }
+
+  /** Soft-deletes the provider and its model configs together. */
+  async softDelete(id: string, tx: Tx = this.sql): Promise<boolean> {
+    const [row] = await tx`
+      with p as (
+        update providers set deleted_at = now() where id = ${id} and deleted_at is null returning id
+      )
+      , m as (
+        update model_configs set deleted_at = now(), is_default = false
+        where provider_id in (select id from p) and deleted_at is null
+      )
+      select count(*)::int as n from p`;
+    return row!.n === 1;
+  }
+}

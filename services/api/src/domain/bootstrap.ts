@@ -1,0 +1,58 @@
+import type { Logger, Sql } from '@chatq/platform';
+import type { ModelConfigsRepository } from '../db/model-configs.repository.ts';
+import type { ProvidersRepository } from '../db/providers.repository.ts';
+import type { UsersRepository } from '../db/users.repository.ts';
+import { hashToken, mintToken } from './tokens.ts';
+
+/**
+ * Makes sure an admin exists. With CHATQ_BOOTSTRAP_TOKEN the admin gets that token; without it a
+ * random token is minted and logged once, by whichever replica created the admin.
+ */
+export async function ensureAdmin(
+  users: UsersRepository,
+  bootstrapToken: string | undefined,
+  log: Logger,
+): Promise<void> {
+  const token = bootstrapToken ?? mintToken();
+  const created = await users.bootstrapAdmin(hashToken(token));
+  if (!created) return;
+  if (bootstrapToken) log.info({ user_id: created.id }, 'created admin user with CHATQ_BOOTSTRAP_TOKEN');
+  // Printed deliberately, once: it is the only way into a fresh install without a bootstrap token.
+  else log.warn(`created admin user; its API token (shown once): ${token}`);
+}
+
+/** Arbitrary constant for the advisory lock that makes seeding single-flight. */
+const SEED_LOCK_KEY = 0x63_71_73_64; // "cqsd"
+
+/** A new install gets the built-in mock provider and a default model on it, so chats work at once. */
+export async function seedMockProvider(
+  sql: Sql,
+  providers: ProvidersRepository,
+  modelConfigs: ModelConfigsRepository,
+  log: Logger,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
+    if ((await providers.list(tx)).length > 0) return;
+    const provider = await providers.insert(
+      { name: 'mock', kind: 'mock', base_url: null, api_key: null, options: {} },
+      tx,
+    );
+    const model = await modelConfigs.insert(
+      {
+        provider_id: provider!.id,
+        model: 'mock-1',
+        display_name: 'Mock (built in)',
+        enabled: true,
+        is_default: true,
+        context_limit: null,
+        max_output_tokens: null,
+        input_price_per_mtok: null,
+        output_price_per_mtok: null,
+        options: {},
+      },
+      tx,
+    );
+    log.info({ provider_id: provider!.id, model_config_id: model.id }, 'seeded the mock provider and default model');
+  });
+}

@@ -1,0 +1,73 @@
+import type { Validation } from '@chatq/contracts';
+
+/**
+ * An error the caller can act on. Routes and services throw these; the one error handler in
+ * `http/errors.ts` turns them into `{message, detail?, validations?}` with `status`.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly detail?: string;
+  readonly validations?: Validation[];
+
+  constructor(status: number, message: string, detail?: string, validations?: Validation[]) {
+    super(message);
+    this.status = status;
+    this.detail = detail;
+    this.validations = validations;
+    this.name = new.target.name;
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor() {
+    super(401, 'Unauthorized.');
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor() {
+    super(403, 'Forbidden.');
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, detail?: string) {
+    super(409, message, detail);
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, detail?: string, validations?: Validation[]) {
+    super(400, message, detail, validations);
+  }
+}
+
+export class InvalidModelConfigError extends BadRequestError {
+  constructor() {
+    super('Invalid model config ID.');
+  }
+}
+
+export class ChatNotFoundError extends NotFoundError {
+  constructor() {
+    super('Chat not found.');
+  }
+}
+
+export class ChatBusyError extends ConflictError {
+  constructor() {
+    super('Chat is busy.');
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string) {
+    super(503, message);
+  }
+}

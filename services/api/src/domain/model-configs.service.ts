@@ -1,0 +1,66 @@
+import type { CreateModelConfigBody, ModelConfig, UpdateModelConfigBody, User } from '@chatq/contracts';
+import type { Sql } from '@chatq/platform';
+import type { ModelConfigFields, ModelConfigsRepository } from '../db/model-configs.repository.ts';
+import { BadRequestError, NotFoundError } from './errors.ts';
+
+const notFound = () => new NotFoundError('Model config not found.');
+
+export class ModelConfigsService {
+  private readonly sql: Sql;
+  private readonly modelConfigs: ModelConfigsRepository;
+
+  constructor(sql: Sql, modelConfigs: ModelConfigsRepository) {
+    this.sql = sql;
+    this.modelConfigs = modelConfigs;
+  }
+
+  /** Members see what they may pick: enabled configs only. */
+  list(actor: User): Promise<ModelConfig[]> {
+    return this.modelConfigs.list(actor.role !== 'admin');
+  }
+
+  async get(actor: User, id: string): Promise<ModelConfig> {
+    const found = await this.modelConfigs.findById(id);
+    if (!found || (actor.role !== 'admin' && !found.enabled)) throw notFound();
+    return found;
+  }
+
+  /** Setting a default clears the previous one in the same transaction. */
+  create(body: CreateModelConfigBody): Promise<ModelConfig> {
+    return this.sql.begin(async (tx) => {
+      if (!(await this.modelConfigs.providerExists(body.provider_id, tx))) {
+        throw new BadRequestError('Provider not found.', undefined, [
+          { field: 'body.provider_id', detail: 'no provider has this id' },
+        ]);
+      }
+      if (body.is_default) await this.modelConfigs.clearDefault(null, tx);
+      const fields: ModelConfigFields = {
+        provider_id: body.provider_id,
+        model: body.model,
+        display_name: body.display_name ?? null,
+        enabled: body.enabled,
+        is_default: body.is_default,
+        context_limit: body.context_limit ?? null,
+        max_output_tokens: body.max_output_tokens ?? null,
+        input_price_per_mtok: body.input_price_per_mtok ?? null,
+        output_price_per_mtok: body.output_price_per_mtok ?? null,
+        options: body.options ?? {},
+      };
+      return this.modelConfigs.insert(fields, tx);
+    });
+  }
+
+  update(id: string, body: UpdateModelConfigBody): Promise<ModelConfig> {
+    return this.sql.begin(async (tx) => {
+      if (body.is_default) await this.modelConfigs.clearDefault(id, tx);
+      const patch = Object.fromEntries(
+        Object.entries(body).filter(([, v]) => v !== undefined),
+      ) as Partial<ModelConfigFields>;
+      return (await this.modelConfigs.update(id, patch, tx)) ?? Promise.reject(notFound());
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.modelConfigs.softDelete(id))) throw notFound();
+  }
+}

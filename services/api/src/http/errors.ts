@@ -1,0 +1,51 @@
+import type { ErrorBody } from '@chatq/contracts';
+import { isDatabaseUnavailable } from '@chatq/platform';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError } from '../domain/errors.ts';
+
+/** Fastify's own client errors, reworded for API callers. */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Malformed JSON body.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body must not be empty when content-type is application/json.',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type; send application/json.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
+};
+
+/** The only place errors become HTTP responses. 5xx details never leave the process. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send({ message: 'Route not found.' } satisfies ErrorBody);
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AppError) {
+      const body: ErrorBody = { message: err.message };
+      if (err.detail) body.detail = err.detail;
+      if (err.validations) body.validations = err.validations;
+      return reply.code(err.status).send(body);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      return reply.code(400).send({
+        message: 'Invalid request.',
+        validations: err.validation.map((v) => ({
+          field: [err.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+          detail: v.message ?? 'is invalid',
+        })),
+      } satisfies ErrorBody);
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      return reply.code(503).send({ message: 'Database unavailable.' } satisfies ErrorBody);
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message =
+        FRAMEWORK_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Malformed JSON body.' : err.message);
+      return reply.code(status).send({ message } satisfies ErrorBody);
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);
+  });
+}

@@ -1,0 +1,17 @@
+import { ConfigError, createLogger, installShutdown } from '@chatq/platform';
+import { loadApiConfig } from './config.ts';
+import { createApiServer } from './server.ts';
+
+let config;
+try {
+  config = loadApiConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`chatq api: ${err.message}`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'api', level: config.logLevel });
+const server = await createApiServer(config, logger);
+await server.app.listen({ port: config.port, host: config.host });
+installShutdown({ logger, graceMs: config.shutdownGraceMs, steps: [{ name: 'api', run: server.close }] });

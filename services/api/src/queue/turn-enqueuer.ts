@@ -1,0 +1,35 @@
+import type { Turn, TurnJob } from '@chatq/contracts';
+import { addTurnJobs } from '@chatq/platform';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Queue } from 'bullmq';
+
+/**
+ * Hands committed turns to BullMQ. It never fails a request: the turn row is the outbox, so when
+ * Redis is slow or away the worker-side relay enqueues the turn later and nothing is lost.
+ */
+export class TurnEnqueuer {
+  private readonly queue: Queue<TurnJob>;
+  private readonly timeoutMs: number;
+
+  constructor(queue: Queue<TurnJob>, timeoutMs: number) {
+    this.queue = queue;
+    this.timeoutMs = timeoutMs;
+  }
+
+  async enqueue(turn: Turn, log: FastifyBaseLogger): Promise<void> {
+    const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        addTurnJobs(this.queue, [job]),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      log.warn({ err, turn_id: turn.id }, 'enqueue failed; the outbox relay will enqueue this turn');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  ChatList,
+  ChatParams,
+  ChatResponse,
+  CreateChatBody,
+  CreateChatResponse,
+  EditMessageBody,
+  ListChatsQuery,
+  MessageList,
+  MessageParams,
+  MessageTurnResponse,
+  SendMessageBody,
+  TurnParams,
+  TurnResponse,
+} from '@chatq/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ChatsService } from '../domain/chats.service.ts';
+
+/** Chats belong to their creator: every lookup is by (owner, id), so another user's chat is a 404. */
+export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async (app, { chats }) => {
+  app.post(
+    '/chats',
+    { schema: { body: CreateChatBody, response: { 201: CreateChatResponse } } },
+    async (request, reply) => reply.code(201).send(await chats.create(request.user, request.body, request.log)),
+  );
+
+  app.get('/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (request) =>
+    chats.list(request.user, request.query.limit, request.query.after),
+  );
+
+  app.get('/chats/:chat_id', { schema: { params: ChatParams, response: { 200: ChatResponse } } }, async (request) => ({
+    chat: await chats.get(request.user, request.params.chat_id),
+  }));
+
+  app.post(
+    '/chats/:chat_id/messages',
+    { schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } } },
+    async (request, reply) =>
+      reply.code(201).send(await chats.send(request.user, request.params.chat_id, request.body, request.log)),
+  );
+
+  app.get(
+    '/chats/:chat_id/messages',
+    { schema: { params: ChatParams, response: { 200: MessageList } } },
+    async (request) => ({
+      data: await chats.messages(request.user, request.params.chat_id),
+    }),
+  );
+
+  app.patch(
+    '/chats/:chat_id/messages/:message_id',
+    { schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } } },
+    async (request) =>
+      chats.edit(request.user, request.params.chat_id, request.params.message_id, request.body, request.log),
+  );
+
+  app.get(
+    '/chats/:chat_id/turns/:turn_id',
+    { schema: { params: TurnParams, response: { 200: TurnResponse } } },
+    async (request) => ({
+      turn: await chats.turn(request.user, request.params.chat_id, request.params.turn_id),
+    }),
+  );
+};

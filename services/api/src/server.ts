@@ -1,0 +1,52 @@
+import {
+  createRedis,
+  createSql,
+  createTurnQueue,
+  ensureDatabase,
+  type Logger,
+  loadMigrations,
+  migrate,
+} from '@chatq/platform';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { ApiConfig } from './config.ts';
+import { ModelConfigsRepository } from './db/model-configs.repository.ts';
+import { ProvidersRepository } from './db/providers.repository.ts';
+import { UsersRepository } from './db/users.repository.ts';
+import { ensureAdmin, seedMockProvider } from './domain/bootstrap.ts';
+
+/** A booted API: migrated, bootstrapped, not yet listening. `close` drains it and its pools. */
+export interface ApiServer {
+  app: FastifyInstance;
+  close: () => Promise<void>;
+}
+
+/**
+ * Boots the API against its database and Redis: creates and migrates the database, makes sure an
+ * admin exists, seeds the mock provider into an empty install, and builds the app.
+ */
+export async function createApiServer(config: ApiConfig, logger: Logger): Promise<ApiServer> {
+  await ensureDatabase(config.databaseUrl, logger);
+  const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-api' });
+  const redis = createRedis(config.redisUrl, 'producer');
+  redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
+  const queue = createTurnQueue(redis, config.queuePrefix);
+  queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+
+  await migrate(sql, logger);
+  await ensureAdmin(new UsersRepository(sql), config.bootstrapToken, logger);
+  if (config.seedMock) {
+    await seedMockProvider(sql, new ProvidersRepository(sql), new ModelConfigsRepository(sql), logger);
+  }
+
+  const app = buildApp({ config, logger, sql, redis, queue, migrations: await loadMigrations() });
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import type { ProviderKind, TurnJob, Usage } from '@chatq/contracts';
+import type { Sql, Tx } from '@chatq/platform';
+
+/** The model config row as the claim returns it (jsonb: numerics arrive as numbers). */
+export interface ClaimedModel {
+  id: string;
+  model: string;
+  context_limit: number | null;
+  max_output_tokens: number | null;
+  input_price_per_mtok: number | null;
+  output_price_per_mtok: number | null;
+  options: Record<string, unknown>;
+}
+
+export interface ClaimedProvider {
+  id: string;
+  kind: ProviderKind;
+  base_url: string | null;
+  options: Record<string, unknown>;
+  /** base64 of the sealed key, or null. */
+  api_key: string | null;
+}
+
+/** What a claim found. Only `claimed` means this worker now owns the turn. */
+export type Claim =
+  | {
+      outcome: 'claimed';
+      turn: { id: string; chat_id: string; generation: number; attempts: number; started_at: string };
+      model: ClaimedModel;
+      provider: ClaimedProvider;
+      history: { role: 'user' | 'assistant'; content: string }[];
+    }
+  | { outcome: 'superseded' | 'missing' }
+  | { outcome: 'finished'; status: string }
+  | { outcome: 'failed'; error: string };
+
+export type FinishOutcome = 'completed' | 'failed' | 'superseded' | 'stale';
+
+/**
+ * The worker's side of a turn. Claim, complete and fail are the chatq_* functions (one round trip
+ * each, locking the chat row first); see infra/migrations for the rules they enforce.
+ */
+export class TurnsRepository {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  async claim(turnId: string, claimId: string, maxAttempts: number, tx: Tx = this.sql): Promise<Claim> {
+    const [row] = await tx<{ r: Claim }[]>`select chatq_claim_turn(${turnId}, ${claimId}, ${maxAttempts}) as r`;
+    return row!.r;
+  }
+
+  async complete(
+    turnId: string,
+    claimId: string,
+    content: string,
+    usage: Usage,
+    costMicros: number | null,
+    tx: Tx = this.sql,
+  ): Promise<FinishOutcome> {
+    const [row] = await tx<{ outcome: FinishOutcome }[]>`
+      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${tx.json(usage)}, ${costMicros}) ->> 'outcome' as outcome`;
+    return row!.outcome;
+  }
+
+  /** `claimId` null fails the turn whoever claimed it (the job itself has died). */
+  async fail(turnId: string, claimId: string | null, error: string, tx: Tx = this.sql): Promise<FinishOutcome> {
+    const [row] = await tx<{ outcome: FinishOutcome }[]>`
+      select chatq_fail_turn(${turnId}, ${claimId}, ${error}) ->> 'outcome' as outcome`;
+    return row!.outcome;
+  }
+
+  /**
+   * Takes a batch of queued turns not enqueued (or re-enqueued) for `afterMs`, stamps them, and
+   * returns their jobs. SKIP LOCKED lets every worker's relay run without stepping on the others.
+   */
+  async takeDueOutbox(afterMs: number, limit: number, tx: Tx = this.sql): Promise<TurnJob[]> {
+    const rows = await tx<{ turn_id: string; chat_id: string; generation: string }[]>`
+      with due as (
+        select id from turns
+        where status = 'queued' and coalesce(relayed_at, created_at) < now() - make_interval(secs => ${afterMs / 1000})
+        order by created_at
+        limit ${limit}
+        for update skip locked
+      )
+      update turns t set relayed_at = now() from due where t.id = due.id
+      returning t.id as turn_id, t.chat_id, t.generation`;
+    return rows.map((r) => ({ turn_id: r.turn_id, chat_id: r.chat_id, generation: Number(r.generation) }));
+  }
+}

@@ -1,0 +1,114 @@
+/** What went wrong with a provider call, and what the worker should do about it. */
+export interface ErrorClass {
+  kind:
+    | 'rate_limited'
+    | 'overloaded'
+    | 'server'
+    | 'timeout'
+    | 'network'
+    | 'auth'
+    | 'model_not_found'
+    | 'context_too_long'
+    | 'bad_request'
+    | 'aborted'
+    | 'unknown';
+  retryable: boolean;
+  /** The provider's Retry-After, in ms, when it sent one. */
+  retryAfterMs?: number;
+  /** Safe for `last_error`: says what happened without echoing secrets. */
+  message: string;
+}
+
+interface ErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  statusCode?: number;
+  status?: number;
+  responseHeaders?: Record<string, string | undefined>;
+  responseBody?: string;
+  cause?: unknown;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Parses Retry-After (seconds or an HTTP date) and retry-after-ms into milliseconds. */
+export function parseRetryAfter(
+  headers: Record<string, string | undefined> | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const ms = Number(lower['retry-after-ms']);
+  if (Number.isFinite(ms) && ms >= 0 && lower['retry-after-ms'] !== undefined) return ms;
+  const value = lower['retry-after'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Walks `cause` chains: SDKs wrap the socket error that tells what really happened. */
+function* chain(err: unknown): Generator<ErrorShape> {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    yield current as ErrorShape;
+    current = (current as ErrorShape).cause;
+  }
+}
+
+function fromStatus(status: number, e: ErrorShape): ErrorClass {
+  const retryAfterMs = parseRetryAfter(e.responseHeaders);
+  const body = (e.responseBody ?? e.message ?? '').toLowerCase();
+  if (status === 429)
+    return { kind: 'rate_limited', retryable: true, retryAfterMs, message: 'provider rate limit (429)' };
+  if (status === 529 || body.includes('overloaded'))
+    return { kind: 'overloaded', retryable: true, retryAfterMs, message: `provider overloaded (${status})` };
+  if (status === 408)
+    return { kind: 'timeout', retryable: true, retryAfterMs, message: 'provider request timeout (408)' };
+  if (status >= 500)
+    return { kind: 'server', retryable: true, retryAfterMs, message: `provider server error (${status})` };
+  if (status === 401 || status === 403)
+    return { kind: 'auth', retryable: false, message: `provider rejected the API key (${status})` };
+  if (/context|too long|maximum.*tokens|token limit|prompt is too long/.test(body))
+    return { kind: 'context_too_long', retryable: false, message: 'conversation is too long for the model context' };
+  if (status === 404) return { kind: 'model_not_found', retryable: false, message: 'model not found' };
+  return { kind: 'bad_request', retryable: false, message: `provider rejected the request (${status})` };
+}
+
+/**
+ * Decides between retry and failure for any error a provider call throws. Pure: table-tested in
+ * classify.test.ts.
+ */
+export function classifyError(err: unknown): ErrorClass {
+  for (const e of chain(err)) {
+    const status = e.statusCode ?? e.status;
+    if (typeof status === 'number' && status >= 400) return fromStatus(status, e);
+  }
+  // An abort caused by a timeout is a timeout: look through the whole chain before calling it an abort.
+  if ([...chain(err)].some((e) => e.name === 'TimeoutError'))
+    return { kind: 'timeout', retryable: true, message: 'provider call timed out' };
+  for (const e of chain(err)) {
+    if (e.name === 'AbortError') return { kind: 'aborted', retryable: false, message: 'turn was aborted' };
+    if (e.code && NETWORK_CODES.has(e.code))
+      return { kind: 'network', retryable: true, message: `network error talking to the provider (${e.code})` };
+    if (e.name === 'ProviderConfigError')
+      return { kind: 'bad_request', retryable: false, message: e.message ?? 'invalid provider configuration' };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (/terminated|socket|fetch failed|other side closed/i.test(message))
+    return { kind: 'network', retryable: true, message: 'connection to the provider was lost' };
+  return { kind: 'unknown', retryable: false, message: `provider call failed: ${message.slice(0, 200)}` };
+}

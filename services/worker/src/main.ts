@@ -1,0 +1,26 @@
+import { ConfigError, createLogger, createSql, installShutdown } from '@chatq/platform';
+import { loadWorkerConfig } from './config.ts';
+import { startTurnWorker } from './worker.ts';
+
+let config;
+try {
+  config = loadWorkerConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`chatq worker: ${err.message}`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'worker', level: config.logLevel });
+const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-worker' });
+const turnWorker = startTurnWorker({ config, logger, sql });
+logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix }, 'worker started');
+
+installShutdown({
+  logger,
+  graceMs: config.shutdownGraceMs,
+  steps: [
+    { name: 'worker', run: () => turnWorker.close() },
+    { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+  ],
+});

@@ -1,0 +1,72 @@
+import { TURN_QUEUE, type TurnJob } from '@chatq/contracts';
+import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
+import { Worker } from 'bullmq';
+import type { WorkerConfig } from './config.ts';
+import { TurnsRepository } from './db/turns.repository.ts';
+import { turnBackoff } from './jobs/backoff.ts';
+import { relayOutbox, startRelay } from './jobs/relay.ts';
+import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
+import { callModel } from './llm/registry.ts';
+import type { ModelCaller } from './llm/types.ts';
+
+export interface TurnWorkerDeps {
+  config: WorkerConfig;
+  logger: Logger;
+  sql: Sql;
+  /** Injected by tests that need a different model behaviour; production uses the registry. */
+  callModel?: ModelCaller;
+}
+
+/** A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns. */
+export interface TurnWorker {
+  worker: Worker<TurnJob, TurnJobResult>;
+  close: () => Promise<void>;
+}
+
+/** Wires the turn processor, its BullMQ worker and the outbox relay. */
+export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
+  const { config, logger, sql } = deps;
+  const turns = new TurnsRepository(sql);
+  const consumer = createRedis(config.redisUrl, 'consumer');
+  const producer = createRedis(config.redisUrl, 'consumer');
+  const queue = createTurnQueue(producer, config.queuePrefix);
+  queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+
+  const processor = createTurnProcessor({
+    turns,
+    secrets: new SecretBox(config.secretKey),
+    callModel: deps.callModel ?? callModel,
+    logger,
+    maxTurnAttempts: config.maxTurnAttempts,
+    providerTimeoutMs: config.providerTimeoutMs,
+    turnDeadlineMs: config.turnDeadlineMs,
+  });
+
+  const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, processor, {
+    connection: consumer,
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.stalledIntervalMs,
+    // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
+    // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
+    maxStalledCount: config.maxTurnAttempts + 1,
+    settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
+  });
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  const relay = startRelay(
+    () => relayOutbox(turns, queue, config.relayAfterMs, logger),
+    config.relayIntervalMs,
+    logger,
+  );
+
+  return {
+    worker,
+    close: async () => {
+      await relay.stop();
+      await worker.close();
+      await queue.close();
+      await Promise.allSettled([consumer.quit(), producer.quit()]);
+    },
+  };
+}

@@ -1,0 +1,230 @@
+import { ConfigError, createLogger, installShutdown, migrate } from '@chatq/platform';
+import { loadApiConfig } from '@chatq/api/config.ts';
+import { buildApp } from '@chatq/api/app.ts';
+import { hashToken } from '@chatq/api/domain/tokens.ts';
+import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
+import { UsersRepository } from '@chatq/api/db/users.repository.ts';
+import { createRedis, createTurnQueue, loadMigrations } from '@chatq/platform';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../harness/db.ts';
+import { ADMIN_TOKEN, startStack, testEnv, type TestStack } from '../harness/stack.ts';
+
+describe('config', () => {
+  it('names the variable that is wrong', () => {
+    const attempt = () => loadApiConfig({ CHATQ_SECRET_KEY: 'short', PORT: 'eighty' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/PORT: must be a number/);
+      expect(message).toMatch(/CHATQ_SECRET_KEY: must be 32 bytes/);
+    }
+  });
+
+  it('requires CHATQ_SECRET_KEY and defaults the rest to localhost', () => {
+    expect(() => loadApiConfig({})).toThrow(/CHATQ_SECRET_KEY/);
+    const config = loadApiConfig({ CHATQ_SECRET_KEY: 'a'.repeat(64) });
+    expect(config.port).toBe(8080);
+    expect(config.queuePrefix).toBe('chatq');
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/chatq');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('rejects a database URL that is not postgres', () => {
+    expect(() => loadApiConfig({ CHATQ_SECRET_KEY: 'a'.repeat(64), DATABASE_URL: 'mysql://x/y' })).toThrow(
+      /DATABASE_URL/,
+    );
+  });
+});
+
+describe('migrations', () => {
+  it('apply once, and concurrent migrators do not conflict', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    try {
+      const all = (await loadMigrations()).map((m) => m.version);
+      const results = await Promise.all([migrate(db.sql), migrate(db.sql), migrate(db.sql)]);
+      expect(results.flat().sort()).toEqual(all);
+      expect(await migrate(db.sql)).toEqual([]);
+      const rows = await db.sql`select version from schema_migrations order by version`;
+      expect(rows.map((r) => r.version)).toEqual(all);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('auth', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+  });
+  afterAll(() => stack.close());
+
+  it('answers 401 without a token or with an unknown one', async () => {
+    for (const client of [stack.admin.as(undefined), stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx')]) {
+      const res = await client.get('/api/v1/users/me');
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ message: 'Unauthorized.' });
+    }
+  });
+
+  it('bootstraps the admin from CHATQ_BOOTSTRAP_TOKEN', async () => {
+    const me = await stack.admin.get('/api/v1/users/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user).toMatchObject({ username: 'admin', role: 'admin' });
+  });
+
+  it('stores only the sha256 of tokens', async () => {
+    const member = await stack.member('hash-check');
+    const rows = await stack.sql<{ token_hash: Buffer }[]>`select token_hash from api_tokens`;
+    const hashes = rows.map((r) => Buffer.from(r.token_hash).toString('hex'));
+    expect(hashes).toContain(hashToken(member.token!).toString('hex'));
+    expect(hashes).toContain(hashToken(ADMIN_TOKEN).toString('hex'));
+    const dump = JSON.stringify(await stack.sql`select * from api_tokens`);
+    expect(dump).not.toContain(member.token!);
+  });
+
+  it('lets members act on themselves but not administer', async () => {
+    const member = await stack.member('plain-member');
+    const me = await member.get('/api/v1/users/me');
+    expect(me.body.user.role).toBe('member');
+    expect((await member.post('/api/v1/users', { username: 'sneaky' })).status).toBe(403);
+    expect((await member.get('/api/v1/providers')).status).toBe(403);
+    const own = await member.post(`/api/v1/users/${me.body.user.id}/tokens`);
+    expect(own.status).toBe(201);
+    expect(own.body.token).toMatch(/^cq_[A-Za-z0-9_-]{43}$/);
+    const admin = await stack.admin.get('/api/v1/users/me');
+    expect((await member.post(`/api/v1/users/${admin.body.user.id}/tokens`)).status).toBe(403);
+  });
+
+  it('refuses a duplicate username with 409', async () => {
+    await stack.admin.post('/api/v1/users', { username: 'twice' });
+    const again = await stack.admin.post('/api/v1/users', { username: 'twice' });
+    expect(again.status).toBe(409);
+  });
+
+  it('creates exactly one admin however many replicas bootstrap at once', async () => {
+    const db = await createTestDatabase();
+    try {
+      const users = new UsersRepository(db.sql);
+      const log = createLogger({ service: 'test', level: 'silent' });
+      await Promise.all([
+        ensureAdmin(users, undefined, log),
+        ensureAdmin(users, undefined, log),
+        ensureAdmin(users, ADMIN_TOKEN, log),
+      ]);
+      await ensureAdmin(users, ADMIN_TOKEN, log);
+      const admins = await db.sql`select id from users where role = 'admin'`;
+      expect(admins).toHaveLength(1);
+      const tokens = await db.sql`select 1 from api_tokens`;
+      expect(tokens).toHaveLength(1);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('http conventions', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+  });
+  afterAll(() => stack.close());
+
+  it('echoes X-Request-Id, or makes one', async () => {
+    const given = await stack.admin.request('GET', '/healthz', undefined, { 'x-request-id': 'abc-123' });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const made = await stack.admin.get('/healthz');
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers malformed JSON with 400, not 500', async () => {
+    const res = await stack.admin.request('POST', '/api/v1/chats', '{"title": ', {
+      'content-type': 'application/json',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('Malformed JSON body.');
+  });
+
+  it('maps schema failures to 400 with validations', async () => {
+    const res = await stack.admin.post('/api/v1/users', { username: '', role: 'emperor' });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('Invalid request.');
+    expect(new Set(res.body.validations.map((v: { field: string }) => v.field))).toEqual(
+      new Set(['body.role', 'body.username']),
+    );
+  });
+
+  it('answers unknown routes with 404 in the error shape', async () => {
+    const res = await stack.admin.get('/api/v1/nope');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ message: 'Route not found.' });
+  });
+
+  it('is ready when Postgres, Redis and migrations are', async () => {
+    const res = await stack.admin.get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
+  });
+});
+
+describe('readiness and shutdown', () => {
+  it('goes not-ready when Redis is unreachable', async () => {
+    const db = await createTestDatabase();
+    const env = testEnv(db, 'unused', { REDIS_URL: 'redis://127.0.0.1:1' });
+    const config = loadApiConfig(env);
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    const redis = createRedis(config.redisUrl, 'producer', { lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => {});
+    const queue = createTurnQueue(redis, config.queuePrefix);
+    queue.on('error', () => {});
+    const app = buildApp({ config, logger, sql: db.sql, redis, queue, migrations: await loadMigrations() });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not_ready', checks: { postgres: 'ok', redis: 'down', migrations: 'ok' } });
+    } finally {
+      await app.close();
+      await queue.close().catch(() => {});
+      redis.disconnect();
+      await db.drop();
+    }
+  });
+
+  it('finishes an in-flight request before exiting 0', async () => {
+    const stack = await startStack({ worker: false });
+    let exitCode: number | undefined;
+    try {
+      const drain = installShutdown({
+        logger: createLogger({ service: 'test', level: 'silent' }),
+        graceMs: 5_000,
+        steps: [{ name: 'api', run: () => stack.api.app.close() }],
+        exit: (code) => {
+          exitCode = code;
+        },
+      });
+      // A slow in-flight request: a send whose database call we hold with a lock.
+      const chat = await stack.admin.post('/api/v1/chats', {});
+      const locker = await stack.sql.reserve();
+      await locker`begin`;
+      await locker`select 1 from chats where id = ${chat.body.chat.id} for update`;
+      const inFlight = stack.admin.post(`/api/v1/chats/${chat.body.chat.id}/messages`, { content: 'hello' });
+      await sleep(200);
+      const drained = drain();
+      await sleep(200);
+      expect(exitCode).toBeUndefined();
+      await locker`commit`;
+      locker.release();
+      const res = await inFlight;
+      expect(res.status).toBe(201);
+      await drained;
+      expect(exitCode).toBe(0);
+    } finally {
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      await stack.close();
+    }
+  });
+});
