@@ -87,16 +87,24 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   return app;
 }
 
+/** Resolves to `fallback` when `promise` rejects or takes longer than a probe may. */
+function probe<T>(promise: Promise<T>, fallback: T, timeoutMs = 2_000): Promise<T> {
+  return Promise.race([
+    promise.catch(() => fallback),
+    new Promise<T>((resolve) => setTimeout(resolve, timeoutMs, fallback).unref()),
+  ]);
+}
+
 async function readiness({ sql, redis, migrations }: ApiDeps): Promise<Readiness> {
   const [postgres, pending, redisOk] = await Promise.all([
-    sql`select 1`.then(
-      () => true,
-      () => false,
+    probe(
+      sql`select 1`.then(() => true),
+      false,
     ),
-    pendingMigrations(sql, migrations).catch(() => undefined),
-    redis.ping().then(
-      () => true,
-      () => false,
+    probe(pendingMigrations(sql, migrations), undefined),
+    probe(
+      redis.ping().then(() => true),
+      false,
     ),
   ]);
   const migrationState = pending === undefined ? 'unknown' : pending.length === 0 ? 'ok' : 'pending';

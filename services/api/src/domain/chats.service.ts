@@ -32,7 +32,7 @@ export function refusalError(refusal: ChangeRefusal): AppError {
 /** A chat's title when the caller gives none: the start of its first message. */
 export function defaultTitle(content: string | undefined): string {
   if (!content) return 'New chat';
-  const line = content.trim().split('\n', 1)[0]!.replace(/\s+/g, ' ');
+  const line = content.trim().split('\n', 1)[0]!.replace(/\s+/g, ' ').trim();
   return line.length <= 60 ? line : `${line.slice(0, 59)}…`;
 }
 

@@ -1,0 +1,172 @@
+import { mockReplyText } from '@chatq/worker/llm/mock.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMockModel } from '../harness/models.ts';
+import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+import { ApiClient } from '../harness/http.ts';
+
+let stack: TestStack;
+let user: ApiClient;
+let fast: string;
+let other: string;
+let slow: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  user = await stack.member();
+  fast = await createMockModel(stack.admin, 'fast-model', { input_price_per_mtok: 2, output_price_per_mtok: 10 });
+  other = await createMockModel(stack.admin, 'other-model');
+  slow = await createMockModel(stack.admin, 'slow-model', { options: { latency_ms: 1500 } });
+});
+afterAll(() => stack.close());
+
+async function settled(chatId: string) {
+  return eventually(
+    async () => {
+      const res = await user.get(`/api/v1/chats/${chatId}`);
+      return ['idle', 'error'].includes(res.body.chat.status) ? res.body.chat : undefined;
+    },
+    { what: `chat ${chatId} to settle` },
+  );
+}
+
+const messagesOf = async (chatId: string) => (await user.get(`/api/v1/chats/${chatId}/messages`)).body.data;
+
+describe('assistant turns', () => {
+  it('a send produces one assistant reply on the chat’s model, with usage and cost', async () => {
+    const created = await user.post('/api/v1/chats', { content: 'Hello there', model_config_id: fast });
+    const chat = await settled(created.body.chat.id);
+    expect(chat.status).toBe('idle');
+    const messages = await messagesOf(chat.id);
+    expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    const reply = messages[1];
+    expect(reply.content).toBe(mockReplyText('fast-model', [{ role: 'user', content: 'Hello there' }]));
+    expect(reply.model_config_id).toBe(fast);
+    expect(reply.usage.input_tokens).toBeGreaterThan(0);
+    expect(reply.usage.output_tokens).toBeGreaterThan(0);
+    expect(reply.cost_micros).toBe(reply.usage.input_tokens * 2 + reply.usage.output_tokens * 10);
+    const turn = await user.get(`/api/v1/chats/${chat.id}/turns/${created.body.turn.id}`);
+    expect(turn.body.turn).toMatchObject({ status: 'completed', model_config_id: fast });
+  });
+
+  it('an unpriced model records null cost, not zero', async () => {
+    const created = await user.post('/api/v1/chats', { content: 'price?', model_config_id: other });
+    await settled(created.body.chat.id);
+    const [, reply] = await messagesOf(created.body.chat.id);
+    expect(reply.cost_micros).toBeNull();
+  });
+
+  it('edit with a different model: the turn that follows runs on the new model', async () => {
+    const created = await user.post('/api/v1/chats', { content: 'Question', model_config_id: fast });
+    await settled(created.body.chat.id);
+    const edited = await user.patch(`/api/v1/chats/${created.body.chat.id}/messages/${created.body.message.id}`, {
+      content: 'Better question',
+      model_config_id: other,
+    });
+    expect(edited.status).toBe(200);
+    await settled(created.body.chat.id);
+    const messages = await messagesOf(created.body.chat.id);
+    expect(messages.map((m: { content: string }) => m.content)).toEqual([
+      'Better question',
+      mockReplyText('other-model', [{ role: 'user', content: 'Better question' }]),
+    ]);
+    expect(messages[1].model_config_id).toBe(other);
+  });
+
+  it('the worker uses the chat’s current model, not the one the turn was queued with', async () => {
+    const created = await user.post('/api/v1/chats', { title: 'switch', model_config_id: fast });
+    const chatId = created.body.chat.id;
+    // Point the chat at another model behind the API's back: the worker must follow the chat.
+    await stack.sql`update chats set last_model_config_id = ${other} where id = ${chatId}`;
+    const sent = await user.post(`/api/v1/chats/${chatId}/messages`, { content: 'which model?' });
+    expect(sent.body.turn.model_config_id).toBe(other);
+    await settled(chatId);
+    const [, reply] = await messagesOf(chatId);
+    expect(reply.model_config_id).toBe(other);
+    expect(reply.content).toContain('[other-model]');
+  });
+
+  it('an edit while a slow turn runs supersedes it, and its reply never appears', async () => {
+    const created = await user.post('/api/v1/chats', { content: 'slow one', model_config_id: slow });
+    const chatId = created.body.chat.id;
+    await eventually(
+      async () => ((await user.get(`/api/v1/chats/${chatId}`)).body.chat.status === 'running' ? true : undefined),
+      {
+        what: 'the slow turn to start',
+      },
+    );
+    const edited = await user.patch(`/api/v1/chats/${chatId}/messages/${created.body.message.id}`, {
+      content: 'fast instead',
+      model_config_id: fast,
+    });
+    expect(edited.status).toBe(200);
+    await settled(chatId);
+    // Give the superseded slow call time to finish and try to write.
+    await eventually(
+      async () => {
+        const [t] = await stack.sql`select status from turns where id = ${created.body.turn.id}`;
+        return t!.status === 'superseded' ? true : undefined;
+      },
+      { what: 'the old turn to be superseded' },
+    );
+    await new Promise((r) => setTimeout(r, 1700));
+    const messages = await messagesOf(chatId);
+    expect(messages.map((m: { content: string }) => m.content)).toEqual([
+      'fast instead',
+      mockReplyText('fast-model', [{ role: 'user', content: 'fast instead' }]),
+    ]);
+    const [all] =
+      await stack.sql`select count(*)::int as n from messages where chat_id = ${chatId} and role = 'assistant'`;
+    expect(all!.n).toBe(1);
+  });
+
+  it('a model disabled after the turn was queued fails the turn with a readable error, and a later send recovers', async () => {
+    const doomed = await createMockModel(stack.admin, 'doomed-model');
+    const created = await user.post('/api/v1/chats', { title: 'doomed', model_config_id: doomed });
+    const chatId = created.body.chat.id;
+    await stack.sql`update model_configs set enabled = false where id = ${doomed}`;
+    // Queue a turn on the now-disabled model behind the API's back (the API itself would refuse it).
+    await stack.sql`select chatq_start_turn(${chatId}, 'hello', ${doomed})`;
+    const [turn] = await stack.sql`select id, generation from turns where chat_id = ${chatId}`;
+    const { addTurnJobs, createTurnQueue } = await import('@chatq/platform');
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(stack.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = createTurnQueue(redis, stack.prefix);
+    await addTurnJobs(queue, [{ turn_id: turn!.id, chat_id: chatId, generation: Number(turn!.generation) }]);
+    await queue.close();
+    redis.disconnect();
+
+    const chat = await settled(chatId);
+    expect(chat).toMatchObject({ status: 'error', last_error: 'model config is disabled or deleted' });
+    const recovered = await user.post(`/api/v1/chats/${chatId}/messages`, { content: 'again', model_config_id: fast });
+    expect(recovered.status).toBe(201);
+    expect((await settled(chatId)).status).toBe('idle');
+  });
+});
+
+describe('outbox', () => {
+  it('a send while Redis is unreachable still succeeds, and the turn runs once Redis is back', async () => {
+    // An API whose Redis is down (nothing listens on port 1) shares this stack's database; the
+    // stack's worker, whose relay sees the committed turn, plays "Redis is back".
+    const { loadApiConfig } = await import('@chatq/api/config.ts');
+    const { createApiServer } = await import('@chatq/api/server.ts');
+    const { createLogger } = await import('@chatq/platform');
+    const cut = await createApiServer(
+      loadApiConfig({ ...stack.env, REDIS_URL: 'redis://127.0.0.1:1', ENQUEUE_TIMEOUT_MS: '200' }),
+      createLogger({ service: 'test', level: 'silent' }),
+    );
+    try {
+      const address = await cut.app.listen({ port: 0, host: '127.0.0.1' });
+      const client = new ApiClient(address, user.token);
+      const started = Date.now();
+      const created = await client.post('/api/v1/chats', { content: 'are you there?', model_config_id: fast });
+      expect(created.status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const chat = await settled(created.body.chat.id);
+      expect(chat.status).toBe('idle');
+      const messages = await messagesOf(created.body.chat.id);
+      expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    } finally {
+      await cut.close();
+    }
+  });
+});
