@@ -6,9 +6,11 @@ export interface ShutdownStep {
   run: () => Promise<unknown>;
 }
 
+const DUPLICATE_SIGNAL_MS = 1_000;
+
 /**
  * Wires SIGTERM/SIGINT once: the first signal drains (each step in order, bounded by `graceMs`), a
- * second signal or an exhausted grace period forces exit 1. Returns the drain so tests and launchers
+ * second signal (a second or more later) or an exhausted grace period forces exit 1. Returns the drain so tests and launchers
  * can trigger it without a signal.
  */
 export function installShutdown(options: {
@@ -45,7 +47,12 @@ export function installShutdown(options: {
     return draining;
   };
 
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // A launcher that forwards a signal its process group also received delivers it twice within
+    // milliseconds; only a deliberate second signal (a person pressing Ctrl-C again) forces.
+    if (draining && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+    firstSignalAt ||= Date.now();
     if (draining) {
       logger.warn({ signal }, 'second signal; forcing exit');
       exit(1);
