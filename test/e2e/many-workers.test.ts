@@ -25,8 +25,8 @@ describe('several workers on one queue', () => {
     expect(chats.every((c) => c.status === 201)).toBe(true);
     await eventually(
       async () => {
-        const [{ n }] = await stack.sql`select count(*)::int as n from turns where status = 'completed'`;
-        return n === 40 ? true : undefined;
+        const [row] = await stack.sql`select count(*)::int as n from turns where status = 'completed'`;
+        return row!.n === 40 ? true : undefined;
       },
       { what: '40 completed turns', timeoutMs: 20_000 },
     );
@@ -34,8 +34,8 @@ describe('several workers on one queue', () => {
       select chat_id, count(*)::int as n from messages where role = 'assistant' group by chat_id`;
     expect(perChat).toHaveLength(40);
     expect(perChat.every((r) => r.n === 1)).toBe(true);
-    const [{ max }] = await stack.sql`select max(attempts)::int as max from turns`;
-    expect(max).toBe(1);
+    const [row] = await stack.sql`select max(attempts)::int as max from turns`;
+    expect(row!.max).toBe(1);
   });
 
   it('enqueuing the same turn twice is a no-op', async () => {

@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 async function newTurn() {
-  const [{ r }] = await db.sql`select chatq_create_chat(${owner}, 't', ${model}, 'hello') as r`;
+  const [row] = await db.sql`select chatq_create_chat(${owner}, 't', ${model}, 'hello') as r`;
+  const r = row!.r;
   return { chatId: r.chat.id as string, turnId: r.turn.id as string };
 }
 
@@ -79,8 +80,8 @@ describe('turn fencing', () => {
     expect(claim.model.id).toBe(model);
     expect(claim.provider).toMatchObject({ kind: 'mock', api_key: null });
     expect(claim.history).toEqual([{ role: 'user', content: 'hello' }]);
-    const [{ n }] = await db.sql`select count(*)::int as n from turns where chat_id = ${chatId} and status = 'running'`;
-    expect(n).toBe(1);
+    const [row] = await db.sql`select count(*)::int as n from turns where chat_id = ${chatId} and status = 'running'`;
+    expect(row!.n).toBe(1);
   });
 
   it('the outbox hands each due turn to one relay, then waits before handing it again', async () => {
