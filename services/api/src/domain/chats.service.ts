@@ -41,14 +41,6 @@ function unwrap(result: ChangeResult) {
   return result;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
-/** Two requests raced for one chat and the database let one through: the other sees a busy chat. */
-function busyOnRace(err: unknown): never {
-  if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ChatBusyError();
-  throw err;
-}
-
 /**
  * The rules of chats and messages. Every change is one database call (lock, check, write) and, when
  * it started a turn, one enqueue after the commit.
@@ -85,9 +77,7 @@ export class ChatsService {
     body: SendMessageBody,
     log: Logger,
   ): Promise<{ message: Message; turn: Turn }> {
-    const result = unwrap(
-      await this.chats.send(actor.id, chatId, body.content, body.model_config_id ?? null).catch(busyOnRace),
-    );
+    const result = unwrap(await this.chats.send(actor.id, chatId, body.content, body.model_config_id ?? null));
     await this.enqueuer.enqueue(result.turn!, log);
     return { message: result.message!, turn: result.turn! };
   }
@@ -100,7 +90,7 @@ export class ChatsService {
     log: Logger,
   ): Promise<{ message: Message; turn: Turn }> {
     const result = unwrap(
-      await this.chats.edit(actor.id, chatId, messageId, body.content, body.model_config_id ?? null).catch(busyOnRace),
+      await this.chats.edit(actor.id, chatId, messageId, body.content, body.model_config_id ?? null),
     );
     await this.enqueuer.enqueue(result.turn!, log);
     return { message: result.message!, turn: result.turn! };
