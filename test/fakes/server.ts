@@ -23,6 +23,8 @@ export type Step =
 
 /** One request as the fake saw it, normalised across protocols. */
 export interface Received {
+  /** When the request arrived (epoch ms). */
+  at: number;
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
@@ -83,10 +85,12 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     void (async () => {
+      const at = Date.now();
       const url = new URL(req.url ?? '/', 'http://fake');
       const body = await readBody(req);
       const route = protocol.route(req.method ?? 'GET', url.pathname, body);
       received.push({
+        at,
         method: req.method ?? 'GET',
         path: url.pathname + url.search,
         headers: req.headers,

@@ -3,6 +3,7 @@ import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { Usage } from '@chatq/contracts';
+import type { Logger } from '@chatq/platform';
 import { type LanguageModel, type LanguageModelUsage, streamText } from 'ai';
 import { fitToContext } from './context.ts';
 import { ProviderConfigError } from './errors.ts';
@@ -47,6 +48,15 @@ function languageModel(kind: AiSdkKind, call: ModelCall): LanguageModel {
         includeUsage: true,
       })(name);
   }
+}
+
+/**
+ * Sends the AI SDK's warnings (an unknown model's default token limit, an unsupported setting) to
+ * the worker's log instead of stderr. The SDK reads this from a global, so one call per process.
+ */
+export function routeSdkWarnings(logger: Logger): void {
+  globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model }) =>
+    logger.warn({ warnings, provider, model }, 'AI SDK warning');
 }
 
 /** The provider's own token report; optional counts appear only when the provider gave them. */
