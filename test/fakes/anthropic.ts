@@ -69,6 +69,10 @@ export const anthropicProtocol: Protocol = {
       headers: { 'request-id': 'req_fake1' },
     };
   },
+  streamError: (kind) => {
+    const known = ERRORS[kind === 'overloaded' ? 529 : 500]!;
+    return event({ type: 'error', error: { type: known.type, message: known.message } });
+  },
 };
 
 export const startFakeAnthropic = (): Promise<FakeProvider> => startFake(anthropicProtocol);

@@ -58,6 +58,10 @@ export const googleProtocol: Protocol = {
     const known = ERRORS[status] ?? ERRORS[500]!;
     return { body: { error: { code: status, message: message ?? known.message, status: known.status } } };
   },
+  streamError: (kind) => {
+    const status = kind === 'overloaded' ? 503 : 500;
+    return sse({ error: { code: status, message: ERRORS[status]!.message, status: ERRORS[status]!.status } });
+  },
 };
 
 export const startFakeGoogle = (): Promise<FakeProvider> => startFake(googleProtocol);

@@ -58,6 +58,15 @@ export const openAiChatProtocol: Protocol = {
     const known = ERRORS[status] ?? ERRORS[500]!;
     return { body: { error: { message: message ?? known.message, type: known.type, param: null, code: known.code } } };
   },
+  streamError: (kind) =>
+    sse({
+      error: {
+        message: kind === 'overloaded' ? ERRORS[503]!.message : ERRORS[500]!.message,
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
+    }),
 };
 
 export const startFakeOpenAi = (): Promise<FakeProvider> => startFake(openAiChatProtocol);

@@ -18,6 +18,10 @@ export type Step =
   | { status: number; headers?: Record<string, string>; message?: string }
   /** Starts a reply, sends these chunks, then drops the connection mid-stream. */
   | { disconnectAfter: string[] }
+  /** Starts a reply, sends these chunks, then ends the response cleanly without finishing the reply. */
+  | { truncateAfter: string[] }
+  /** Starts a reply, sends these chunks, then reports an error inside the stream (HTTP status stays 200). */
+  | { streamErrorAfter: string[]; error: 'overloaded' | 'server' }
   /** Accepts the request and never answers, until the client gives up. */
   | { hang: true };
 
@@ -44,6 +48,8 @@ export interface Protocol {
   /** The SSE events of a reply, in order; `complete` false stops before the end marker and usage. */
   events(model: string, chunks: string[], usage: FakeUsage, body: any, complete: boolean): string[];
   error(status: number, message: string | undefined): { body: unknown; headers?: Record<string, string> };
+  /** The SSE event a provider sends when it fails after the stream started. */
+  streamError(kind: 'overloaded' | 'server'): string;
 }
 
 export const DEFAULT_REPLY = ['Hello', ' from', ' the fake'];
@@ -111,6 +117,15 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
       if ('disconnectAfter' in step) {
         const events = protocol.events(model, step.disconnectAfter, DEFAULT_USAGE, body, false);
         res.write(events.join(''), () => res.socket?.destroy());
+        return;
+      }
+      if ('streamErrorAfter' in step) {
+        const events = protocol.events(model, step.streamErrorAfter, DEFAULT_USAGE, body, false);
+        res.end(events.join('') + protocol.streamError(step.error));
+        return;
+      }
+      if ('truncateAfter' in step) {
+        res.end(protocol.events(model, step.truncateAfter, DEFAULT_USAGE, body, false).join(''));
         return;
       }
       res.end(protocol.events(model, step.reply, step.usage ?? DEFAULT_USAGE, body, true).join(''));

@@ -136,10 +136,40 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
     expect(deltas.join('')).toBe('partial reply');
   });
 
+  it('reports a response that ends cleanly before the reply is complete as retryable', async () => {
+    fake.script({ truncateAfter: ['cut'] });
+    const err = await call().promise.catch((e: unknown) => e);
+    expect(classifyError(err)).toMatchObject({ kind: 'network', retryable: true });
+  });
+
+  it('reports an error sent inside an open stream as retryable', async () => {
+    fake.script({ streamErrorAfter: ['so far'], error: 'overloaded' });
+    const err = await call().promise.catch((e: unknown) => e);
+    expect(classifyError(err)).toMatchObject({ retryable: true });
+  });
+
   it('stops when its signal times out, as a retryable timeout', async () => {
     fake.script({ hang: true });
     const err = await call({}, AbortSignal.timeout(200)).promise.catch((e: unknown) => e);
     expect(classifyError(err)).toMatchObject({ kind: 'timeout', retryable: true });
+  });
+});
+
+describe('google caller', () => {
+  it("fails Google's 400 for a bad key as an auth error, not a bad request", async () => {
+    const fake = await startFakeGoogle();
+    try {
+      fake.script({ status: 400 });
+      const err = await callModel({
+        provider: { kind: 'google', baseUrl: `${fake.origin}/v1beta`, apiKey: 'bad', options: {} },
+        model: { name: 'gemini-x', maxOutputTokens: null, contextLimit: null, options: {} },
+        messages: HISTORY,
+        signal: AbortSignal.timeout(5_000),
+      }).catch((e: unknown) => e);
+      expect(classifyError(err)).toMatchObject({ kind: 'auth', retryable: false });
+    } finally {
+      await fake.close();
+    }
   });
 });
 

@@ -80,7 +80,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
   const usage = new UsageService(new UsageRepository(sql));
-  const checker = new ProviderChecker(deps.redis, config.redisUrl, config.queuePrefix, config.providerCheckTimeoutMs);
+  const checker = new ProviderChecker(deps.redis, {
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    timeoutMs: config.providerCheckTimeoutMs,
+    logger: deps.logger,
+  });
   const checks = new ProviderChecksService(providersRepository, checker);
   app.addHook('onClose', () => checker.close());
 

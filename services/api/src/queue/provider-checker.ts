@@ -1,7 +1,9 @@
 import { PROVIDER_CHECK_QUEUE, type ProviderCheckJob, ProviderTestResult } from '@chatq/contracts';
-import { createRedis, type Redis } from '@chatq/platform';
+import { createRedis, type Logger, type Redis } from '@chatq/platform';
 import { Queue, QueueEvents } from 'bullmq';
 import { GatewayTimeoutError, ServiceUnavailableError } from '../domain/errors.ts';
+
+const unavailable = () => new ServiceUnavailableError('Queue unavailable; the provider check was not sent.');
 
 /** Keeps finished checks only briefly: nobody reads them after the request that asked. */
 const KEEP = { age: 300, count: 1_000 };
@@ -15,27 +17,45 @@ export class ProviderChecker {
   private readonly redisUrl: string;
   private readonly prefix: string;
   private readonly timeoutMs: number;
-  private events: Promise<{ events: QueueEvents; connection: Redis }> | undefined;
+  private readonly logger: Logger;
+  private subscription: { events: QueueEvents; connection: Redis; ready: Promise<unknown> } | undefined;
 
-  constructor(producer: Redis, redisUrl: string, prefix: string, timeoutMs: number) {
-    this.queue = new Queue(PROVIDER_CHECK_QUEUE, { connection: producer, prefix, skipWaitingForReady: true });
-    this.redisUrl = redisUrl;
-    this.prefix = prefix;
-    this.timeoutMs = timeoutMs;
+  constructor(producer: Redis, options: { redisUrl: string; prefix: string; timeoutMs: number; logger: Logger }) {
+    this.queue = new Queue(PROVIDER_CHECK_QUEUE, {
+      connection: producer,
+      prefix: options.prefix,
+      skipWaitingForReady: true,
+    });
+    this.redisUrl = options.redisUrl;
+    this.prefix = options.prefix;
+    this.timeoutMs = options.timeoutMs;
+    this.logger = options.logger;
   }
 
-  private subscribe() {
-    this.events ??= (async () => {
+  /** The QueueEvents subscription, or a 503 when Redis does not let it start in time. */
+  private async subscribed(): Promise<QueueEvents> {
+    if (!this.subscription) {
       const connection = createRedis(this.redisUrl, 'consumer');
       const events = new QueueEvents(PROVIDER_CHECK_QUEUE, { connection, prefix: this.prefix });
-      await events.waitUntilReady();
-      return { events, connection };
-    })();
-    return this.events;
+      events.on('error', (err) => this.logger.debug({ err }, 'provider check events error'));
+      this.subscription = { events, connection, ready: events.waitUntilReady() };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.subscription.ready,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(unavailable()), this.timeoutMs);
+        }),
+      ]);
+      return this.subscription.events;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async check(providerId: string, model: string | undefined): Promise<ProviderTestResult> {
-    const { events } = await this.subscribe();
+    const events = await this.subscribed();
     // The worker must answer a little before the request stops waiting, or its answer is lost.
     const deadline = Date.now() + this.timeoutMs - Math.min(1_000, this.timeoutMs / 5);
     const job = await this.queue
@@ -44,7 +64,7 @@ export class ProviderChecker {
         { provider_id: providerId, model, deadline },
         { attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP },
       )
-      .catch(() => Promise.reject(new ServiceUnavailableError('Queue unavailable; the provider check was not sent.')));
+      .catch(() => Promise.reject(unavailable()));
     try {
       return ProviderTestResult.parse(await job.waitUntilFinished(events, this.timeoutMs));
     } catch (err) {
@@ -56,10 +76,10 @@ export class ProviderChecker {
 
   async close(): Promise<void> {
     await this.queue.close();
-    const subscribed = await this.events?.catch(() => undefined);
-    if (subscribed) {
-      await subscribed.events.close();
-      await subscribed.connection.quit().catch(() => subscribed.connection.disconnect());
+    if (this.subscription) {
+      const { events, connection } = this.subscription;
+      await events.close();
+      connection.disconnect();
     }
   }
 }

@@ -105,6 +105,8 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<Model
     } else if (part.type === 'abort') {
       throw abortReason(call.signal);
     } else if (part.type === 'finish') {
+      // 'interrupted': the response ended without the provider's completion signal (a proxy cut it).
+      if (part.finishReason === 'interrupted') break;
       usage = part.totalUsage;
     }
   }

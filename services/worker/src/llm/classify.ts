@@ -149,7 +149,10 @@ export function classifyError(err: unknown, model?: string): ErrorClass {
       return { kind: 'network', retryable: true, message: `network error talking to the provider (${e.code})` };
     if (e.name === 'ProviderConfigError')
       return { kind: 'bad_request', retryable: false, message: e.message ?? 'invalid provider configuration' };
-    if (e.name === 'IncompleteStreamError')
+    if (
+      e.name === 'IncompleteStreamError' ||
+      (e.name === 'AI_InvalidResponseDataError' && /stream ended/i.test(e.message ?? ''))
+    )
       return { kind: 'network', retryable: true, message: 'provider stream ended before the reply was complete' };
     if (e.name === 'AI_LoadAPIKeyError')
       return { kind: 'auth', retryable: false, message: 'provider has no API key configured' };
