@@ -41,6 +41,12 @@ describe('POST /providers/{id}/test', () => {
     expect(got.body.max_tokens).toBe(1);
   });
 
+  it('needs no request body at all', async () => {
+    const res = await stack.admin.request('POST', `/api/v1/providers/${providerId}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true, model: 'gpt-checked' });
+  });
+
   it('calls the model given in the body', async () => {
     const before = fake.received.length;
     const res = await stack.admin.post(`/api/v1/providers/${providerId}/test`, { model: 'gpt-other' });

@@ -13,7 +13,8 @@ const KEEP = { age: 300, count: 1_000 };
  * for the answer. The QueueEvents subscription (one blocking Redis connection) opens on first use.
  */
 export class ProviderChecker {
-  private readonly queue: Queue<ProviderCheckJob, ProviderTestResult>;
+  private readonly producer: Redis;
+  private queue: Queue<ProviderCheckJob, ProviderTestResult> | undefined;
   private readonly redisUrl: string;
   private readonly prefix: string;
   private readonly timeoutMs: number;
@@ -21,15 +22,32 @@ export class ProviderChecker {
   private subscription: { events: QueueEvents; connection: Redis; ready: Promise<unknown> } | undefined;
 
   constructor(producer: Redis, options: { redisUrl: string; prefix: string; timeoutMs: number; logger: Logger }) {
-    this.queue = new Queue(PROVIDER_CHECK_QUEUE, {
-      connection: producer,
-      prefix: options.prefix,
-      skipWaitingForReady: true,
-    });
+    this.producer = producer;
     this.redisUrl = options.redisUrl;
     this.prefix = options.prefix;
     this.timeoutMs = options.timeoutMs;
     this.logger = options.logger;
+  }
+
+  /**
+   * The queue, made on first use: BullMQ queries Redis when a queue is made, and a producer
+   * connection fails that query while Redis is away, for good. A failed queue is dropped so the
+   * next check makes a fresh one.
+   */
+  private async add(job: ProviderCheckJob) {
+    const queue = (this.queue ??= new Queue(PROVIDER_CHECK_QUEUE, {
+      connection: this.producer,
+      prefix: this.prefix,
+      skipWaitingForReady: true,
+    }));
+    try {
+      return await queue.add('check', job, { attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
+    } catch (err) {
+      this.logger.warn({ err }, 'could not queue a provider check');
+      if (this.queue === queue) this.queue = undefined;
+      await queue.close().catch(() => undefined);
+      throw unavailable();
+    }
   }
 
   /** The QueueEvents subscription, or a 503 when Redis does not let it start in time. */
@@ -58,13 +76,7 @@ export class ProviderChecker {
     const events = await this.subscribed();
     // The worker must answer a little before the request stops waiting, or its answer is lost.
     const deadline = Date.now() + this.timeoutMs - Math.min(1_000, this.timeoutMs / 5);
-    const job = await this.queue
-      .add(
-        'check',
-        { provider_id: providerId, model, deadline },
-        { attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP },
-      )
-      .catch(() => Promise.reject(unavailable()));
+    const job = await this.add({ provider_id: providerId, model, deadline });
     try {
       return ProviderTestResult.parse(await job.waitUntilFinished(events, this.timeoutMs));
     } catch (err) {
@@ -75,7 +87,7 @@ export class ProviderChecker {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await this.queue?.close();
     if (this.subscription) {
       const { events, connection } = this.subscription;
       await events.close();

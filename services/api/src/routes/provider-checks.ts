@@ -12,7 +12,7 @@ export const providerCheckRoutes: FastifyPluginAsyncZod<{ checks: ProviderChecks
     '/providers/:id/test',
     {
       preHandler: adminOnly,
-      schema: { params: IdParams, body: ProviderTestBody.optional(), response: { 200: ProviderTestResult } },
+      schema: { params: IdParams, body: ProviderTestBody.nullish(), response: { 200: ProviderTestResult } },
     },
     async (request) => checks.test(request.params.id, request.body ?? {}),
   );
