@@ -7,6 +7,7 @@ import { startFakeAnthropic } from '../fakes/anthropic.ts';
 import { startFakeGoogle } from '../fakes/google.ts';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
+import { eventually } from '../harness/stack.ts';
 
 interface KindCase {
   kind: Exclude<ProviderKind, 'mock'>;
@@ -146,6 +147,16 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
     fake.script({ streamErrorAfter: ['so far'], error: 'overloaded' });
     const err = await call().promise.catch((e: unknown) => e);
     expect(classifyError(err)).toMatchObject({ retryable: true });
+  });
+
+  it('stops mid-stream when its signal is aborted, and does not call that retryable', async () => {
+    fake.script({ hang: true });
+    const before = fake.received.length;
+    const controller = new AbortController();
+    const pending = call({}, controller.signal).promise.catch((e: unknown) => e);
+    await eventually(async () => (fake.received.length > before ? true : undefined));
+    controller.abort();
+    expect(classifyError(await pending)).toMatchObject({ kind: 'aborted', retryable: false });
   });
 
   it('stops when its signal times out, as a retryable timeout', async () => {

@@ -75,7 +75,7 @@ export class ProviderChecker {
   async check(providerId: string, model: string | undefined): Promise<ProviderTestResult> {
     const events = await this.subscribed();
     // The worker must answer a little before the request stops waiting, or its answer is lost.
-    const deadline = Date.now() + this.timeoutMs - Math.min(1_000, this.timeoutMs / 5);
+    const deadline = Date.now() + this.timeoutMs - Math.min(1_000, Math.round(this.timeoutMs / 5));
     const job = await this.add({ provider_id: providerId, model, deadline });
     try {
       return ProviderTestResult.parse(await job.waitUntilFinished(events, this.timeoutMs));

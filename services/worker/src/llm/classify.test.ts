@@ -47,7 +47,21 @@ describe('classifyError', () => {
       http(400, '{"error":{"message":"API key not valid. Please pass a valid API key."}}'),
       { kind: 'auth', retryable: false },
     ],
-    ['404', http(404), { kind: 'model_not_found', retryable: false, message: 'model not found: gpt-x' }],
+    [
+      '404 naming the model',
+      http(404, '{"error":{"message":"The model `gpt-x` does not exist","code":"model_not_found"}}'),
+      { kind: 'model_not_found', retryable: false, message: 'model not found: gpt-x' },
+    ],
+    [
+      'Ollama 404',
+      http(404, '{"error":"model \'gpt-x\' not found, try pulling it first"}'),
+      { kind: 'model_not_found', retryable: false },
+    ],
+    [
+      '404 from a wrong base_url',
+      http(404, '<html><body>404 Not Found</body></html>', {}, 'Not Found'),
+      { kind: 'endpoint_not_found', retryable: false, message: 'provider endpoint not found (404): check base_url' },
+    ],
     [
       'OpenAI context length',
       http(400, '{"error":{"code":"context_length_exceeded"}}'),

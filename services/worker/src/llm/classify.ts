@@ -8,6 +8,7 @@ export interface ErrorClass {
     | 'network'
     | 'auth'
     | 'model_not_found'
+    | 'endpoint_not_found'
     | 'context_too_long'
     | 'bad_request'
     | 'aborted'
@@ -99,8 +100,15 @@ function fromStatus(status: number, e: ErrorShape, model: string | undefined): E
     return { kind: 'auth', retryable: false, message: `provider rejected the API key (${status})` };
   if (status === 413 || CONTEXT_BODY.test(body))
     return { kind: 'context_too_long', retryable: false, message: 'conversation is too long for the model context' };
-  if (status === 404)
+  // Providers name the model in a 404 for an unknown one; a 404 that does not is a wrong base_url.
+  if (status === 404 && body.includes('model'))
     return { kind: 'model_not_found', retryable: false, message: `model not found: ${model ?? 'unknown'}` };
+  if (status === 404)
+    return {
+      kind: 'endpoint_not_found',
+      retryable: false,
+      message: 'provider endpoint not found (404): check base_url',
+    };
   return {
     kind: 'bad_request',
     retryable: false,
