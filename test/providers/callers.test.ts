@@ -50,7 +50,12 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
   const call = (overrides: Partial<ModelCall['model']> = {}, signal = AbortSignal.timeout(10_000)) => {
     const deltas: string[] = [];
     const promise = callModel({
-      provider: { kind, baseUrl: fake.origin + root, apiKey: `key-for-${kind}`, options: { temperature: 0.3 } },
+      provider: {
+        kind,
+        baseUrl: fake.origin + root,
+        apiKey: `key-for-${kind}`,
+        options: { temperature: 0.3, headers: { 'x-title': 'chatq' } },
+      },
       model: {
         name: 'test-model',
         maxOutputTokens: 64,
@@ -89,13 +94,14 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
     expect(got.messages).toEqual(HISTORY);
   });
 
-  it('passes model options over provider options, and max_output_tokens', async () => {
+  it('passes model options over provider options, max_output_tokens and extra headers', async () => {
     const before = fake.received.length;
     await call().promise;
     const body = fake.received[before]!.body;
     const sent = kind === 'google' ? body.generationConfig : body;
     expect(sent.temperature).toBe(0.7);
     expect(sent.max_tokens ?? sent.maxOutputTokens).toBe(64);
+    expect(fake.received[before]!.headers['x-title']).toBe('chatq');
   });
 
   it('trims the oldest history to fit context_limit', async () => {

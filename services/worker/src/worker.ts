@@ -1,17 +1,11 @@
-import {
-  PROVIDER_CHECK_QUEUE,
-  type ProviderCheckJob,
-  type ProviderTestResult,
-  TURN_QUEUE,
-  type TurnJob,
-} from '@chatq/contracts';
+import { type ProviderCheckJob, type ProviderTestResult, TURN_QUEUE, type TurnJob } from '@chatq/contracts';
 import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
-import { createProviderCheckProcessor } from './jobs/check-provider.ts';
+import { startProviderCheckWorker } from './jobs/check-provider.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
@@ -71,19 +65,16 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
 
-  const checksConnection = createRedis(config.redisUrl, 'consumer');
-  const checks = new Worker<ProviderCheckJob, ProviderTestResult>(
-    PROVIDER_CHECK_QUEUE,
-    createProviderCheckProcessor({
-      providers: new ProvidersRepository(sql),
-      secrets,
-      callModel: call,
-      logger,
-      providerTimeoutMs: config.providerTimeoutMs,
-    }),
-    { connection: checksConnection, prefix: config.queuePrefix, concurrency: config.checkConcurrency },
-  );
-  checks.on('error', (err) => logger.error({ err }, 'provider check worker error'));
+  const checks = startProviderCheckWorker({
+    providers: new ProvidersRepository(sql),
+    secrets,
+    callModel: call,
+    logger,
+    providerTimeoutMs: config.providerTimeoutMs,
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.checkConcurrency,
+  });
   const relay = startRelay(
     () => relayOutbox(turns, queue, config.relayAfterMs, logger),
     config.relayIntervalMs,
@@ -92,12 +83,12 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
 
   return {
     worker,
-    checks,
+    checks: checks.worker,
     close: async () => {
       await relay.stop();
       await Promise.all([worker.close(), checks.close()]);
       await queue.close();
-      await Promise.allSettled([consumer.quit(), producer.quit(), checksConnection.quit()]);
+      await Promise.allSettled([consumer.quit(), producer.quit()]);
     },
   };
 }
