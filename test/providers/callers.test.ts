@@ -6,11 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic.ts';
 import { startFakeGoogle } from '../fakes/google.ts';
 import { startFakeOpenAi } from '../fakes/openai.ts';
+import { startFakeOpenAiResponses } from '../fakes/openai-responses.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { eventually } from '../harness/stack.ts';
 
 interface KindCase {
+  name: string;
   kind: Exclude<ProviderKind, 'mock'>;
+  /** Provider options the kind needs besides the ones every case sets. */
+  options?: Record<string, unknown>;
   start: () => Promise<FakeProvider>;
   /** The API root under the fake's origin; not the SDK's default, to show base_url is honoured. */
   root: string;
@@ -18,15 +22,37 @@ interface KindCase {
 }
 
 const KINDS: KindCase[] = [
-  { kind: 'openai', start: startFakeOpenAi, root: '/openai/v1', path: () => '/openai/v1/chat/completions' },
   {
+    name: 'openai',
+    kind: 'openai',
+    start: startFakeOpenAi,
+    root: '/openai/v1',
+    path: () => '/openai/v1/chat/completions',
+  },
+  {
+    name: 'openai (Responses API)',
+    kind: 'openai',
+    options: { api: 'responses' },
+    start: startFakeOpenAiResponses,
+    root: '/openai/v1',
+    path: () => '/openai/v1/responses',
+  },
+  {
+    name: 'openai-compatible',
     kind: 'openai-compatible',
     start: startFakeOpenAi,
     root: '/compat/v1',
     path: () => '/compat/v1/chat/completions',
   },
-  { kind: 'anthropic', start: startFakeAnthropic, root: '/anthropic/v1', path: () => '/anthropic/v1/messages' },
   {
+    name: 'anthropic',
+    kind: 'anthropic',
+    start: startFakeAnthropic,
+    root: '/anthropic/v1',
+    path: () => '/anthropic/v1/messages',
+  },
+  {
+    name: 'google',
     kind: 'google',
     start: startFakeGoogle,
     root: '/gemini/v1beta',
@@ -40,7 +66,7 @@ const HISTORY: ChatTurnMessage[] = [
   { role: 'user', content: 'second question' },
 ];
 
-describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
+describe.each(KINDS)('$name caller', ({ kind, options, start, root, path }) => {
   let fake: FakeProvider;
   beforeAll(async () => {
     fake = await start();
@@ -54,7 +80,7 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
         kind,
         baseUrl: fake.origin + root,
         apiKey: `key-for-${kind}`,
-        options: { temperature: 0.3, headers: { 'x-title': 'chatq' } },
+        options: { temperature: 0.3, headers: { 'x-title': 'chatq' }, ...options },
       },
       model: {
         name: 'test-model',
@@ -100,7 +126,7 @@ describe.each(KINDS)('$kind caller', ({ kind, start, root, path }) => {
     const body = fake.received[before]!.body;
     const sent = kind === 'google' ? body.generationConfig : body;
     expect(sent.temperature).toBe(0.7);
-    expect(sent.max_tokens ?? sent.maxOutputTokens).toBe(64);
+    expect(sent.max_tokens ?? sent.max_output_tokens ?? sent.maxOutputTokens).toBe(64);
     expect(fake.received[before]!.headers['x-title']).toBe('chatq');
   });
 

@@ -27,14 +27,17 @@ function requireKey(call: ModelCall): string {
 /**
  * The AI SDK model for a call. `base_url` replaces the SDK's default endpoint for every kind, so a
  * proxy, gateway or air-gapped mirror works the same way as the public API. OpenAI goes through
- * Chat Completions, the API that OpenAI-compatible servers also speak.
+ * Chat Completions, the API that OpenAI-compatible servers also speak, unless options say
+ * `"api": "responses"`.
  */
-function languageModel(kind: AiSdkKind, call: ModelCall): LanguageModel {
+function languageModel(kind: AiSdkKind, call: ModelCall, api: 'chat' | 'responses' | undefined): LanguageModel {
   const baseURL = call.provider.baseUrl ?? undefined;
   const name = call.model.name;
   switch (kind) {
-    case 'openai':
-      return createOpenAI({ apiKey: requireKey(call), baseURL }).chat(name);
+    case 'openai': {
+      const openai = createOpenAI({ apiKey: requireKey(call), baseURL });
+      return api === 'responses' ? openai.responses(name) : openai.chat(name);
+    }
     case 'anthropic':
       return createAnthropic({ apiKey: requireKey(call), baseURL })(name);
     case 'google':
@@ -81,9 +84,9 @@ const abortReason = (signal: AbortSignal): unknown =>
  * for classify.ts to judge.
  */
 export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<ModelReply> {
-  const { headers, ...settings } = callSettings(call.provider.options, call.model.options);
+  const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
   const result = streamText({
-    model: languageModel(kind, call),
+    model: languageModel(kind, call, api),
     messages: fitToContext(call.messages, call.model.contextLimit, call.model.maxOutputTokens),
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
     ...settings,

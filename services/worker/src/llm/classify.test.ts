@@ -109,6 +109,16 @@ describe('classifyError', () => {
     ],
     ['streamed server_error', { type: 'server_error', message: 'oops' }, { kind: 'server', retryable: true }],
     [
+      'Responses in-stream error',
+      { type: 'error', sequence_number: 4, code: 'server_error', message: 'oops' },
+      { kind: 'server', retryable: true },
+    ],
+    [
+      'nested in-stream error',
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      { kind: 'overloaded', retryable: true },
+    ],
+    [
       'streamed invalid_request_error',
       { type: 'invalid_request_error', message: 'bad' },
       { kind: 'bad_request', retryable: false },

@@ -33,6 +33,8 @@ interface ErrorShape {
   cause?: unknown;
   /** The AI SDK's RetryError keeps the error it gave up on here. */
   lastError?: unknown;
+  /** Errors sent inside a stream often wrap the details: `{type: 'error', error: {...}}`. */
+  error?: unknown;
 }
 
 const NETWORK_CODES = new Set([
@@ -71,7 +73,7 @@ function* chain(err: unknown): Generator<ErrorShape> {
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
     yield current as ErrorShape;
     const shape = current as ErrorShape;
-    current = shape.cause ?? shape.lastError;
+    current = shape.cause ?? shape.lastError ?? shape.error;
   }
 }
 
@@ -145,7 +147,9 @@ export function classifyError(err: unknown, model?: string): ErrorClass {
   for (const e of chain(err)) {
     const status = e.statusCode ?? e.status;
     if (typeof status === 'number' && status >= 400) return fromStatus(status, e, model);
-    const streamed = typeof e.type === 'string' ? fromStreamError(e.type, e) : undefined;
+    // OpenAI Responses puts the reason of an in-stream error in `code`, next to type 'error'.
+    const streamType = e.type === 'error' && typeof e.code === 'string' ? e.code : e.type;
+    const streamed = typeof streamType === 'string' ? fromStreamError(streamType, e) : undefined;
     if (streamed) return streamed;
   }
   // An abort caused by a timeout is a timeout: look through the whole chain before calling it an abort.

@@ -18,6 +18,7 @@ describe('callSettings', () => {
       { presencePenalty: 0.5, frequencyPenalty: -0.5, stopSequences: ['END'] },
     ],
     ['headers pass through', { headers: { 'x-title': 'chatq' } }, {}, { headers: { 'x-title': 'chatq' } }],
+    ['the OpenAI API to speak', { api: 'responses' }, {}, { api: 'responses' }],
     ['keys of other layers are ignored', { latency_ms: 50 }, { something_else: true }, {}],
   ])('%s', (_name, provider, model, expected) => {
     expect(callSettings(provider, model)).toEqual(expected);
@@ -27,6 +28,7 @@ describe('callSettings', () => {
     [{ temperature: 'hot' }, /invalid option temperature/],
     [{ top_p: 2 }, /invalid option top_p/],
     [{ stop: [1, 2] }, /invalid option stop/],
+    [{ api: 'assistants' }, /invalid option api/],
   ])('refuses %j as a configuration error', (options, message) => {
     expect(() => callSettings({}, options)).toThrow(message);
     expect(() => callSettings({}, options)).toThrow(expect.objectContaining({ name: 'ProviderConfigError' }));

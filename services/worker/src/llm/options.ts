@@ -16,9 +16,11 @@ const CallOptions = z.object({
   seed: z.number().int().optional(),
   /** Extra HTTP headers, for gateways such as OpenRouter that want them. */
   headers: z.record(z.string(), z.string()).optional(),
+  /** Which OpenAI API the `openai` kind speaks: Chat Completions (default) or Responses. */
+  api: z.enum(['chat', 'responses']).optional(),
 });
 
-/** Settings in the AI SDK's vocabulary. */
+/** Settings in the AI SDK's vocabulary, plus the two that shape the request rather than the generation. */
 export interface CallSettings {
   temperature?: number;
   topP?: number;
@@ -28,6 +30,7 @@ export interface CallSettings {
   stopSequences?: string[];
   seed?: number;
   headers?: Record<string, string>;
+  api?: 'chat' | 'responses';
 }
 
 /**
@@ -53,6 +56,7 @@ export function callSettings(
     stopSequences: typeof o.stop === 'string' ? [o.stop] : o.stop,
     seed: o.seed,
     headers: o.headers,
+    api: o.api,
   };
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
 }
