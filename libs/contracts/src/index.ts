@@ -3,5 +3,7 @@ export * from './common.ts';
 export * from './health.ts';
 export * from './jobs.ts';
 export * from './model-configs.ts';
+export * from './provider-checks.ts';
 export * from './providers.ts';
+export * from './usage.ts';
 export * from './users.ts';

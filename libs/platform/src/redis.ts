@@ -3,9 +3,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 export { Redis } from 'ioredis';
 
 /**
- * ioredis connections for the two roles BullMQ distinguishes. Producers (the API) give up on a
- * command after one reconnection attempt, so nothing waits long or piles up while Redis is away;
- * consumers (workers, blocking reads) wait and retry forever, as BullMQ requires.
+ * ioredis connections for the two roles BullMQ distinguishes. Producers (the API) fail fast while
+ * Redis is away so a request never hangs on it; consumers (workers, blocking reads) wait and retry
+ * forever, as BullMQ requires.
  */
 export function createRedis(url: string, role: 'producer' | 'consumer', extra: RedisOptions = {}): Redis {
   const common: RedisOptions = {
@@ -15,6 +15,8 @@ export function createRedis(url: string, role: 'producer' | 'consumer', extra: R
   };
   return new Redis(
     url,
-    role === 'producer' ? { ...common, maxRetriesPerRequest: 1 } : { ...common, maxRetriesPerRequest: null },
+    role === 'producer'
+      ? { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false }
+      : { ...common, maxRetriesPerRequest: null },
   );
 }

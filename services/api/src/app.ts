@@ -8,19 +8,25 @@ import type { ApiConfig } from './config.ts';
 import { ChatsRepository } from './db/chats.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
+import { UsageRepository } from './db/usage.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
 import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
+import { ProviderChecksService } from './domain/provider-checks.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
+import { UsageService } from './domain/usage.service.ts';
 import { UsersService } from './domain/users.service.ts';
 import { requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { ProviderChecker } from './queue/provider-checker.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelConfigRoutes } from './routes/model-configs.ts';
+import { providerCheckRoutes } from './routes/provider-checks.ts';
 import { providerRoutes } from './routes/providers.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { userRoutes } from './routes/users.ts';
 
 /** What the API needs from the outside world; main.ts (or a test) builds these. */
@@ -69,9 +75,19 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const users = new UsersRepository(sql);
   const auth = new AuthService(users);
   const usersService = new UsersService(users);
-  const providers = new ProvidersService(new ProvidersRepository(sql), new SecretBox(config.secretKey));
+  const providersRepository = new ProvidersRepository(sql);
+  const providers = new ProvidersService(providersRepository, new SecretBox(config.secretKey));
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
+  const usage = new UsageService(new UsageRepository(sql));
+  const checker = new ProviderChecker(deps.redis, {
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    timeoutMs: config.providerCheckTimeoutMs,
+    logger: deps.logger,
+  });
+  const checks = new ProviderChecksService(providersRepository, checker);
+  app.addHook('onClose', () => checker.close());
 
   void app.register(healthRoutes, { check: () => readiness(deps) });
   void app.register(
@@ -81,6 +97,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       await api.register(providerRoutes, { providers });
       await api.register(modelConfigRoutes, { modelConfigs });
       await api.register(chatRoutes, { chats });
+      await api.register(usageRoutes, { usage });
+      await api.register(providerCheckRoutes, { checks });
     },
     { prefix: '/api/v1' },
   );

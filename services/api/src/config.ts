@@ -11,6 +11,8 @@ const ApiEnv = z.object({
   /** How long a request may wait for Redis to take a job before the outbox relay takes over. */
   ENQUEUE_TIMEOUT_MS: envVar.int(10, 60_000).default(1_000),
   BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
+  /** How long POST /providers/{id}/test waits for a worker to run the check. */
+  PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
 });
 
 /** Everything the API reads from its environment, parsed once at boot. */
@@ -32,5 +34,6 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     seedMock: e.CHATQ_SEED_MOCK,
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    providerCheckTimeoutMs: e.PROVIDER_CHECK_TIMEOUT_MS,
   };
 }

@@ -1,5 +1,6 @@
 import { commonEnv, envVar, parseEnv, TURN_JOB_ATTEMPTS } from '@chatq/platform';
 import { z } from 'zod';
+import { DEFAULT_RETRY_BASE_MS } from './jobs/backoff.ts';
 
 const WorkerEnv = z.object({
   ...commonEnv,
@@ -15,6 +16,10 @@ const WorkerEnv = z.object({
   /** One provider call may take this long; the whole turn, retries included, TURN_DEADLINE_MS. */
   PROVIDER_TIMEOUT_MS: envVar.int(1_000, 3_600_000).default(120_000),
   TURN_DEADLINE_MS: envVar.int(1_000, 24 * 3_600_000).default(600_000),
+  /** First backoff step after a retryable provider error; doubles per attempt, with jitter. */
+  WORKER_RETRY_BASE_MS: envVar.int(10, 600_000).default(DEFAULT_RETRY_BASE_MS),
+  /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
+  WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
 });
 
 /** Everything the worker reads from its environment, parsed once at boot. */
@@ -38,5 +43,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     relayAfterMs: e.RELAY_AFTER_MS,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     turnDeadlineMs: e.TURN_DEADLINE_MS,
+    retryBaseMs: e.WORKER_RETRY_BASE_MS,
+    checkConcurrency: e.WORKER_CHECK_CONCURRENCY,
   };
 }

@@ -1,11 +1,14 @@
-import { TURN_QUEUE, type TurnJob } from '@chatq/contracts';
+import { type ProviderCheckJob, type ProviderTestResult, TURN_QUEUE, type TurnJob } from '@chatq/contracts';
 import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
+import { ProvidersRepository } from './db/providers.repository.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
+import { startProviderCheckWorker } from './jobs/check-provider.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
+import { routeSdkWarnings } from './llm/ai-sdk.ts';
 import { callModel } from './llm/registry.ts';
 import type { ModelCaller } from './llm/types.ts';
 
@@ -17,9 +20,11 @@ export interface TurnWorkerDeps {
   callModel?: ModelCaller;
 }
 
-/** A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns. */
+/** A running worker: BullMQ consumers plus outbox relay. `close` drains in-flight turns. */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
+  /** Answers provider checks (POST /providers/{id}/test), where the keys can be opened. */
+  checks: Worker<ProviderCheckJob, ProviderTestResult>;
   close: () => Promise<void>;
 }
 
@@ -32,10 +37,13 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
 
+  routeSdkWarnings(logger);
+  const secrets = new SecretBox(config.secretKey);
+  const call = deps.callModel ?? callModel;
   const processor = createTurnProcessor({
     turns,
-    secrets: new SecretBox(config.secretKey),
-    callModel: deps.callModel ?? callModel,
+    secrets,
+    callModel: call,
     logger,
     maxTurnAttempts: config.maxTurnAttempts,
     providerTimeoutMs: config.providerTimeoutMs,
@@ -51,9 +59,22 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
     // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
     maxStalledCount: config.maxTurnAttempts + 1,
-    settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
+    settings: {
+      backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err, Math.random, config.retryBaseMs),
+    },
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+
+  const checks = startProviderCheckWorker({
+    providers: new ProvidersRepository(sql),
+    secrets,
+    callModel: call,
+    logger,
+    providerTimeoutMs: config.providerTimeoutMs,
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.checkConcurrency,
+  });
   const relay = startRelay(
     () => relayOutbox(turns, queue, config.relayAfterMs, logger),
     config.relayIntervalMs,
@@ -62,9 +83,10 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
 
   return {
     worker,
+    checks: checks.worker,
     close: async () => {
       await relay.stop();
-      await worker.close();
+      await Promise.all([worker.close(), checks.close()]);
       await queue.close();
       await Promise.allSettled([consumer.quit(), producer.quit()]);
     },

@@ -71,3 +71,9 @@ export class ServiceUnavailableError extends AppError {
     super(503, message);
   }
 }
+
+export class GatewayTimeoutError extends AppError {
+  constructor(message: string) {
+    super(504, message);
+  }
+}

@@ -9,7 +9,8 @@ export class RetryableTurnError extends Error {
   }
 }
 
-const BASE_MS = 1_000;
+/** First retry step; WORKER_RETRY_BASE_MS overrides it. */
+export const DEFAULT_RETRY_BASE_MS = 1_000;
 const CAP_MS = 60_000;
 const RETRY_AFTER_CAP_MS = 5 * 60_000;
 
@@ -17,8 +18,13 @@ const RETRY_AFTER_CAP_MS = 5 * 60_000;
  * Delay before retry `attemptsMade` (1-based): exponential with jitter (50-100% of the step) so a
  * burst of 429s does not come back in lockstep, and never sooner than the provider's Retry-After.
  */
-export function turnBackoff(attemptsMade: number, err?: Error, random: () => number = Math.random): number {
-  const step = Math.min(CAP_MS, BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
+export function turnBackoff(
+  attemptsMade: number,
+  err?: Error,
+  random: () => number = Math.random,
+  baseMs = DEFAULT_RETRY_BASE_MS,
+): number {
+  const step = Math.min(CAP_MS, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   const jittered = Math.round(step * (0.5 + random() / 2));
   const retryAfter = err instanceof RetryableTurnError ? err.retryAfterMs : undefined;
   return retryAfter === undefined ? jittered : Math.max(Math.min(retryAfter, RETRY_AFTER_CAP_MS), jittered / 4);

@@ -83,7 +83,7 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       );
       return { outcome };
     } catch (err) {
-      const c = classifyError(err);
+      const c = classifyError(err, claim.model.model);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err, kind: c.kind, retryable: c.retryable, attempt: job.attemptsMade + 1 }, 'provider call failed');
       if (c.retryable && !lastAttempt) throw new RetryableTurnError(c.message, c.retryAfterMs, { cause: err });

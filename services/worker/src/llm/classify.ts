@@ -8,6 +8,7 @@ export interface ErrorClass {
     | 'network'
     | 'auth'
     | 'model_not_found'
+    | 'endpoint_not_found'
     | 'context_too_long'
     | 'bad_request'
     | 'aborted'
@@ -22,12 +23,18 @@ export interface ErrorClass {
 interface ErrorShape {
   name?: string;
   code?: string;
+  /** Anthropic-style error type (`overloaded_error`), also on errors sent inside a stream. */
+  type?: string;
   message?: string;
   statusCode?: number;
   status?: number;
   responseHeaders?: Record<string, string | undefined>;
   responseBody?: string;
   cause?: unknown;
+  /** The AI SDK's RetryError keeps the error it gave up on here. */
+  lastError?: unknown;
+  /** Errors sent inside a stream often wrap the details: `{type: 'error', error: {...}}`. */
+  error?: unknown;
 }
 
 const NETWORK_CODES = new Set([
@@ -65,13 +72,24 @@ function* chain(err: unknown): Generator<ErrorShape> {
   let current: unknown = err;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
     yield current as ErrorShape;
-    current = (current as ErrorShape).cause;
+    const shape = current as ErrorShape;
+    current = shape.cause ?? shape.lastError ?? shape.error;
   }
 }
 
-function fromStatus(status: number, e: ErrorShape): ErrorClass {
+const AUTH_BODY = /api[ _-]?key not valid|api_key_invalid|invalid[ _-]x-api-key|invalid api key|incorrect api key/;
+const CONTEXT_BODY =
+  /context_length_exceeded|context length|context window|prompt is too long|too many tokens|exceeds the maximum number of tokens|maximum context/;
+
+/** The provider's own words, for errors where they help an operator (never for auth errors). */
+function providerSays(e: ErrorShape): string {
+  const said = (e.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
+  return said ? `: ${said}` : '';
+}
+
+function fromStatus(status: number, e: ErrorShape, model: string | undefined): ErrorClass {
   const retryAfterMs = parseRetryAfter(e.responseHeaders);
-  const body = (e.responseBody ?? e.message ?? '').toLowerCase();
+  const body = `${e.responseBody ?? ''} ${e.message ?? ''}`.toLowerCase();
   if (status === 429)
     return { kind: 'rate_limited', retryable: true, retryAfterMs, message: 'provider rate limit (429)' };
   if (status === 529 || body.includes('overloaded'))
@@ -80,22 +98,59 @@ function fromStatus(status: number, e: ErrorShape): ErrorClass {
     return { kind: 'timeout', retryable: true, retryAfterMs, message: 'provider request timeout (408)' };
   if (status >= 500)
     return { kind: 'server', retryable: true, retryAfterMs, message: `provider server error (${status})` };
-  if (status === 401 || status === 403)
+  if (status === 401 || status === 403 || AUTH_BODY.test(body))
     return { kind: 'auth', retryable: false, message: `provider rejected the API key (${status})` };
-  if (/context|too long|maximum.*tokens|token limit|prompt is too long/.test(body))
+  if (status === 413 || CONTEXT_BODY.test(body))
     return { kind: 'context_too_long', retryable: false, message: 'conversation is too long for the model context' };
-  if (status === 404) return { kind: 'model_not_found', retryable: false, message: 'model not found' };
-  return { kind: 'bad_request', retryable: false, message: `provider rejected the request (${status})` };
+  // Providers name the model in a 404 for an unknown one; a 404 that does not is a wrong base_url.
+  if (status === 404 && body.includes('model'))
+    return { kind: 'model_not_found', retryable: false, message: `model not found: ${model ?? 'unknown'}` };
+  if (status === 404)
+    return {
+      kind: 'endpoint_not_found',
+      retryable: false,
+      message: 'provider endpoint not found (404): check base_url',
+    };
+  return {
+    kind: 'bad_request',
+    retryable: false,
+    message: `provider rejected the request (${status})${providerSays(e)}`,
+  };
+}
+
+/** Errors a provider reports inside an open stream, where there is no HTTP status any more. */
+function fromStreamError(type: string, e: ErrorShape): ErrorClass | undefined {
+  switch (type) {
+    case 'overloaded_error':
+      return { kind: 'overloaded', retryable: true, message: 'provider overloaded' };
+    case 'rate_limit_error':
+    case 'rate_limit_exceeded':
+      return { kind: 'rate_limited', retryable: true, message: 'provider rate limit' };
+    case 'api_error':
+    case 'server_error':
+      return { kind: 'server', retryable: true, message: `provider server error${providerSays(e)}` };
+    case 'authentication_error':
+    case 'permission_error':
+      return { kind: 'auth', retryable: false, message: 'provider rejected the API key' };
+    case 'invalid_request_error':
+      return { kind: 'bad_request', retryable: false, message: `provider rejected the request${providerSays(e)}` };
+    default:
+      return undefined;
+  }
 }
 
 /**
  * Decides between retry and failure for any error a provider call throws. Pure: table-tested in
  * classify.test.ts.
  */
-export function classifyError(err: unknown): ErrorClass {
+export function classifyError(err: unknown, model?: string): ErrorClass {
   for (const e of chain(err)) {
     const status = e.statusCode ?? e.status;
-    if (typeof status === 'number' && status >= 400) return fromStatus(status, e);
+    if (typeof status === 'number' && status >= 400) return fromStatus(status, e, model);
+    // OpenAI Responses puts the reason of an in-stream error in `code`, next to type 'error'.
+    const streamType = e.type === 'error' && typeof e.code === 'string' ? e.code : e.type;
+    const streamed = typeof streamType === 'string' ? fromStreamError(streamType, e) : undefined;
+    if (streamed) return streamed;
   }
   // An abort caused by a timeout is a timeout: look through the whole chain before calling it an abort.
   if ([...chain(err)].some((e) => e.name === 'TimeoutError'))
@@ -106,6 +161,13 @@ export function classifyError(err: unknown): ErrorClass {
       return { kind: 'network', retryable: true, message: `network error talking to the provider (${e.code})` };
     if (e.name === 'ProviderConfigError')
       return { kind: 'bad_request', retryable: false, message: e.message ?? 'invalid provider configuration' };
+    if (
+      e.name === 'IncompleteStreamError' ||
+      (e.name === 'AI_InvalidResponseDataError' && /stream ended/i.test(e.message ?? ''))
+    )
+      return { kind: 'network', retryable: true, message: 'provider stream ended before the reply was complete' };
+    if (e.name === 'AI_LoadAPIKeyError')
+      return { kind: 'auth', retryable: false, message: 'provider has no API key configured' };
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/terminated|socket|fetch failed|other side closed/i.test(message))

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { approxTokens } from './tokens.ts';
 import type { ModelCall, ModelReply } from './types.ts';
 
 const WORDS = [
@@ -24,9 +25,6 @@ const WORDS = [
   'batch',
   'cursor',
 ];
-
-/** Rough token count the mock reports: one token per four characters. */
-export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
 
 /**
  * The reply the mock gives: a function of the conversation and the model name only, so tests and

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { Timestamp, Uuid } from './common.ts';
+
+/**
+ * Usage summed over assistant replies (edited-away ones too: their tokens were spent). `cost_micros`
+ * sums the priced replies and is null when none of the counted replies had a price, so unpriced
+ * stays distinct from free; `unpriced_replies` says how many replies the cost leaves out.
+ */
+export const UsageTotals = z.object({
+  replies: z.number().int().nonnegative(),
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  reasoning_tokens: z.number().int().nonnegative(),
+  cache_read_tokens: z.number().int().nonnegative(),
+  cache_write_tokens: z.number().int().nonnegative(),
+  cost_micros: z.number().int().nullable(),
+  unpriced_replies: z.number().int().nonnegative(),
+});
+export type UsageTotals = z.infer<typeof UsageTotals>;
+
+/** `from` inclusive, `to` exclusive; either may be left open. */
+export const UsageQuery = z
+  .object({ from: Timestamp.optional(), to: Timestamp.optional() })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be before to',
+    path: ['from'],
+  });
+export type UsageQuery = z.infer<typeof UsageQuery>;
+
+export const ChatUsageResponse = z.object({ chat_id: Uuid, usage: UsageTotals });
+export const UserUsageResponse = z.object({
+  user_id: Uuid,
+  from: Timestamp.nullable(),
+  to: Timestamp.nullable(),
+  usage: UsageTotals,
+});

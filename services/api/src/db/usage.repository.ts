@@ -1,0 +1,72 @@
+import type { UsageTotals } from '@chatq/contracts';
+import type { Sql, Tx } from '@chatq/platform';
+
+type Sum = string | number | null;
+
+interface TotalsRow {
+  replies: number;
+  input_tokens: Sum;
+  output_tokens: Sum;
+  reasoning_tokens: Sum;
+  cache_read_tokens: Sum;
+  cache_write_tokens: Sum;
+  cost_micros: Sum;
+  unpriced_replies: number;
+}
+
+/** bigint sums arrive as strings; usage stays far below 2^53. */
+const toTotals = (r: TotalsRow): UsageTotals => ({
+  replies: r.replies,
+  input_tokens: Number(r.input_tokens ?? 0),
+  output_tokens: Number(r.output_tokens ?? 0),
+  reasoning_tokens: Number(r.reasoning_tokens ?? 0),
+  cache_read_tokens: Number(r.cache_read_tokens ?? 0),
+  cache_write_tokens: Number(r.cache_write_tokens ?? 0),
+  cost_micros: r.replies === 0 ? 0 : r.cost_micros == null ? null : Number(r.cost_micros),
+  unpriced_replies: r.unpriced_replies,
+});
+
+/** Sums over replies `m`: the sum of no priced reply is null (unpriced), not 0. */
+const TOTALS = `
+  count(m.id)::int as replies,
+  sum((m.usage ->> 'input_tokens')::bigint) as input_tokens,
+  sum((m.usage ->> 'output_tokens')::bigint) as output_tokens,
+  sum((m.usage ->> 'reasoning_tokens')::bigint) as reasoning_tokens,
+  sum((m.usage ->> 'cache_read_tokens')::bigint) as cache_read_tokens,
+  sum((m.usage ->> 'cache_write_tokens')::bigint) as cache_write_tokens,
+  sum(m.cost_micros) as cost_micros,
+  (count(m.id) filter (where m.cost_micros is null))::int as unpriced_replies`;
+
+/** Usage sums over assistant replies, including those an edit has since removed. */
+export class UsageRepository {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  /** Undefined when the chat is not the owner's. */
+  async forChat(owner: string, chatId: string, tx: Tx = this.sql): Promise<UsageTotals | undefined> {
+    const [row] = await tx<TotalsRow[]>`
+      select ${tx.unsafe(TOTALS)}
+      from chats c
+      left join messages m on m.chat_id = c.id and m.role = 'assistant' and m.usage is not null
+      where c.id = ${chatId} and c.owner_id = ${owner}
+      group by c.id`;
+    return row && toTotals(row);
+  }
+
+  /** Undefined when the user does not exist. `from` inclusive, `to` exclusive. */
+  async forUser(userId: string, from: string | null, to: string | null, tx: Tx = this.sql) {
+    const [row] = await tx<TotalsRow[]>`
+      select ${tx.unsafe(TOTALS)}
+      from users u
+      left join chats c on c.owner_id = u.id
+      left join messages m on m.chat_id = c.id and m.role = 'assistant' and m.usage is not null
+        and (${from}::timestamptz is null or m.created_at >= ${from}::timestamptz)
+        and (${to}::timestamptz is null or m.created_at < ${to}::timestamptz)
+      where u.id = ${userId}
+      group by u.id`;
+    return row && toTotals(row);
+  }
+}

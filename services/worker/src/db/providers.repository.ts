@@ -1,0 +1,40 @@
+import type { ProviderKind } from '@chatq/contracts';
+import type { Sql, Tx } from '@chatq/platform';
+
+/** A provider as a check needs it, with the model to call. */
+export interface CheckTarget {
+  kind: ProviderKind;
+  base_url: string | null;
+  options: Record<string, unknown>;
+  /** base64 of the sealed key, or null. */
+  api_key: string | null;
+  /** The requested model, else the provider's oldest enabled model config's; null when neither. */
+  model: string | null;
+  /** Options of the model config for `model`, when there is one. */
+  model_options: Record<string, unknown>;
+}
+
+/** The worker's read of providers, for checks; turns get theirs from the claim. */
+export class ProvidersRepository {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  async findCheckTarget(providerId: string, model: string | null, tx: Tx = this.sql): Promise<CheckTarget | undefined> {
+    const [row] = await tx<CheckTarget[]>`
+      select p.kind, p.base_url, p.options, encode(p.api_key, 'base64') as api_key,
+             coalesce(${model}::text, mc.model) as model, coalesce(mc.options, '{}'::jsonb) as model_options
+      from providers p
+      left join lateral (
+        select m.model, m.options from model_configs m
+        where m.provider_id = p.id and m.deleted_at is null
+          and (case when ${model}::text is null then m.enabled else m.model = ${model}::text end)
+        order by m.id
+        limit 1
+      ) mc on true
+      where p.id = ${providerId} and p.deleted_at is null`;
+    return row;
+  }
+}

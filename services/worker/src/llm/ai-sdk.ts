@@ -1,0 +1,119 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { Usage } from '@chatq/contracts';
+import type { Logger } from '@chatq/platform';
+import { type LanguageModel, type LanguageModelUsage, streamText } from 'ai';
+import { fitToContext } from './context.ts';
+import { ProviderConfigError } from './errors.ts';
+import { callSettings } from './options.ts';
+import type { ModelCall, ModelReply } from './types.ts';
+
+/** The provider kinds served through the AI SDK. */
+export type AiSdkKind = 'openai' | 'anthropic' | 'google' | 'openai-compatible';
+
+/** A stream that closed without the provider's end-of-reply marker: the reply may be cut short. */
+export class IncompleteStreamError extends Error {
+  override name = 'IncompleteStreamError';
+}
+
+function requireKey(call: ModelCall): string {
+  // Passing the key explicitly also keeps the SDK from falling back to OPENAI_API_KEY & co.
+  if (!call.provider.apiKey) throw new ProviderConfigError(`${call.provider.kind} provider has no API key configured`);
+  return call.provider.apiKey;
+}
+
+/**
+ * The AI SDK model for a call. `base_url` replaces the SDK's default endpoint for every kind, so a
+ * proxy, gateway or air-gapped mirror works the same way as the public API. OpenAI goes through
+ * Chat Completions, the API that OpenAI-compatible servers also speak, unless options say
+ * `"api": "responses"`.
+ */
+function languageModel(kind: AiSdkKind, call: ModelCall, api: 'chat' | 'responses' | undefined): LanguageModel {
+  const baseURL = call.provider.baseUrl ?? undefined;
+  const name = call.model.name;
+  switch (kind) {
+    case 'openai': {
+      const openai = createOpenAI({ apiKey: requireKey(call), baseURL });
+      return api === 'responses' ? openai.responses(name) : openai.chat(name);
+    }
+    case 'anthropic':
+      return createAnthropic({ apiKey: requireKey(call), baseURL })(name);
+    case 'google':
+      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL })(name);
+    case 'openai-compatible':
+      if (!baseURL) throw new ProviderConfigError('openai-compatible provider needs a base_url');
+      return createOpenAICompatible({
+        name: 'openai-compatible',
+        baseURL,
+        apiKey: call.provider.apiKey ?? undefined,
+        includeUsage: true,
+      })(name);
+  }
+}
+
+/**
+ * Sends the AI SDK's warnings (an unknown model's default token limit, an unsupported setting) to
+ * the worker's log instead of stderr. The SDK reads this from a global, so one call per process.
+ */
+export function routeSdkWarnings(logger: Logger): void {
+  globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model }) =>
+    logger.warn({ warnings, provider, model }, 'AI SDK warning');
+}
+
+/** The provider's own token report; optional counts appear only when the provider gave them. */
+export function toUsage(u: LanguageModelUsage): Usage {
+  const usage: Usage = { input_tokens: u.inputTokens ?? 0, output_tokens: u.outputTokens ?? 0 };
+  const reasoning = u.outputTokenDetails?.reasoningTokens;
+  const cacheRead = u.inputTokenDetails?.cacheReadTokens;
+  const cacheWrite = u.inputTokenDetails?.cacheWriteTokens;
+  if (reasoning != null) usage.reasoning_tokens = reasoning;
+  if (cacheRead != null) usage.cache_read_tokens = cacheRead;
+  if (cacheWrite != null) usage.cache_write_tokens = cacheWrite;
+  return usage;
+}
+
+const abortReason = (signal: AbortSignal): unknown =>
+  signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+
+/**
+ * Calls a model of `kind` through the AI SDK, streaming: every text delta goes to `onDelta` as it
+ * arrives. The SDK's own retries are off, because a retry here would hold a worker slot through
+ * the wait; BullMQ retries the turn with backoff instead. Errors are thrown as the SDK raised them
+ * for classify.ts to judge.
+ */
+export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<ModelReply> {
+  const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
+  const result = streamText({
+    model: languageModel(kind, call, api),
+    messages: fitToContext(call.messages, call.model.contextLimit, call.model.maxOutputTokens),
+    maxOutputTokens: call.model.maxOutputTokens ?? undefined,
+    ...settings,
+    headers,
+    maxRetries: 0,
+    abortSignal: call.signal,
+    // Errors arrive as stream parts below; the default handler would print them to stderr.
+    onError: () => {},
+  });
+
+  let text = '';
+  let usage: LanguageModelUsage | undefined;
+  for await (const part of result.fullStream) {
+    if (part.type === 'text-delta') {
+      text += part.text;
+      call.onDelta?.(part.text);
+    } else if (part.type === 'error') {
+      throw part.error;
+    } else if (part.type === 'abort') {
+      throw abortReason(call.signal);
+    } else if (part.type === 'finish') {
+      // 'interrupted': the response ended without the provider's completion signal (a proxy cut it).
+      if (part.finishReason === 'interrupted') break;
+      usage = part.totalUsage;
+    }
+  }
+  if (call.signal.aborted) throw abortReason(call.signal);
+  if (!usage) throw new IncompleteStreamError('provider stream ended before the reply was complete');
+  return { text, usage: toUsage(usage) };
+}

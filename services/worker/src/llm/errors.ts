@@ -1,0 +1,4 @@
+/** A provider that cannot be called as configured; never worth a retry. */
+export class ProviderConfigError extends Error {
+  override name = 'ProviderConfigError';
+}

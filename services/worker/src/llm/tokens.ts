@@ -1,0 +1,5 @@
+/**
+ * Rough token count of a text: one token per four characters. chatq ships no tokenizer (each
+ * provider has its own), so context budgeting errs on the generous side of this estimate.
+ */
+export const approxTokens = (text: string): number => Math.ceil(text.length / 4);

@@ -1,0 +1,157 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Token counts a fake reports, in neutral names; each protocol writes them in its own fields. */
+export interface FakeUsage {
+  input: number;
+  output: number;
+  reasoning?: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
+
+/** What a fake does with one request. Requests take steps in order; once they run out, `reply`. */
+export type Step =
+  /** A streamed reply in these chunks, finished with the provider's end marker and usage. */
+  | { reply: string[]; usage?: FakeUsage }
+  /** An error response in the protocol's own body shape (`message` overrides its usual text). */
+  | { status: number; headers?: Record<string, string>; message?: string }
+  /** Starts a reply, sends these chunks, then drops the connection mid-stream. */
+  | { disconnectAfter: string[] }
+  /** Starts a reply, sends these chunks, then ends the response cleanly without finishing the reply. */
+  | { truncateAfter: string[] }
+  /** Starts a reply, sends these chunks, then reports an error inside the stream (HTTP status stays 200). */
+  | { streamErrorAfter: string[]; error: 'overloaded' | 'server' }
+  /** Accepts the request and never answers, until the client gives up. */
+  | { hang: true };
+
+/** One request as the fake saw it, normalised across protocols. */
+export interface Received {
+  /** When the request arrived (epoch ms). */
+  at: number;
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: any;
+  /** The API key from wherever the protocol puts it. */
+  key: string | undefined;
+  model: string | undefined;
+  messages: { role: string; content: string }[];
+}
+
+/** How one provider API reads requests and writes responses. */
+export interface Protocol {
+  /** The model name when the request is for this protocol's streaming endpoint; else undefined. */
+  route(method: string, path: string, body: any): { model: string | undefined } | undefined;
+  key(headers: IncomingHttpHeaders): string | undefined;
+  messages(body: any): { role: string; content: string }[];
+  /** The SSE events of a reply, in order; `complete` false stops before the end marker and usage. */
+  events(model: string, chunks: string[], usage: FakeUsage, body: any, complete: boolean): string[];
+  error(status: number, message: string | undefined): { body: unknown; headers?: Record<string, string> };
+  /** The SSE event a provider sends when it fails after the stream started. */
+  streamError(kind: 'overloaded' | 'server'): string;
+}
+
+export const DEFAULT_REPLY = ['Hello', ' from', ' the fake'];
+export const DEFAULT_USAGE: FakeUsage = { input: 11, output: 3 };
+
+/** A provider API on 127.0.0.1 that speaks `protocol`, runs scripted steps and records requests. */
+export interface FakeProvider {
+  /** `http://127.0.0.1:port`, without any API path. */
+  origin: string;
+  received: Received[];
+  /** Queues steps for the next requests. */
+  script: (...steps: Step[]) => void;
+  close: () => Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<any> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+function sendError(
+  res: ServerResponse,
+  protocol: Protocol,
+  step: { status: number; headers?: Record<string, string>; message?: string },
+) {
+  const { body, headers } = protocol.error(step.status, step.message);
+  res.writeHead(step.status, { 'content-type': 'application/json', ...headers, ...step.headers });
+  res.end(JSON.stringify(body));
+}
+
+function startStream(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+}
+
+export async function startFake(protocol: Protocol): Promise<FakeProvider> {
+  const steps: Step[] = [];
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const at = Date.now();
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const body = await readBody(req);
+      const route = protocol.route(req.method ?? 'GET', url.pathname, body);
+      received.push({
+        at,
+        method: req.method ?? 'GET',
+        path: url.pathname + url.search,
+        headers: req.headers,
+        body,
+        key: protocol.key(req.headers),
+        model: route?.model,
+        messages: route && body ? protocol.messages(body) : [],
+      });
+      if (!route) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such route' }));
+        return;
+      }
+      const step = steps.shift() ?? { reply: DEFAULT_REPLY };
+      const model = route.model ?? 'unknown';
+      if ('status' in step) return sendError(res, protocol, step);
+      if ('hang' in step) return startStream(res);
+      startStream(res);
+      if ('disconnectAfter' in step) {
+        const events = protocol.events(model, step.disconnectAfter, DEFAULT_USAGE, body, false);
+        res.write(events.join(''), () => res.socket?.destroy());
+        return;
+      }
+      if ('streamErrorAfter' in step) {
+        const events = protocol.events(model, step.streamErrorAfter, DEFAULT_USAGE, body, false);
+        res.end(events.join('') + protocol.streamError(step.error));
+        return;
+      }
+      if ('truncateAfter' in step) {
+        res.end(protocol.events(model, step.truncateAfter, DEFAULT_USAGE, body, false).join(''));
+        return;
+      }
+      res.end(protocol.events(model, step.reply, step.usage ?? DEFAULT_USAGE, body, true).join(''));
+    })().catch((err: unknown) => {
+      res.destroy(err as Error);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    received,
+    script: (...more) => steps.push(...more),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Text content of a message whose content is a string or a list of `{type: 'text', text}` parts. */
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content))
+    return content
+      .map((p: { type?: string; text?: string }) => (p.type === 'text' || p.text !== undefined ? (p.text ?? '') : ''))
+      .join('');
+  return '';
+}
