@@ -1,5 +1,14 @@
 import type { Readiness, TurnJob } from '@chatq/contracts';
-import { type Logger, pendingMigrations, type Migration, type Redis, SecretBox, type Sql } from '@chatq/platform';
+import {
+  ChatEventLog,
+  createRedis,
+  type Logger,
+  pendingMigrations,
+  type Migration,
+  type Redis,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,10 +23,15 @@ import { ChatsService } from './domain/chats.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
 import { UsersService } from './domain/users.service.ts';
+import { EventHub } from './events/hub.ts';
+import { ChatEventPublisher } from './events/publisher.ts';
+import { EventStreams } from './events/streams.ts';
 import { requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { SseResponder } from './http/sse.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelConfigRoutes } from './routes/model-configs.ts';
 import { providerRoutes } from './routes/providers.ts';
@@ -31,6 +45,13 @@ export interface ApiDeps {
   redis: Redis;
   queue: Queue<TurnJob>;
   migrations: Migration[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process's event multiplexer (its stats show what open streams hold). */
+    eventHub: EventHub;
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -71,7 +92,23 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const usersService = new UsersService(users);
   const providers = new ProvidersService(new ProvidersRepository(sql), new SecretBox(config.secretKey));
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
-  const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
+  const eventLog = new ChatEventLog(deps.redis, config.events);
+  const chats = new ChatsService(
+    new ChatsRepository(sql),
+    new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs),
+    new ChatEventPublisher(eventLog, config.enqueueTimeoutMs),
+  );
+  const hub = new EventHub({
+    log: eventLog,
+    commands: deps.redis,
+    connect: () =>
+      createRedis(config.redisUrl, 'producer', { lazyConnect: true, connectionName: `${config.queuePrefix}:events` }),
+    logger: deps.logger,
+  });
+  const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs));
+  app.decorate('eventHub', hub);
+  // Event streams never end by themselves: close them so the server can drain.
+  app.addHook('preClose', () => streams.close());
 
   void app.register(healthRoutes, { check: () => readiness(deps) });
   void app.register(
@@ -81,6 +118,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       await api.register(providerRoutes, { providers });
       await api.register(modelConfigRoutes, { modelConfigs });
       await api.register(chatRoutes, { chats });
+      await api.register(eventRoutes, { chats, streams });
     },
     { prefix: '/api/v1' },
   );

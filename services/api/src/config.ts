@@ -11,6 +11,8 @@ const ApiEnv = z.object({
   /** How long a request may wait for Redis to take a job before the outbox relay takes over. */
   ENQUEUE_TIMEOUT_MS: envVar.int(10, 60_000).default(1_000),
   BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
+  /** SSE comment heartbeat, so proxies keep idle event streams open. */
+  EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
 });
 
 /** Everything the API reads from its environment, parsed once at boot. */
@@ -26,11 +28,13 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     port: e.PORT,
     host: e.HOST,
     bootstrapToken: e.CHATQ_BOOTSTRAP_TOKEN,
     seedMock: e.CHATQ_SEED_MOCK,
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    heartbeatMs: e.EVENTS_HEARTBEAT_MS,
   };
 }

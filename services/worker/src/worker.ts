@@ -1,7 +1,16 @@
 import { TURN_QUEUE, type TurnJob } from '@chatq/contracts';
-import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
+import {
+  addTurnJobs,
+  ChatEventLog,
+  createRedis,
+  createTurnQueue,
+  type Logger,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
+import { TurnAborts } from './control/turn-aborts.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
@@ -17,7 +26,7 @@ export interface TurnWorkerDeps {
   callModel?: ModelCaller;
 }
 
-/** A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns. */
+/** A running worker: BullMQ consumer, outbox relay and stop listener. `close` drains in-flight turns. */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
   close: () => Promise<void>;
@@ -31,6 +40,12 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const producer = createRedis(config.redisUrl, 'consumer');
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+  // Events fail fast while Redis is away (a turn must not wait on them); stop messages need a
+  // connection in subscriber mode.
+  const eventsRedis = createRedis(config.redisUrl, 'producer');
+  eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
+  const events = new ChatEventLog(eventsRedis, config.events);
+  const aborts = new TurnAborts(createRedis(config.redisUrl, 'consumer'), events.controlChannel, logger);
 
   const processor = createTurnProcessor({
     turns,
@@ -40,6 +55,9 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     maxTurnAttempts: config.maxTurnAttempts,
     providerTimeoutMs: config.providerTimeoutMs,
     turnDeadlineMs: config.turnDeadlineMs,
+    events,
+    aborts,
+    enqueue: (job) => addTurnJobs(queue, [job]),
   });
 
   const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, processor, {
@@ -66,7 +84,8 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       await relay.stop();
       await worker.close();
       await queue.close();
-      await Promise.allSettled([consumer.quit(), producer.quit()]);
+      await aborts.close();
+      await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);
     },
   };
 }

@@ -71,3 +71,15 @@ export class ServiceUnavailableError extends AppError {
     super(503, message);
   }
 }
+
+export class QueueFullError extends AppError {
+  constructor() {
+    super(429, 'Message queue is full.');
+  }
+}
+
+export class NotInterruptibleError extends ConflictError {
+  constructor() {
+    super('Chat is not in an interruptible state.');
+  }
+}
