@@ -170,8 +170,8 @@ describe('busy_behavior: interrupt', () => {
         await queue.close();
         redis.disconnect();
       }
-      const [{ attempts }] = await idle.sql`select attempts from turns where id = ${chat.body.turn.id}`;
-      expect(attempts).toBe(0);
+      const [turnRow] = await idle.sql`select attempts from turns where id = ${chat.body.turn.id}`;
+      expect(turnRow!.attempts).toBe(0);
       const messages = await owner.get(`/api/v1/chats/${chat.body.chat.id}/messages`);
       expect(messages.body.data.map((m: any) => m.role)).toEqual(['user']);
     } finally {

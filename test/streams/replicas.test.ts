@@ -125,10 +125,9 @@ describe('event streams across API replicas', () => {
     const redis = new Redis(inject('redisUrl'));
     try {
       const readers = async () =>
-        (await redis.client('LIST'))
-          .toString()
+        String(await redis.client('LIST'))
           .split('\n')
-          .filter((line) => line.includes(` name=${prefix}:events `));
+          .filter((line: string) => line.includes(` name=${prefix}:events `));
       await eventually(async () => ((await readers()).length === 1 ? true : undefined), { what: 'one reader' });
       await client1.post(`/api/v1/chats/${chats[1]}/messages`, { content: 'one loop' });
       await Promise.all(clients.slice(3).map((c) => c.until(completed, 'reply on a shared loop')));
