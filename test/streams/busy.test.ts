@@ -11,8 +11,8 @@ let slowModel: string;
 let fastModel: string;
 const opened: SseClient[] = [];
 
-async function events(chatId: string): Promise<SseClient> {
-  const client = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chatId}/events`, member.token);
+async function events(chatId: string, query = ''): Promise<SseClient> {
+  const client = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chatId}/events${query}`, member.token);
   opened.push(client);
   return client;
 }
@@ -181,6 +181,28 @@ describe('busy_behavior: interrupt', () => {
 });
 
 describe('event streams', () => {
+  it('resumes after ?after= exactly like after Last-Event-ID, the header winning over the query', async () => {
+    const chatId = await slowChat();
+    const live = await events(chatId);
+    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'resume me', model_config_id: fastModel });
+    await live.until((all) => all.some((e) => e.event === 'message.completed'), 'the reply');
+    await live.until((all) => all.at(-1)?.event === 'chat.status', 'the chat to rest');
+    const [, second, third] = live.events;
+    const expected = live.events.slice(2).map((e) => e.id);
+
+    const byQuery = await events(chatId, `?after=${second!.id}`);
+    const byHeader = await SseClient.open(
+      `${stack.baseUrl}/api/v1/chats/${chatId}/events?after=${third!.id}`,
+      member.token,
+      { 'last-event-id': second!.id },
+    );
+    opened.push(byHeader);
+    for (const client of [byQuery, byHeader]) {
+      await client.until((all) => all.length === expected.length, 'the replay');
+      expect(client.events.map((e) => e.id)).toEqual(expected);
+    }
+  });
+
   it('sends a comment heartbeat', async () => {
     const chatId = await slowChat();
     const stream = await events(chatId);

@@ -15,8 +15,11 @@ export interface LogPosition {
   /** The running turn whose reply is streaming, and its text up to `lastId`. */
   liveTurnId: string | null;
   liveText: string;
-  /** Newest id trimmed away; a cursor older than this cannot be resumed exactly. */
-  maxDeletedId: string | null;
+  /**
+   * Oldest id still kept, once the log has trimmed anything (else null): a cursor older than this
+   * cannot be resumed exactly.
+   */
+  trimmedBefore: string | null;
 }
 
 /**
@@ -109,18 +112,20 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return { redis.call('HGET', KEYS[1], 'turn') or '', redis.call('GET', KEYS[2]) or '' }
 `;
 
-/* KEYS: stream, meta, text. Returns {last id, live turn, live text, max deleted id}. */
+/*
+ * KEYS: stream, meta, text. Returns {last id, live turn, live text, oldest kept id if trimmed}.
+ * (Trimming does not move max-deleted-entry-id, so "trimmed" is entries-added > length.)
+ */
 const POSITION_LUA = `
-local last, deleted = '', ''
+local last, trimmed = '', ''
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-  if top[1] then last = top[1][1] end
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
-  for i = 1, #info, 2 do
-    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
-  end
+  local f = {}
+  for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+  if f['last-entry'] then last = f['last-entry'][1] end
+  if f['first-entry'] and tonumber(f['entries-added']) > tonumber(f['length']) then trimmed = f['first-entry'][1] end
 end
-return { last, redis.call('HGET', KEYS[2], 'turn') or '', redis.call('GET', KEYS[3]) or '', deleted }
+return { last, redis.call('HGET', KEYS[2], 'turn') or '', redis.call('GET', KEYS[3]) or '', trimmed }
 `;
 
 const REFUSALS: Record<number, AppendRefusal> = { [-1]: 'held', [-2]: 'fenced', [-3]: 'not_live' };
@@ -250,8 +255,8 @@ export class ChatEventLog {
 
   /** Where the log `key` (a chatKey or ownerKey) stands; owner logs have no live reply. */
   async position(key: string): Promise<LogPosition> {
-    const [last, turn, text, deleted] = await this.redis.chatqPosition(key, `${key}:live`, `${key}:text`);
-    return { lastId: last || null, liveTurnId: turn || null, liveText: text, maxDeletedId: deleted || null };
+    const [last, turn, text, trimmed] = await this.redis.chatqPosition(key, `${key}:live`, `${key}:text`);
+    return { lastId: last || null, liveTurnId: turn || null, liveText: text, trimmedBefore: trimmed || null };
   }
 
   /** The newest id of any log (chat or owner), or null. */

@@ -8,11 +8,12 @@ export type StreamStart =
   | { kind: 'fresh' };
 
 /**
- * A cursor resumes exactly only if nothing after it was trimmed away; otherwise, as with no cursor,
- * the client starts fresh (and should re-read the chat). `0` asks for whatever is kept.
+ * A cursor resumes exactly only if nothing after it may have been trimmed away, i.e. it is not older
+ * than the oldest event kept (`trimmedBefore`, null while the log is whole). Otherwise, as with no
+ * cursor, the client starts fresh (and should re-read the chat). `0` asks for whatever is kept.
  */
-export function chooseStart(after: string | undefined, maxDeletedId: string | null): StreamStart {
+export function chooseStart(after: string | undefined, trimmedBefore: string | null): StreamStart {
   if (after === undefined) return { kind: 'fresh' };
-  if (after !== '0' && maxDeletedId !== null && compareEventIds(after, maxDeletedId) < 0) return { kind: 'fresh' };
+  if (after !== '0' && trimmedBefore !== null && compareEventIds(after, trimmedBefore) < 0) return { kind: 'fresh' };
   return { kind: 'resume', after };
 }

@@ -41,7 +41,7 @@ export async function openEventStream(
   const initial: LoggedEvent[] = [];
   try {
     const position = await log.position(key);
-    const start = chooseStart(after, position.maxDeletedId);
+    const start = chooseStart(after, position.trimmedBefore);
     if (start.kind === 'resume') {
       let cursor = start.after;
       for (;;) {
