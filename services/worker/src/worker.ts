@@ -40,9 +40,9 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const producer = createRedis(config.redisUrl, 'consumer');
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
-  // Events fail fast while Redis is away (a turn must not wait on them); stop messages need a
-  // connection in subscriber mode.
-  const eventsRedis = createRedis(config.redisUrl, 'producer');
+  // Events give up after one reconnect while Redis is away (a turn must not wait on them), but may
+  // be sent before the first connect completes; stop messages need a connection in subscriber mode.
+  const eventsRedis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
   eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
   const events = new ChatEventLog(eventsRedis, config.events);
   const aborts = new TurnAborts(createRedis(config.redisUrl, 'consumer'), events.controlChannel, logger);

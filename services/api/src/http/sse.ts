@@ -26,6 +26,11 @@ export class SseResponder {
   serve(request: FastifyRequest, reply: FastifyReply, stream: EventStream): void {
     reply.hijack();
     const res = reply.raw;
+    // The client may have left while the stream was being opened: 'close' will not fire again.
+    if (res.destroyed || request.raw.socket.destroyed) {
+      stream.close();
+      return;
+    }
     for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
