@@ -34,7 +34,8 @@ const transcript = (data: any[]) =>
   data.map((m) => `${m.role}:${m.role === 'user' ? m.content : m.interrupted ? 'partial' : 'reply'}`);
 
 beforeAll(async () => {
-  stack = await startStack({ env: { EVENTS_HEARTBEAT_MS: '200' } });
+  // No outbox relay: every turn here, promoted ones included, must reach the queue directly.
+  stack = await startStack({ env: { EVENTS_HEARTBEAT_MS: '200', RELAY_AFTER_MS: '600000' } });
   member = await stack.member();
   const providers = await stack.admin.get('/api/v1/providers');
   const slow = await stack.admin.post('/api/v1/model-configs', {

@@ -53,7 +53,8 @@ async function finishedJob(turnId: string) {
 beforeAll(async () => {
   db = await createTestDatabase();
   const prefix = uniqueName('q');
-  const env = testEnv(db, prefix);
+  // No outbox relay: turns must reach the queue straight from the API (and the workers).
+  const env = testEnv(db, prefix, { RELAY_AFTER_MS: '600000' });
   api = await spawnApi(env);
   workers = await Promise.all([spawnWorker(env), spawnWorker(env)]);
   client = new ApiClient(api.baseUrl, ADMIN_TOKEN);

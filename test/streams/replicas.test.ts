@@ -45,7 +45,8 @@ async function reply(chatId: string): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = uniqueName('q');
-  const env = testEnv(db, prefix);
+  // No outbox relay: turns must reach the queue straight from the API (and the workers).
+  const env = testEnv(db, prefix, { RELAY_AFTER_MS: '600000' });
   api1 = await spawnApi(env);
   api2 = await spawnApi(env);
   worker = await spawnWorker(env);

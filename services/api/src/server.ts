@@ -8,6 +8,7 @@ import {
   migrate,
 } from '@chatq/platform';
 import type { FastifyInstance } from 'fastify';
+import { once } from 'node:events';
 import { buildApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
@@ -30,6 +31,11 @@ export async function createApiServer(config: ApiConfig, logger: Logger): Promis
   const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-api' });
   const redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
+  // BullMQ asks the server for its version as soon as a queue is built, and a fail-fast connection
+  // refuses commands until it is ready; that failure would stick, leaving every turn to the relay.
+  await once(redis, 'ready', { signal: AbortSignal.timeout(config.enqueueTimeoutMs * 5) }).catch(() =>
+    logger.warn('redis not ready at boot; turns wait for the outbox relay until the API restarts'),
+  );
   const queue = createTurnQueue(redis, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
 
