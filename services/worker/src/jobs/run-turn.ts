@@ -64,6 +64,7 @@ function endedEvents(
   chatId: string,
   turnId: string,
   finish: Exclude<Finish, { outcome: 'superseded' | 'stale' }>,
+  error: string,
 ): ChatEvent[] {
   const after = afterTurn(finish);
   if (finish.outcome === 'completed') {
@@ -75,7 +76,6 @@ function endedEvents(
       ...afterTurnEvents(after),
     ];
   }
-  const error = finish.chat.last_error ?? 'turn failed';
   return [
     { type: 'error', data: { chat_id: chatId, turn_id: turnId, message: error } },
     turnStatusEvent(chatId, turnId, 'failed', error),
@@ -100,9 +100,16 @@ function afterTurn(after: AfterTurn) {
  */
 export function createTurnProcessor(deps: RunTurnDeps) {
   /** Records how a turn ended and hands the next queued message's turn to the queue. */
-  async function ended(writer: TurnEventWriter, chatId: string, turnId: string, finish: Finish, log: Logger) {
+  async function ended(
+    writer: TurnEventWriter,
+    chatId: string,
+    turnId: string,
+    finish: Finish,
+    log: Logger,
+    error = '',
+  ) {
     if (finish.outcome !== 'completed' && finish.outcome !== 'failed') return writer.flush();
-    await writer.end(endedEvents(chatId, turnId, finish));
+    await writer.end(endedEvents(chatId, turnId, finish, error));
     const next = finish.next?.turn;
     if (next) {
       await deps
@@ -133,7 +140,7 @@ export function createTurnProcessor(deps: RunTurnDeps) {
         () => {},
         log,
       );
-      await ended(writer, chat_id, turn_id, claim, log);
+      await ended(writer, chat_id, turn_id, claim, log, claim.error);
     }
     if (claim.outcome !== 'claimed') {
       log.info({ outcome: claim.outcome }, 'turn not run');
@@ -148,7 +155,7 @@ export function createTurnProcessor(deps: RunTurnDeps) {
     );
     const fail = async (error: string) => {
       const finish = await deps.turns.fail(turn_id, claimId, error);
-      await ended(writer, chat_id, turn_id, finish, log);
+      await ended(writer, chat_id, turn_id, finish, log, error);
       return finish.outcome;
     };
 
