@@ -1,3 +1,4 @@
+import { ChatEvent } from '@chatq/contracts';
 import { eventually } from './stack.ts';
 
 /** One received Server-Sent Event, data parsed as JSON. */
@@ -7,7 +8,10 @@ export interface SseEvent {
   data: any;
 }
 
-/** A test's SSE connection: collects events and comments as they arrive. */
+/**
+ * A test's SSE connection: collects events and comments as they arrive. Every event must match its
+ * schema in libs/contracts (events.ts); one that does not fails the read.
+ */
 export class SseClient {
   readonly status: number;
   readonly events: SseEvent[] = [];
@@ -74,6 +78,8 @@ export class SseClient {
       else if (line.startsWith('event: ')) event.event = line.slice(7);
       else if (line.startsWith('data: ')) event.data = JSON.parse(line.slice(6));
     }
-    if (event.event) this.events.push(event as SseEvent);
+    if (!event.event) return;
+    ChatEvent.parse({ type: event.event, data: event.data });
+    this.events.push(event as SseEvent);
   }
 }
