@@ -9,11 +9,11 @@ import {
   type Turn,
   type User,
 } from '@chatq/contracts';
-import { chatStatusEvent, turnCancelledEvents, turnQueuedEvents, turnStatusEvent } from '@chatq/platform';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { ChangeOk, ChangeRefusal, ChangeResult, ChatsRepository } from '../db/chats.repository.ts';
 import type { ChatEventPublisher } from '../events/publisher.ts';
 import type { TurnEnqueuer } from '../queue/turn-enqueuer.ts';
+import { noticeOf } from './change-events.ts';
 import {
   AppError,
   BadRequestError,
@@ -184,29 +184,9 @@ export class ChatsService {
    * and the worker running a cancelled or superseded turn is told to stop its provider call.
    */
   private async published(actor: User, result: ChangeOk, log: Logger, releaseHold = false): Promise<void> {
-    const chatId = result.chat.id;
-    const started =
-      result.next ?? (result.turn && result.message ? { turn: result.turn, message: result.message } : undefined);
-    const events = [
-      ...(result.supersededTurnId ? [turnStatusEvent(chatId, result.supersededTurnId, 'superseded')] : []),
-      ...(result.cancelled ? turnCancelledEvents(chatId, result.cancelled) : []),
-      ...(started ? turnQueuedEvents(started) : []),
-      chatStatusEvent(result.chat),
-    ];
-    const stopped = result.cancelled?.turn_id ?? result.supersededTurnId;
-    const minGeneration = started?.turn.generation ?? (result.cancelled ? result.cancelled.generation + 1 : undefined);
+    const { events, started, minGeneration, abort } = noticeOf(result);
     await Promise.all([
-      this.events.record(
-        chatId,
-        actor.id,
-        events,
-        {
-          minGeneration,
-          releaseHold,
-          abort: stopped ? { turn_id: stopped, reason: result.cancelled ? 'interrupted' : 'superseded' } : undefined,
-        },
-        log,
-      ),
+      this.events.record(result.chat.id, actor.id, events, { minGeneration, releaseHold, abort }, log),
       started ? this.enqueuer.enqueue(started.turn, log) : undefined,
     ]);
   }
