@@ -235,6 +235,18 @@ describe('event streams', () => {
     );
   });
 
+  it('ends open streams when the API shuts down, so it can drain', async () => {
+    const other = await startStack({ worker: false });
+    const owner = await other.member();
+    const chat = await owner.post('/api/v1/chats', {});
+    const stream = await SseClient.open(`${other.baseUrl}/api/v1/chats/${chat.body.chat.id}/events`, owner.token);
+    const watch = await SseClient.open(`${other.baseUrl}/api/v1/chats/watch`, owner.token);
+    expect(other.api.app.eventHub.stats().listeners).toBe(2);
+    await other.close();
+    await Promise.all([stream.ended, watch.ended]);
+    expect(other.api.app.eventHub.stats()).toEqual({ logs: 0, listeners: 0, reading: false });
+  });
+
   it("streams the caller's chats' status changes, and only theirs, on /chats/watch", async () => {
     const watch = await SseClient.open(`${stack.baseUrl}/api/v1/chats/watch`, member.token);
     opened.push(watch);
