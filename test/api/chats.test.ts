@@ -130,11 +130,14 @@ describe('listing and reading', () => {
 });
 
 describe('sending', () => {
-  it('answers 409 while a turn is queued', async () => {
+  it('queues a send while a turn is queued, by default', async () => {
     const created = await alice.post('/api/v1/chats', { content: 'one', model_config_id: modelA });
     const res = await alice.post(`/api/v1/chats/${created.body.chat.id}/messages`, { content: 'two' });
-    expect(res.status).toBe(409);
-    expect(res.body).toEqual({ message: 'Chat is busy.' });
+    expect(res.status).toBe(202);
+    expect(res.body.queued_message).toMatchObject({ content: 'two' });
+    const messages = await alice.get(`/api/v1/chats/${created.body.chat.id}/messages`);
+    expect(messages.body.data.map((m: { content: string }) => m.content)).toEqual(['one']);
+    expect(messages.body.queued.map((m: { content: string }) => m.content)).toEqual(['two']);
   });
 
   it('uses the chat’s model by default and moves the chat to an override', async () => {

@@ -38,8 +38,30 @@ export const Message = z.object({
   usage: Usage.optional(),
   /** Integer microdollars; null when the model config has no prices. */
   cost_micros: z.number().int().nullable().optional(),
+  /** Present (true) on the partial reply of a turn that was interrupted. */
+  interrupted: z.literal(true).optional(),
 });
 export type Message = z.infer<typeof Message>;
+
+/**
+ * A message sent while a turn was in flight, waiting its turn. When it runs it becomes a Message
+ * with the same id.
+ */
+export const QueuedMessage = z.object({
+  id: Uuid,
+  chat_id: Uuid,
+  content: z.string(),
+  model_config_id: Uuid,
+  created_at: Timestamp,
+});
+export type QueuedMessage = z.infer<typeof QueuedMessage>;
+
+/** Most messages a chat may have waiting behind its live turn. */
+export const MAX_QUEUED_MESSAGES = 20;
+
+/** What a send does while a turn is in flight: wait for it (FIFO), or interrupt it. */
+export const BusyBehavior = z.enum(['queue', 'interrupt']);
+export type BusyBehavior = z.infer<typeof BusyBehavior>;
 
 export const Turn = z.object({
   id: Uuid,
@@ -64,24 +86,30 @@ export const CreateChatBody = z.object({
 });
 export type CreateChatBody = z.infer<typeof CreateChatBody>;
 
-export const SendMessageBody = z.object({
+export const EditMessageBody = z.object({
   content: Text(MAX_MESSAGE_CHARS),
   model_config_id: Uuid.optional(),
 });
-export type SendMessageBody = z.infer<typeof SendMessageBody>;
-
-export const EditMessageBody = SendMessageBody;
 export type EditMessageBody = z.infer<typeof EditMessageBody>;
+
+export const SendMessageBody = EditMessageBody.extend({
+  busy_behavior: BusyBehavior.default('queue'),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
 export const ChatParams = z.object({ chat_id: Uuid });
 export const MessageParams = z.object({ chat_id: Uuid, message_id: Uuid });
 export const TurnParams = z.object({ chat_id: Uuid, turn_id: Uuid });
+export const QueuedMessageParams = z.object({ chat_id: Uuid, id: Uuid });
 
 export const ListChatsQuery = PageQuery;
 
 export const ChatResponse = z.object({ chat: Chat });
 export const CreateChatResponse = z.object({ chat: Chat, message: Message.optional(), turn: Turn.optional() });
 export const ChatList = z.object({ data: z.array(Chat), next_cursor: z.string().nullable() });
-export const MessageList = z.object({ data: z.array(Message) });
+/** The conversation, oldest first, and the messages queued behind the live turn, in the order they will run. */
+export const MessageList = z.object({ data: z.array(Message), queued: z.array(QueuedMessage) });
 export const MessageTurnResponse = z.object({ message: Message, turn: Turn });
+/** A send to a busy chat with `busy_behavior: "queue"` answers 202 with this. */
+export const QueuedMessageResponse = z.object({ queued_message: QueuedMessage });
 export const TurnResponse = z.object({ turn: Turn });

@@ -1,5 +1,6 @@
 export * from './chats.ts';
 export * from './common.ts';
+export * from './events.ts';
 export * from './health.ts';
 export * from './jobs.ts';
 export * from './model-configs.ts';

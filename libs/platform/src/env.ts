@@ -77,4 +77,8 @@ export const commonEnv = {
   LOG_LEVEL: envVar.logLevel().default('info'),
   CHATQ_SECRET_KEY: envVar.key32(),
   SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
+  /** Each chat's event log keeps about this many events (what a reconnecting client can resume). */
+  EVENTS_MAXLEN: envVar.int(100, 1_000_000).default(5_000),
+  /** An event log untouched this long expires. */
+  EVENTS_TTL_SECONDS: envVar.int(10, 7 * 24 * 3_600).default(900),
 };

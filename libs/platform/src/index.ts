@@ -1,3 +1,6 @@
+export * from './chat-event-builders.ts';
+export * from './chat-events.ts';
+export * from './chat-rows.ts';
 export * from './db.ts';
 export * from './env.ts';
 export * from './logger.ts';
@@ -5,4 +8,5 @@ export * from './migrate.ts';
 export * from './redis.ts';
 export * from './secrets.ts';
 export * from './shutdown.ts';
+export * from './timeout.ts';
 export * from './turn-queue.ts';

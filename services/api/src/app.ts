@@ -1,5 +1,14 @@
 import type { Readiness, TurnJob } from '@chatq/contracts';
-import { type Logger, pendingMigrations, type Migration, type Redis, SecretBox, type Sql } from '@chatq/platform';
+import {
+  ChatEventLog,
+  createRedis,
+  type Logger,
+  pendingMigrations,
+  type Migration,
+  type Redis,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -17,11 +26,16 @@ import { ProviderChecksService } from './domain/provider-checks.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
 import { UsageService } from './domain/usage.service.ts';
 import { UsersService } from './domain/users.service.ts';
+import { EventHub } from './events/hub.ts';
+import { ChatEventPublisher } from './events/publisher.ts';
+import { EventStreams } from './events/streams.ts';
 import { requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { ProviderChecker } from './queue/provider-checker.ts';
+import { SseResponder } from './http/sse.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelConfigRoutes } from './routes/model-configs.ts';
 import { providerCheckRoutes } from './routes/provider-checks.ts';
@@ -37,6 +51,13 @@ export interface ApiDeps {
   redis: Redis;
   queue: Queue<TurnJob>;
   migrations: Migration[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process's event multiplexer (its stats show what open streams hold). */
+    eventHub: EventHub;
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -78,7 +99,6 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const providersRepository = new ProvidersRepository(sql);
   const providers = new ProvidersService(providersRepository, new SecretBox(config.secretKey));
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
-  const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
   const usage = new UsageService(new UsageRepository(sql));
   const checker = new ProviderChecker(deps.redis, {
     redisUrl: config.redisUrl,
@@ -88,6 +108,23 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
   const checks = new ProviderChecksService(providersRepository, checker);
   app.addHook('onClose', () => checker.close());
+  const eventLog = new ChatEventLog(deps.redis, config.events);
+  const chats = new ChatsService(
+    new ChatsRepository(sql),
+    new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs),
+    new ChatEventPublisher(eventLog, config.enqueueTimeoutMs),
+  );
+  const hub = new EventHub({
+    log: eventLog,
+    commands: deps.redis,
+    connect: () =>
+      createRedis(config.redisUrl, 'producer', { lazyConnect: true, connectionName: `${config.queuePrefix}:events` }),
+    logger: deps.logger,
+  });
+  const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs));
+  app.decorate('eventHub', hub);
+  // Event streams never end by themselves: close them so the server can drain.
+  app.addHook('preClose', () => streams.close());
 
   void app.register(healthRoutes, { check: () => readiness(deps) });
   void app.register(
@@ -99,6 +136,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       await api.register(chatRoutes, { chats });
       await api.register(usageRoutes, { usage });
       await api.register(providerCheckRoutes, { checks });
+      await api.register(eventRoutes, { chats, streams });
     },
     { prefix: '/api/v1' },
   );

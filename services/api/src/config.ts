@@ -13,6 +13,8 @@ const ApiEnv = z.object({
   BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
   /** How long POST /providers/{id}/test waits for a worker to run the check. */
   PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
+  /** SSE comment heartbeat, so proxies keep idle event streams open. */
+  EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
 });
 
 /** Everything the API reads from its environment, parsed once at boot. */
@@ -28,6 +30,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     port: e.PORT,
     host: e.HOST,
     bootstrapToken: e.CHATQ_BOOTSTRAP_TOKEN,
@@ -35,5 +38,6 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     providerCheckTimeoutMs: e.PROVIDER_CHECK_TIMEOUT_MS,
+    heartbeatMs: e.EVENTS_HEARTBEAT_MS,
   };
 }

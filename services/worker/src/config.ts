@@ -35,6 +35,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     concurrency: e.WORKER_CONCURRENCY,
     maxTurnAttempts: e.WORKER_MAX_TURN_ATTEMPTS,
     lockDurationMs: e.WORKER_LOCK_DURATION_MS,

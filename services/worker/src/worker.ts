@@ -1,7 +1,16 @@
 import { type ProviderCheckJob, type ProviderTestResult, TURN_QUEUE, type TurnJob } from '@chatq/contracts';
-import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
+import {
+  addTurnJobs,
+  ChatEventLog,
+  createRedis,
+  createTurnQueue,
+  type Logger,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
+import { TurnAborts } from './control/turn-aborts.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
@@ -20,7 +29,7 @@ export interface TurnWorkerDeps {
   callModel?: ModelCaller;
 }
 
-/** A running worker: BullMQ consumers plus outbox relay. `close` drains in-flight turns. */
+/** A running worker: BullMQ consumers, outbox relay and stop listener. `close` drains in-flight turns. */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
   /** Answers provider checks (POST /providers/{id}/test), where the keys can be opened. */
@@ -36,6 +45,12 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const producer = createRedis(config.redisUrl, 'consumer');
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+  // Events give up after one reconnect while Redis is away (a turn must not wait on them), but may
+  // be sent before the first connect completes; stop messages need a connection in subscriber mode.
+  const eventsRedis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
+  eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
+  const events = new ChatEventLog(eventsRedis, config.events);
+  const aborts = new TurnAborts(createRedis(config.redisUrl, 'consumer'), events.controlChannel, logger);
 
   routeSdkWarnings(logger);
   const secrets = new SecretBox(config.secretKey);
@@ -48,6 +63,9 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     maxTurnAttempts: config.maxTurnAttempts,
     providerTimeoutMs: config.providerTimeoutMs,
     turnDeadlineMs: config.turnDeadlineMs,
+    events,
+    aborts,
+    enqueue: (job) => addTurnJobs(queue, [job]),
   });
 
   const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, processor, {
@@ -88,7 +106,8 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       await relay.stop();
       await Promise.all([worker.close(), checks.close()]);
       await queue.close();
-      await Promise.allSettled([consumer.quit(), producer.quit()]);
+      await aborts.close();
+      await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);
     },
   };
 }

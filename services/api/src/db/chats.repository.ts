@@ -1,86 +1,63 @@
-import type { Chat, ChatStatus, Message, Turn, TurnStatus, Usage } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
-import { iso, isoOrUndefined } from './rows.ts';
-
-interface ChatRow {
-  id: string;
-  title: string;
-  status: ChatStatus;
-  last_model_config_id: string;
-  last_error: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
-interface MessageRow {
-  id: string;
-  chat_id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  model_config_id: string | null;
-  usage: Usage | null;
-  cost_micros: number | string | null;
-  created_at: Date | string;
-}
-
-interface TurnRow {
-  id: string;
-  chat_id: string;
-  generation: number | string;
-  status: TurnStatus;
-  model_config_id: string;
-  error: string | null;
-  created_at: Date | string;
-  started_at: Date | string | null;
-  finished_at: Date | string | null;
-}
-
-export const toChat = (r: ChatRow): Chat => ({
-  id: r.id,
-  title: r.title,
-  status: r.status,
-  last_model_config_id: r.last_model_config_id,
-  last_error: r.last_error,
-  created_at: iso(r.created_at),
-  updated_at: iso(r.updated_at),
-});
-
-export const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  chat_id: r.chat_id,
-  role: r.role,
-  content: r.content,
-  model_config_id: r.model_config_id,
-  created_at: iso(r.created_at),
-  ...(r.role === 'assistant' && r.usage
-    ? { usage: r.usage, cost_micros: r.cost_micros == null ? null : Number(r.cost_micros) }
-    : {}),
-});
-
-export const toTurn = (r: TurnRow): Turn => ({
-  id: r.id,
-  chat_id: r.chat_id,
-  generation: Number(r.generation),
-  status: r.status,
-  model_config_id: r.model_config_id,
-  ...(r.error ? { error: r.error } : {}),
-  created_at: iso(r.created_at),
-  ...(r.started_at ? { started_at: isoOrUndefined(r.started_at) } : {}),
-  ...(r.finished_at ? { finished_at: isoOrUndefined(r.finished_at) } : {}),
-});
+import type { BusyBehavior, Chat, Message, QueuedMessage, Turn } from '@chatq/contracts';
+import {
+  type ChatRow,
+  type MessageRow,
+  type QueuedMessageRow,
+  type Sql,
+  toChat,
+  toMessage,
+  toQueuedMessage,
+  toTurn,
+  type TurnRow,
+  type Tx,
+} from '@chatq/platform';
 
 /** Why a chat state change was refused, as the chatq_* SQL functions report it. */
 export type ChangeRefusal =
-  'chat_not_found' | 'chat_busy' | 'invalid_model' | 'no_default_model' | 'message_not_found' | 'not_user_message';
+  | 'chat_not_found'
+  | 'chat_busy'
+  | 'invalid_model'
+  | 'no_default_model'
+  | 'message_not_found'
+  | 'not_user_message'
+  | 'queue_full'
+  | 'not_interruptible'
+  | 'queued_message_not_found';
+
+/** A live turn a change cancelled, and the partial reply it kept. */
+export interface CancelledTurn {
+  turn_id: string;
+  generation: number;
+  message?: Message;
+}
+
+/** What a change wrote. Which fields are set depends on the change. */
+export interface ChangeOk {
+  error?: undefined;
+  chat: Chat;
+  message?: Message;
+  turn?: Turn;
+  /** A send that waits behind the live turn. */
+  queuedMessage?: QueuedMessage;
+  /** The live turn this change superseded (edits): its provider call must stop. */
+  supersededTurnId?: string;
+  cancelled?: CancelledTurn;
+  /** The queued message that started after a turn ended. */
+  next?: { message: Message; turn: Turn };
+}
 
 /** The outcome of a state change: the refusal, or what it wrote. */
-export type ChangeResult = { error: ChangeRefusal } | { error?: undefined; chat: Chat; message?: Message; turn?: Turn };
+export type ChangeResult = { error: ChangeRefusal } | ChangeOk;
 
 interface ChangeJson {
   error?: ChangeRefusal;
   chat?: ChatRow;
   message?: MessageRow;
   turn?: TurnRow;
+  queued_message?: QueuedMessageRow;
+  superseded_turn_id?: string | null;
+  cancelled?: { turn_id: string; generation: number; message: MessageRow | null } | null;
+  next?: { message: MessageRow; turn: TurnRow };
 }
 
 function toChangeResult(json: ChangeJson): ChangeResult {
@@ -89,7 +66,25 @@ function toChangeResult(json: ChangeJson): ChangeResult {
     chat: toChat(json.chat!),
     ...(json.message ? { message: toMessage(json.message) } : {}),
     ...(json.turn ? { turn: toTurn(json.turn) } : {}),
+    ...(json.queued_message ? { queuedMessage: toQueuedMessage(json.queued_message) } : {}),
+    ...(json.superseded_turn_id ? { supersededTurnId: json.superseded_turn_id } : {}),
+    ...(json.cancelled
+      ? {
+          cancelled: {
+            turn_id: json.cancelled.turn_id,
+            generation: Number(json.cancelled.generation),
+            ...(json.cancelled.message ? { message: toMessage(json.cancelled.message) } : {}),
+          },
+        }
+      : {}),
+    ...(json.next ? { next: { message: toMessage(json.next.message), turn: toTurn(json.next.turn) } } : {}),
   };
+}
+
+/** What an interrupt read from the event log before it changed the chat. */
+export interface SeenReply {
+  turnId: string | null;
+  text: string;
 }
 
 const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, created_at, updated_at';
@@ -117,10 +112,38 @@ export class ChatsRepository {
     return toChangeResult(row!.r);
   }
 
-  async send(owner: string, chatId: string, content: string, model: string | null, tx: Tx = this.sql) {
+  /** With `busy` = interrupt, `seen` is the live reply the caller froze (see ChatEventLog.hold). */
+  async send(
+    owner: string,
+    chatId: string,
+    content: string,
+    model: string | null,
+    busy: BusyBehavior,
+    queueMax: number,
+    seen: SeenReply | null,
+    tx: Tx = this.sql,
+  ): Promise<ChangeResult> {
     const [row] = await tx<{ r: ChangeJson }[]>`
-      select chatq_send_message(${owner}, ${chatId}, ${content}, ${model}) as r`;
+      select chatq_send_message(${owner}, ${chatId}, ${content}, ${model}, ${busy}, ${queueMax},
+                                ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
     return toChangeResult(row!.r);
+  }
+
+  async interrupt(owner: string, chatId: string, seen: SeenReply | null, tx: Tx = this.sql): Promise<ChangeResult> {
+    const [row] = await tx<{ r: ChangeJson }[]>`
+      select chatq_interrupt_chat(${owner}, ${chatId}, ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
+    return toChangeResult(row!.r);
+  }
+
+  async deleteQueued(
+    owner: string,
+    chatId: string,
+    id: string,
+    tx: Tx = this.sql,
+  ): Promise<{ error: ChangeRefusal } | { error?: undefined }> {
+    const [row] = await tx<{ r: { error?: ChangeRefusal } }[]>`
+      select chatq_delete_queued_message(${owner}, ${chatId}, ${id}) as r`;
+    return row!.r.error ? { error: row!.r.error } : {};
   }
 
   async edit(
@@ -152,16 +175,24 @@ export class ChatsRepository {
     return rows.map(toChat);
   }
 
-  /** Undefined when the chat is not the owner's; otherwise its live messages, oldest first. */
-  async listMessages(owner: string, chatId: string, tx: Tx = this.sql): Promise<Message[] | undefined> {
-    const rows = await tx<(MessageRow | { id: null })[]>`
-      select m.id, m.chat_id, m.role, m.content, m.model_config_id, m.usage, m.cost_micros, m.created_at
+  /**
+   * Undefined when the chat is not the owner's; otherwise its live messages, oldest first, and its
+   * queued ones in the order they will run.
+   */
+  async listMessages(
+    owner: string,
+    chatId: string,
+    tx: Tx = this.sql,
+  ): Promise<{ data: Message[]; queued: QueuedMessage[] } | undefined> {
+    const [row] = await tx<{ data: MessageRow[]; queued: QueuedMessageRow[] }[]>`
+      select
+        coalesce((select jsonb_agg(to_jsonb(m) order by m.seq) from messages m
+                  where m.chat_id = c.id and m.deleted_at is null), '[]') as data,
+        coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
+                  where q.chat_id = c.id), '[]') as queued
       from chats c
-      left join messages m on m.chat_id = c.id and m.deleted_at is null
-      where c.id = ${chatId} and c.owner_id = ${owner}
-      order by m.seq`;
-    if (rows.length === 0) return undefined;
-    return rows.filter((r): r is MessageRow => r.id !== null).map(toMessage);
+      where c.id = ${chatId} and c.owner_id = ${owner}`;
+    return row && { data: row.data.map(toMessage), queued: row.queued.map(toQueuedMessage) };
   }
 
   async findTurn(owner: string, chatId: string, turnId: string, tx: Tx = this.sql): Promise<Turn | undefined> {

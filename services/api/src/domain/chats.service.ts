@@ -1,7 +1,19 @@
-import type { Chat, CreateChatBody, EditMessageBody, Message, SendMessageBody, Turn, User } from '@chatq/contracts';
+import {
+  type Chat,
+  type CreateChatBody,
+  type EditMessageBody,
+  MAX_QUEUED_MESSAGES,
+  type Message,
+  type QueuedMessage,
+  type SendMessageBody,
+  type Turn,
+  type User,
+} from '@chatq/contracts';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { ChangeRefusal, ChangeResult, ChatsRepository } from '../db/chats.repository.ts';
+import type { ChangeOk, ChangeRefusal, ChangeResult, ChatsRepository } from '../db/chats.repository.ts';
+import type { ChatEventPublisher } from '../events/publisher.ts';
 import type { TurnEnqueuer } from '../queue/turn-enqueuer.ts';
+import { noticeOf } from './change-events.ts';
 import {
   AppError,
   BadRequestError,
@@ -9,6 +21,8 @@ import {
   ChatNotFoundError,
   InvalidModelConfigError,
   NotFoundError,
+  NotInterruptibleError,
+  QueueFullError,
 } from './errors.ts';
 
 /** Maps each refusal of a chat state change to the error the caller sees. */
@@ -26,6 +40,12 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new NotFoundError('Chat message not found.');
     case 'not_user_message':
       return new BadRequestError('Only user messages can be edited.');
+    case 'queue_full':
+      return new QueueFullError();
+    case 'not_interruptible':
+      return new NotInterruptibleError();
+    case 'queued_message_not_found':
+      return new NotFoundError('Queued message not found.');
   }
 }
 
@@ -36,22 +56,28 @@ export function defaultTitle(content: string | undefined): string {
   return line.length <= 60 ? line : `${line.slice(0, 59)}…`;
 }
 
-function unwrap(result: ChangeResult) {
+function unwrap(result: ChangeResult): ChangeOk {
   if (result.error) throw refusalError(result.error);
   return result;
 }
 
+/** A send either started a turn or waits behind the live one. */
+export type SendOutcome = { message: Message; turn: Turn } | { queued_message: QueuedMessage };
+
 /**
  * The rules of chats and messages. Every change is one database call (lock, check, write) and, when
- * it started a turn, one enqueue after the commit.
+ * it started a turn, one enqueue after the commit, next to one event append. Interrupts also freeze
+ * the live reply first, so the partial text they keep is exactly what clients were streamed.
  */
 export class ChatsService {
   private readonly chats: ChatsRepository;
   private readonly enqueuer: TurnEnqueuer;
+  private readonly events: ChatEventPublisher;
 
-  constructor(chats: ChatsRepository, enqueuer: TurnEnqueuer) {
+  constructor(chats: ChatsRepository, enqueuer: TurnEnqueuer, events: ChatEventPublisher) {
     this.chats = chats;
     this.enqueuer = enqueuer;
+    this.events = events;
   }
 
   async create(
@@ -67,18 +93,32 @@ export class ChatsService {
         body.content ?? null,
       ),
     );
-    if (result.turn) await this.enqueuer.enqueue(result.turn, log);
-    return result;
+    await this.published(actor, result, log);
+    return { chat: result.chat, message: result.message, turn: result.turn };
   }
 
-  async send(
-    actor: User,
-    chatId: string,
-    body: SendMessageBody,
-    log: Logger,
-  ): Promise<{ message: Message; turn: Turn }> {
-    const result = unwrap(await this.chats.send(actor.id, chatId, body.content, body.model_config_id ?? null));
-    await this.enqueuer.enqueue(result.turn!, log);
+  async send(actor: User, chatId: string, body: SendMessageBody, log: Logger): Promise<SendOutcome> {
+    const interrupt = body.busy_behavior === 'interrupt';
+    const seen = interrupt ? await this.events.hold(chatId, log) : null;
+    const result = await this.releasingHold(actor, chatId, interrupt, log, async () =>
+      unwrap(
+        await this.chats.send(
+          actor.id,
+          chatId,
+          body.content,
+          body.model_config_id ?? null,
+          body.busy_behavior,
+          MAX_QUEUED_MESSAGES,
+          seen,
+        ),
+      ),
+    );
+    if (result.queuedMessage) {
+      const queued = result.queuedMessage;
+      await this.events.record(chatId, actor.id, [{ type: 'message.queued', data: { message: queued } }], {}, log);
+      return { queued_message: queued };
+    }
+    await this.published(actor, result, log, interrupt);
     return { message: result.message!, turn: result.turn! };
   }
 
@@ -92,8 +132,53 @@ export class ChatsService {
     const result = unwrap(
       await this.chats.edit(actor.id, chatId, messageId, body.content, body.model_config_id ?? null),
     );
-    await this.enqueuer.enqueue(result.turn!, log);
+    await this.published(actor, result, log);
     return { message: result.message!, turn: result.turn! };
+  }
+
+  /** Cancels the live turn, keeping its partial reply; the queue then moves on. */
+  async interrupt(actor: User, chatId: string, log: Logger): Promise<Chat> {
+    const seen = await this.events.hold(chatId, log);
+    const result = await this.releasingHold(actor, chatId, true, log, async () =>
+      unwrap(await this.chats.interrupt(actor.id, chatId, seen)),
+    );
+    await this.published(actor, result, log, true);
+    return result.chat;
+  }
+
+  async deleteQueued(actor: User, chatId: string, id: string, log: Logger): Promise<void> {
+    const result = await this.chats.deleteQueued(actor.id, chatId, id);
+    if (result.error) throw refusalError(result.error);
+    await this.events.record(chatId, actor.id, [{ type: 'message.unqueued', data: { chat_id: chatId, id } }], {}, log);
+  }
+
+  /** Runs `change`; if it fails, lifts the hold an interrupt put on the live reply. */
+  private async releasingHold(
+    actor: User,
+    chatId: string,
+    held: boolean,
+    log: Logger,
+    change: () => Promise<ChangeOk>,
+  ): Promise<ChangeOk> {
+    try {
+      return await change();
+    } catch (err) {
+      if (held) await this.events.record(chatId, actor.id, [], { releaseHold: true }, log);
+      throw err;
+    }
+  }
+
+  /**
+   * Tells clients and workers what a committed change did, and enqueues the turn it started. Both go
+   * out together: one Redis round trip on the hot path. Older turns are fenced out of the event log,
+   * and the worker running a cancelled or superseded turn is told to stop its provider call.
+   */
+  private async published(actor: User, result: ChangeOk, log: Logger, releaseHold = false): Promise<void> {
+    const { events, started, minGeneration, abort } = noticeOf(result);
+    await Promise.all([
+      this.events.record(result.chat.id, actor.id, events, { minGeneration, releaseHold, abort }, log),
+      started ? this.enqueuer.enqueue(started.turn, log) : undefined,
+    ]);
   }
 
   async get(actor: User, chatId: string): Promise<Chat> {
@@ -111,7 +196,7 @@ export class ChatsService {
     return { data, next_cursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
   }
 
-  async messages(actor: User, chatId: string): Promise<Message[]> {
+  async messages(actor: User, chatId: string): Promise<{ data: Message[]; queued: QueuedMessage[] }> {
     return (await this.chats.listMessages(actor.id, chatId)) ?? Promise.reject(new ChatNotFoundError());
   }
 

@@ -77,3 +77,15 @@ export class GatewayTimeoutError extends AppError {
     super(504, message);
   }
 }
+
+export class QueueFullError extends AppError {
+  constructor() {
+    super(429, 'Message queue is full.');
+  }
+}
+
+export class NotInterruptibleError extends ConflictError {
+  constructor() {
+    super('Chat is not in an interruptible state.');
+  }
+}

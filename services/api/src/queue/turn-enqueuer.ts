@@ -1,5 +1,5 @@
 import type { Turn, TurnJob } from '@chatq/contracts';
-import { addTurnJobs } from '@chatq/platform';
+import { addTurnJobs, withTimeout } from '@chatq/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
 
@@ -18,18 +18,10 @@ export class TurnEnqueuer {
 
   async enqueue(turn: Turn, log: FastifyBaseLogger): Promise<void> {
     const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        addTurnJobs(this.queue, [job]),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-        }),
-      ]);
+      await withTimeout(addTurnJobs(this.queue, [job]), this.timeoutMs, 'enqueue');
     } catch (err) {
       log.warn({ err, turn_id: turn.id }, 'enqueue failed; the outbox relay will enqueue this turn');
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

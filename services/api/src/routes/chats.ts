@@ -9,6 +9,8 @@ import {
   MessageList,
   MessageParams,
   MessageTurnResponse,
+  QueuedMessageParams,
+  QueuedMessageResponse,
   SendMessageBody,
   TurnParams,
   TurnResponse,
@@ -34,18 +36,35 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
 
   app.post(
     '/chats/:chat_id/messages',
-    { schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } } },
-    async (request, reply) =>
-      reply.code(201).send(await chats.send(request.user, request.params.chat_id, request.body, request.log)),
+    {
+      schema: {
+        params: ChatParams,
+        body: SendMessageBody,
+        response: { 201: MessageTurnResponse, 202: QueuedMessageResponse },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await chats.send(request.user, request.params.chat_id, request.body, request.log);
+      return reply.code('queued_message' in outcome ? 202 : 201).send(outcome);
+    },
   );
 
   app.get(
     '/chats/:chat_id/messages',
     { schema: { params: ChatParams, response: { 200: MessageList } } },
-    async (request) => ({
-      data: await chats.messages(request.user, request.params.chat_id),
-    }),
+    async (request) => chats.messages(request.user, request.params.chat_id),
   );
+
+  app.post(
+    '/chats/:chat_id/interrupt',
+    { schema: { params: ChatParams, response: { 200: ChatResponse } } },
+    async (request) => ({ chat: await chats.interrupt(request.user, request.params.chat_id, request.log) }),
+  );
+
+  app.delete('/chats/:chat_id/queue/:id', { schema: { params: QueuedMessageParams } }, async (request, reply) => {
+    await chats.deleteQueued(request.user, request.params.chat_id, request.params.id, request.log);
+    return reply.code(204).send();
+  });
 
   app.patch(
     '/chats/:chat_id/messages/:message_id',

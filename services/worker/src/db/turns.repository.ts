@@ -1,5 +1,5 @@
 import type { ProviderKind, TurnJob, Usage } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
+import type { ChatRow, MessageRow, Sql, TurnRow, Tx } from '@chatq/platform';
 
 /** The model config row as the claim returns it (jsonb: numerics arrive as numbers). */
 export interface ClaimedModel {
@@ -21,10 +21,18 @@ export interface ClaimedProvider {
   api_key: string | null;
 }
 
+/** How a chat stands after one of its turns ended: resting, or running the next queued message. */
+export interface AfterTurn {
+  chat: ChatRow;
+  next?: { message: MessageRow; turn: TurnRow };
+}
+
 /** What a claim found. Only `claimed` means this worker now owns the turn. */
 export type Claim =
   | {
       outcome: 'claimed';
+      owner_id: string;
+      chat: ChatRow;
       turn: { id: string; chat_id: string; generation: number; attempts: number; started_at: string };
       model: ClaimedModel;
       provider: ClaimedProvider;
@@ -32,9 +40,13 @@ export type Claim =
     }
   | { outcome: 'superseded' | 'missing' }
   | { outcome: 'finished'; status: string }
-  | { outcome: 'failed'; error: string };
+  | ({ outcome: 'failed'; error: string; owner_id: string } & AfterTurn);
 
-export type FinishOutcome = 'completed' | 'failed' | 'superseded' | 'stale';
+/** How completing or failing a turn went; only this claim's own, current turn changes anything. */
+export type Finish =
+  | ({ outcome: 'completed'; message: MessageRow } & AfterTurn)
+  | ({ outcome: 'failed' } & AfterTurn)
+  | { outcome: 'superseded' | 'stale' };
 
 /**
  * The worker's side of a turn. Claim, complete and fail are the chatq_* functions (one round trip
@@ -59,17 +71,16 @@ export class TurnsRepository {
     usage: Usage,
     costMicros: number | null,
     tx: Tx = this.sql,
-  ): Promise<FinishOutcome> {
-    const [row] = await tx<{ outcome: FinishOutcome }[]>`
-      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${tx.json(usage)}, ${costMicros}) ->> 'outcome' as outcome`;
-    return row!.outcome;
+  ): Promise<Finish> {
+    const [row] = await tx<{ r: Finish }[]>`
+      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${tx.json(usage)}, ${costMicros}) as r`;
+    return row!.r;
   }
 
   /** `claimId` null fails the turn whoever claimed it (the job itself has died). */
-  async fail(turnId: string, claimId: string | null, error: string, tx: Tx = this.sql): Promise<FinishOutcome> {
-    const [row] = await tx<{ outcome: FinishOutcome }[]>`
-      select chatq_fail_turn(${turnId}, ${claimId}, ${error}) ->> 'outcome' as outcome`;
-    return row!.outcome;
+  async fail(turnId: string, claimId: string | null, error: string, tx: Tx = this.sql): Promise<Finish> {
+    const [row] = await tx<{ r: Finish }[]>`select chatq_fail_turn(${turnId}, ${claimId}, ${error}) as r`;
+    return row!.r;
   }
 
   /**

@@ -1,0 +1,45 @@
+import type { ChatEvent, TurnAbort } from '@chatq/contracts';
+import { type ChatEventLog, withTimeout } from '@chatq/platform';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SeenReply } from '../db/chats.repository.ts';
+
+/** Longest an interrupt may freeze a live reply; a crashed API's hold lapses by itself. */
+const HOLD_MS = 5_000;
+
+/**
+ * The API's side of the event log. Like the enqueuer it never fails a request: Postgres has already
+ * committed the change, and clients that miss events re-read the chat.
+ */
+export class ChatEventPublisher {
+  private readonly log: ChatEventLog;
+  private readonly timeoutMs: number;
+
+  constructor(log: ChatEventLog, timeoutMs: number) {
+    this.log = log;
+    this.timeoutMs = timeoutMs;
+  }
+
+  async record(
+    chatId: string,
+    ownerId: string,
+    events: ChatEvent[],
+    options: { minGeneration?: number; releaseHold?: boolean; abort?: TurnAbort },
+    logger: FastifyBaseLogger,
+  ): Promise<void> {
+    try {
+      await withTimeout(this.log.record(chatId, ownerId, events, options), this.timeoutMs, 'event append');
+    } catch (err) {
+      logger.warn({ err, chat_id: chatId }, 'event append failed; clients will miss these events');
+    }
+  }
+
+  /** Freezes the live reply for an interrupt; null when Redis cannot say (nothing partial is kept). */
+  async hold(chatId: string, logger: FastifyBaseLogger): Promise<SeenReply | null> {
+    try {
+      return await withTimeout(this.log.hold(chatId, HOLD_MS), this.timeoutMs, 'event hold');
+    } catch (err) {
+      logger.warn({ err, chat_id: chatId }, 'could not read the live reply; the interrupt keeps no partial text');
+      return null;
+    }
+  }
+}

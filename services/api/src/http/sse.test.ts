@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { formatSse } from './sse.ts';
+
+describe('formatSse', () => {
+  it('writes id, event and one data line, ended by a blank line', () => {
+    const data = JSON.stringify({ turn_id: 'x', text: 'two\nlines' });
+    expect(formatSse({ id: '1-0', type: 'message.delta', data })).toBe(
+      'id: 1-0\nevent: message.delta\ndata: {"turn_id":"x","text":"two\\nlines"}\n\n',
+    );
+  });
+});

@@ -1,0 +1,160 @@
+import { turnJobId } from '@chatq/contracts';
+import { createRedis, createTurnQueue } from '@chatq/platform';
+import { mockReplyText } from '@chatq/worker/llm/mock.ts';
+import type { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
+import { ApiClient } from '../harness/http.ts';
+import { spawnApi, spawnWorker, type ServiceProcess } from '../harness/processes.ts';
+import { SseClient } from '../harness/sse.ts';
+import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
+
+/*
+ * Stopping turns from the API while worker processes run them. The slow mock would take 5 s to
+ * reply, so a job that ends soon after the stop can only have been aborted.
+ */
+
+const SLOW_MS = 5_000;
+/** The issue's promise: the provider call stops within a second of the request. */
+const STOP_WITHIN_MS = 1_000;
+
+let db: TestDatabase;
+let api: ServiceProcess & { baseUrl: string };
+let workers: ServiceProcess[];
+let client: ApiClient;
+let queue: Queue;
+let redis: ReturnType<typeof createRedis>;
+let slowModel: string;
+const opened: SseClient[] = [];
+
+async function startSlowTurn(content: string) {
+  const chat = await client.post('/api/v1/chats', { model_config_id: slowModel });
+  const chatId: string = chat.body.chat.id;
+  const events = await SseClient.open(`${api.baseUrl}/api/v1/chats/${chatId}/events`, ADMIN_TOKEN);
+  opened.push(events);
+  const sent = await client.post(`/api/v1/chats/${chatId}/messages`, { content });
+  expect(sent.status).toBe(201);
+  await events.until((all) => all.some((e) => e.event === 'message.delta'), 'the reply to start streaming');
+  return { chatId, turnId: sent.body.turn.id as string, message: sent.body.message, events };
+}
+
+/** The BullMQ job of `turnId` once it has finished, as the worker process left it. */
+async function finishedJob(turnId: string) {
+  return eventually(
+    async () => {
+      const job = await queue.getJob(turnJobId(turnId));
+      return job?.finishedOn ? job : undefined;
+    },
+    { what: `job of turn ${turnId} to finish` },
+  );
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const prefix = uniqueName('q');
+  // No outbox relay: turns must reach the queue straight from the API (and the workers).
+  const env = testEnv(db, prefix, { RELAY_AFTER_MS: '600000' });
+  api = await spawnApi(env);
+  workers = await Promise.all([spawnWorker(env), spawnWorker(env)]);
+  client = new ApiClient(api.baseUrl, ADMIN_TOKEN);
+  redis = createRedis(inject('redisUrl'), 'consumer');
+  queue = createTurnQueue(redis, prefix);
+  const providers = await client.get('/api/v1/providers');
+  const created = await client.post('/api/v1/model-configs', {
+    provider_id: providers.body.data[0].id,
+    model: 'slow-mock',
+    options: { latency_ms: SLOW_MS },
+  });
+  slowModel = created.body.model_config.id;
+});
+
+afterEach(() => {
+  opened.splice(0).forEach((c) => c.close());
+});
+
+afterAll(async () => {
+  await queue?.close();
+  redis?.disconnect();
+  await Promise.all([api?.stop(), ...(workers ?? []).map((w) => w.stop())]);
+  await db?.drop();
+});
+
+describe('interrupt', () => {
+  it('stops the turn on whichever worker process runs it and keeps the partial reply', async () => {
+    const { chatId, turnId, message, events } = await startSlowTurn('tell me a long story');
+    const asked = Date.now();
+    const res = await client.post(`/api/v1/chats/${chatId}/interrupt`);
+    expect(res.status).toBe(200);
+    expect(res.body.chat).toMatchObject({ id: chatId, status: 'idle' });
+
+    const job = await finishedJob(turnId);
+    expect(job.returnvalue).toEqual({ outcome: 'interrupted' });
+    expect(job.finishedOn! - asked).toBeLessThan(STOP_WITHIN_MS);
+    expect(workers.filter((w) => w.output().includes('"stopping turn"'))).toHaveLength(1);
+
+    await events.until((all) => all.some((e) => e.event === 'message.completed'), 'the stream to end the reply');
+    const streamed = events
+      .of('message.delta')
+      .map((e) => e.data.text)
+      .join('');
+    const messages = await client.get(`/api/v1/chats/${chatId}/messages`);
+    const [user, partial] = messages.body.data;
+    expect(user.id).toBe(message.id);
+    expect(partial).toMatchObject({ role: 'assistant', interrupted: true, content: streamed });
+    const full = mockReplyText('slow-mock', [{ role: 'user', content: 'tell me a long story' }]);
+    expect(full.startsWith(partial.content)).toBe(true);
+    expect(partial.content.length).toBeLessThan(full.length);
+    expect(events.of('message.completed').at(-1)!.data).toEqual({
+      turn_id: turnId,
+      message_id: partial.id,
+      interrupted: true,
+    });
+
+    const turn = await client.get(`/api/v1/chats/${chatId}/turns/${turnId}`);
+    expect(turn.body.turn.status).toBe('cancelled');
+    expect((await client.get(`/api/v1/chats/${chatId}`)).body.chat.status).toBe('idle');
+  });
+
+  it('answers 409 when nothing is running', async () => {
+    const chat = await client.post('/api/v1/chats', {});
+    const res = await client.post(`/api/v1/chats/${chat.body.chat.id}/interrupt`);
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({ message: 'Chat is not in an interruptible state.' });
+  });
+});
+
+describe('edit during a slow turn', () => {
+  it('aborts the running provider call and runs the edited message instead', async () => {
+    const { chatId, turnId, message, events } = await startSlowTurn('first version');
+    const asked = Date.now();
+    const edited = await client.patch(`/api/v1/chats/${chatId}/messages/${message.id}`, {
+      content: 'second version',
+      model_config_id: (await client.get('/api/v1/model-configs')).body.data.find((m: any) => m.is_default).id,
+    });
+    expect(edited.status).toBe(200);
+
+    const job = await finishedJob(turnId);
+    expect(job.returnvalue).toEqual({ outcome: 'superseded' });
+    expect(job.finishedOn! - asked).toBeLessThan(STOP_WITHIN_MS);
+
+    const newTurn = edited.body.turn.id;
+    await events.until(
+      (all) =>
+        all.some((e) => e.event === 'turn.status' && e.data.turn_id === newTurn && e.data.status === 'completed'),
+      'the edited turn to complete',
+    );
+    expect(
+      events
+        .of('turn.status')
+        .filter((e) => e.data.turn_id === turnId)
+        .map((e) => e.data.status),
+    ).toEqual(['queued', 'running', 'superseded']);
+    const messages = await client.get(`/api/v1/chats/${chatId}/messages`);
+    expect(messages.body.data.map((m: any) => [m.role, m.content.includes('second version')])).toEqual([
+      ['user', true],
+      ['assistant', true],
+    ]);
+    expect((await client.get(`/api/v1/chats/${chatId}/turns/${turnId}`)).body.turn.status).toBe('superseded');
+  });
+});
