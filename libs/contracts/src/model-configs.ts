@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.ts';
+import { Page, Timestamp, Uuid } from './common.ts';
 import { ModelOptions } from './providers.ts';
 
 export const ModelConfig = z.object({
@@ -60,4 +60,4 @@ export const UpdateModelConfigBody = z.object({
 export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
 
 export const ModelConfigResponse = z.object({ model_config: ModelConfig });
-export const ModelConfigList = z.object({ data: z.array(ModelConfig) });
+export const ModelConfigList = Page(ModelConfig);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.ts';
+import { Page, Timestamp, Uuid } from './common.ts';
 
 export const ProviderKind = z.enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible']);
 export type ProviderKind = z.infer<typeof ProviderKind>;
@@ -42,4 +42,4 @@ export const UpdateProviderBody = z.object({
 export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
 
 export const ProviderResponse = z.object({ provider: Provider });
-export const ProviderList = z.object({ data: z.array(Provider) });
+export const ProviderList = Page(Provider);

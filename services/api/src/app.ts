@@ -6,16 +6,22 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from './config.ts';
 import { ChatsRepository } from './db/chats.repository.ts';
+import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
+import { RateLimitCounters } from './db/rate-limits.repository.ts';
+import { scopedSql } from './db/transaction.ts';
 import { UsersRepository } from './db/users.repository.ts';
 import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
 import { UsersService } from './domain/users.service.ts';
-import { requireAuth } from './http/auth.ts';
+import { identifyCallers, requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerIdempotency } from './http/idempotency.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { registerRateLimits } from './http/rate-limit.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -37,7 +43,10 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Wires repositories, services and routes into a fastify app. No I/O happens here. */
 export function buildApp(deps: ApiDeps): FastifyInstance {
-  const { config, sql } = deps;
+  const { config } = deps;
+  // Repositories get the scoped pool: their queries join a request's transaction when it has one.
+  const sql = scopedSql(deps.sql);
+  const secrets = new SecretBox(config.secretKey);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -66,17 +75,34 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (closing) reply.header('connection', 'close');
   });
 
+  registerOpenApi(app);
+
   const users = new UsersRepository(sql);
   const auth = new AuthService(users);
+  identifyCallers(app, auth);
+  registerRateLimits(app, {
+    counters: new RateLimitCounters(deps.redis, config.queuePrefix),
+    settings: config.rateLimits,
+    logger: deps.logger,
+  });
+  registerIdempotency(app, {
+    sql,
+    keys: new IdempotencyRepository(sql),
+    secrets,
+    ttlSeconds: config.idempotencyTtlSeconds,
+    pruneIntervalMs: config.idempotencyPruneIntervalMs,
+    logger: deps.logger,
+  });
+
   const usersService = new UsersService(users);
-  const providers = new ProvidersService(new ProvidersRepository(sql), new SecretBox(config.secretKey));
+  const providers = new ProvidersService(new ProvidersRepository(sql), secrets);
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
 
   void app.register(healthRoutes, { check: () => readiness(deps) });
   void app.register(
     async (api) => {
-      requireAuth(api, auth);
+      requireAuth(api);
       await api.register(userRoutes, { users: usersService });
       await api.register(providerRoutes, { providers });
       await api.register(modelConfigRoutes, { modelConfigs });

@@ -11,6 +11,14 @@ const ApiEnv = z.object({
   /** How long a request may wait for Redis to take a job before the outbox relay takes over. */
   ENQUEUE_TIMEOUT_MS: envVar.int(10, 60_000).default(1_000),
   BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
+  /** Per token; an admin can set another limit per user. */
+  RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
+  /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
+  RATE_LIMIT_TURNS_PER_MINUTE: envVar.int(1, 1_000_000).default(60),
+  /** Per client IP, requests without a valid token (probes, docs, bad tokens). */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
+  IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
+  IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
 });
 
 /** Everything the API reads from its environment, parsed once at boot. */
@@ -32,5 +40,12 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     seedMock: e.CHATQ_SEED_MOCK,
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimits: {
+      requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+      turnsPerMinute: e.RATE_LIMIT_TURNS_PER_MINUTE,
+      anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyPruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
   };
 }

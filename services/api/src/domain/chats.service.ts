@@ -1,15 +1,29 @@
-import type { Chat, CreateChatBody, EditMessageBody, Message, SendMessageBody, Turn, User } from '@chatq/contracts';
+import type {
+  Chat,
+  CreateChatBody,
+  EditMessageBody,
+  ListChatsQuery,
+  Message,
+  PageOf,
+  PageQuery,
+  SendMessageBody,
+  Turn,
+  UpdateChatBody,
+  User,
+} from '@chatq/contracts';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { ChangeRefusal, ChangeResult, ChatsRepository } from '../db/chats.repository.ts';
 import type { TurnEnqueuer } from '../queue/turn-enqueuer.ts';
 import {
   AppError,
   BadRequestError,
+  ChatArchivedError,
   ChatBusyError,
   ChatNotFoundError,
   InvalidModelConfigError,
   NotFoundError,
 } from './errors.ts';
+import { pageRequest, seqCursor, toPage, uuidCursor } from './pagination.ts';
 
 /** Maps each refusal of a chat state change to the error the caller sees. */
 export function refusalError(refusal: ChangeRefusal): AppError {
@@ -18,6 +32,8 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new ChatNotFoundError();
     case 'chat_busy':
       return new ChatBusyError();
+    case 'chat_archived':
+      return new ChatArchivedError();
     case 'invalid_model':
       return new InvalidModelConfigError();
     case 'no_default_model':
@@ -110,19 +126,28 @@ export class ChatsService {
     return (await this.chats.find(actor.id, chatId)) ?? Promise.reject(new ChatNotFoundError());
   }
 
-  async list(
-    actor: User,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<{ data: Chat[]; next_cursor: string | null }> {
-    const before = cursor ? decodeCursor(cursor) : null;
-    const rows = await this.chats.list(actor.id, limit + 1, before);
-    const data = rows.slice(0, limit);
-    return { data, next_cursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
+  async list(actor: User, query: ListChatsQuery): Promise<PageOf<Chat>> {
+    const page = pageRequest(query, uuidCursor);
+    const filter = { status: query.status, archived: query.archived, q: query.q };
+    return toPage(await this.chats.list(actor.id, filter, page), page, (chat) => chat.id, uuidCursor);
   }
 
-  async messages(actor: User, chatId: string): Promise<Message[]> {
-    return (await this.chats.listMessages(actor.id, chatId)) ?? Promise.reject(new ChatNotFoundError());
+  async messages(actor: User, chatId: string, query: PageQuery): Promise<PageOf<Message>> {
+    const page = pageRequest(query, seqCursor);
+    const rows = await this.chats.listMessages(actor.id, chatId, page);
+    if (!rows) throw new ChatNotFoundError();
+    const { data, ...rest } = toPage(rows, page, (r) => r.seq, seqCursor);
+    return { data: data.map((r) => r.message), ...rest };
+  }
+
+  async update(actor: User, chatId: string, body: UpdateChatBody): Promise<Chat> {
+    const patch = { title: body.title?.trim(), archived: body.archived };
+    return (await this.chats.update(actor.id, chatId, patch)) ?? Promise.reject(new ChatNotFoundError());
+  }
+
+  /** For good: the chat, its messages and turns. A turn in flight is dropped with it. */
+  async delete(actor: User, chatId: string): Promise<void> {
+    if (!(await this.chats.delete(actor.id, chatId))) throw new ChatNotFoundError();
   }
 
   async turn(actor: User, chatId: string, turnId: string): Promise<Turn> {
@@ -130,21 +155,4 @@ export class ChatsService {
       (await this.chats.findTurn(actor.id, chatId, turnId)) ?? Promise.reject(new NotFoundError('Turn not found.'))
     );
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Cursors are opaque to callers: base64url of the last id seen. */
-export function encodeCursor(id: string): string {
-  return Buffer.from(id).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!UUID.test(id)) {
-    throw new BadRequestError('Invalid cursor.', undefined, [
-      { field: 'querystring.after', detail: 'is not a cursor this API issued' },
-    ]);
-  }
-  return id;
 }

@@ -6,50 +6,79 @@ import {
   CreateChatResponse,
   EditMessageBody,
   ListChatsQuery,
+  ListMessagesQuery,
   MessageList,
   MessageParams,
   MessageTurnResponse,
+  NoContent,
   SendMessageBody,
   TurnParams,
   TurnResponse,
+  UpdateChatBody,
 } from '@chatq/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChatsService } from '../domain/chats.service.ts';
+
+const always = () => true;
+const hasContent = (body: unknown) => typeof body === 'object' && body !== null && 'content' in body;
 
 /** Chats belong to their creator: every lookup is by (owner, id), so another user's chat is a 404. */
 export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async (app, { chats }) => {
   app.post(
     '/chats',
-    { schema: { body: CreateChatBody, response: { 201: CreateChatResponse } } },
-    async (request, reply) => reply.code(201).send(await chats.create(request.user, request.body, request.log)),
+    {
+      config: { startsTurn: hasContent },
+      schema: { body: CreateChatBody, response: { 201: CreateChatResponse } },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return chats.create(request.user, request.body, request.log);
+    },
   );
 
   app.get('/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (request) =>
-    chats.list(request.user, request.query.limit, request.query.after),
+    chats.list(request.user, request.query),
   );
 
   app.get('/chats/:chat_id', { schema: { params: ChatParams, response: { 200: ChatResponse } } }, async (request) => ({
     chat: await chats.get(request.user, request.params.chat_id),
   }));
 
+  app.patch(
+    '/chats/:chat_id',
+    { schema: { params: ChatParams, body: UpdateChatBody, response: { 200: ChatResponse } } },
+    async (request) => ({ chat: await chats.update(request.user, request.params.chat_id, request.body) }),
+  );
+
+  app.delete('/chats/:chat_id', { schema: { params: ChatParams, response: { 204: NoContent } } }, async (request, reply) => {
+    await chats.delete(request.user, request.params.chat_id);
+    return reply.code(204).send(null);
+  });
+
   app.post(
     '/chats/:chat_id/messages',
-    { schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } } },
-    async (request, reply) =>
-      reply.code(201).send(await chats.send(request.user, request.params.chat_id, request.body, request.log)),
+    {
+      config: { startsTurn: always },
+      schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return chats.send(request.user, request.params.chat_id, request.body, request.log);
+    },
   );
 
   app.get(
     '/chats/:chat_id/messages',
-    { schema: { params: ChatParams, response: { 200: MessageList } } },
-    async (request) => ({
-      data: await chats.messages(request.user, request.params.chat_id),
-    }),
+    { schema: { params: ChatParams, querystring: ListMessagesQuery, response: { 200: MessageList } } },
+    async (request) => chats.messages(request.user, request.params.chat_id, request.query),
   );
 
   app.patch(
     '/chats/:chat_id/messages/:message_id',
-    { schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } } },
+    {
+      config: { startsTurn: always },
+      schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } },
+    },
     async (request) =>
       chats.edit(request.user, request.params.chat_id, request.params.message_id, request.body, request.log),
   );
