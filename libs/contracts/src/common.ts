@@ -25,8 +25,9 @@ export const Text = (max: number) =>
 const Cursor = z.string().min(1).max(200);
 
 /**
- * Keyset pagination of every list. `after` continues forward from a cursor, `before` goes back
- * from one (at most one of them); cursors are opaque and come from `next_cursor`.
+ * Keyset pagination of every list. A cursor (opaque, from `next_cursor`) marks a boundary in the
+ * list: `after` returns the items past it, `before` the items up to it, so `before` with the cursor
+ * that led to page N+1 returns page N again. At most one of the two.
  */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -36,9 +37,9 @@ export const PageQuery = z.object({
 export type PageQuery = z.infer<typeof PageQuery>;
 
 /**
- * One page of a list. `has_more` says whether items lie beyond this page in the direction of
- * travel; `next_cursor` then continues that way (pass it as `after`, or as `before` when paging
- * back), and is null otherwise.
+ * One page of a list, in list order. `has_more` says whether items lie beyond this page in the
+ * direction of travel; `next_cursor` then continues that way (pass it as `after`, or as `before`
+ * when paging back), and is null otherwise.
  */
 export const Page = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable(), has_more: z.boolean() });

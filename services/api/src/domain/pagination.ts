@@ -55,16 +55,23 @@ export function pageRequest<K>(query: PageQuery, codec: CursorCodec<K>): PageReq
 }
 
 /**
- * Builds the page from up to `limit + 1` rows fetched in the direction of travel: the extra row
- * only tells that there is more. `data` is always in list order.
+ * Builds the page from up to `limit + 1` rows fetched in the direction of travel; `data` is always
+ * in list order. A cursor marks the boundary just past an item: going forward it is the page's
+ * last item, going back it is the extra row (the item just before the page), so `before` with the
+ * `next_cursor` of page N returns page N, and with that page's `next_cursor`, page N - 1.
  */
-export function toPage<T, K>(rows: T[], request: PageRequest<K>, keyOf: (item: T) => K, codec: CursorCodec<K>): PageOf<T> {
+export function toPage<T, K>(
+  rows: T[],
+  request: PageRequest<K>,
+  keyOf: (item: T) => K,
+  codec: CursorCodec<K>,
+): PageOf<T> {
   const hasMore = rows.length > request.limit;
   const travelled = rows.slice(0, request.limit);
-  const last = travelled.at(-1);
+  const boundary = request.direction === 'after' ? travelled.at(-1) : rows[request.limit];
   return {
     data: request.direction === 'before' ? travelled.reverse() : travelled,
-    next_cursor: hasMore && last !== undefined ? codec.encode(keyOf(last)) : null,
+    next_cursor: hasMore && boundary !== undefined ? codec.encode(keyOf(boundary)) : null,
     has_more: hasMore,
   };
 }

@@ -17,7 +17,9 @@ export class UsersService {
   }
 
   async update(id: string, body: UpdateUserBody): Promise<User> {
-    return (await this.users.updateRateLimits(id, body.rate_limits)) ?? Promise.reject(new NotFoundError('User not found.'));
+    return (
+      (await this.users.updateRateLimits(id, body.rate_limits)) ?? Promise.reject(new NotFoundError('User not found.'))
+    );
   }
 
   /** Admins mint tokens for anyone; members only for themselves. */

@@ -4,12 +4,7 @@ import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { IdempotencyRepository } from '../db/idempotency.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import { AppError, IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from '../domain/errors.ts';
-import {
-  IDEMPOTENT_METHODS,
-  idempotencyKeyOf,
-  isRecordable,
-  requestFingerprint,
-} from '../domain/idempotency.ts';
+import { IDEMPOTENT_METHODS, idempotencyKeyOf, isRecordable, requestFingerprint } from '../domain/idempotency.ts';
 import { appErrorBody } from './errors.ts';
 
 /** Set on a response that repeats a recorded one. */

@@ -47,7 +47,11 @@ export function registerRateLimits(
     if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfter);
   }
 
-  const anonymous: RatePolicy = { name: 'anonymous', quota: settings.anonymousPerMinute, windowSeconds: WINDOW_SECONDS };
+  const anonymous: RatePolicy = {
+    name: 'anonymous',
+    quota: settings.anonymousPerMinute,
+    windowSeconds: WINDOW_SECONDS,
+  };
 
   // Callers without a valid token are counted as soon as that is known, before any body is read.
   app.addHook('onRequest', async (request, reply) => {

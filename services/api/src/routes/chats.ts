@@ -50,10 +50,14 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
     async (request) => ({ chat: await chats.update(request.user, request.params.chat_id, request.body) }),
   );
 
-  app.delete('/chats/:chat_id', { schema: { params: ChatParams, response: { 204: NoContent } } }, async (request, reply) => {
-    await chats.delete(request.user, request.params.chat_id);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/chats/:chat_id',
+    { schema: { params: ChatParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await chats.delete(request.user, request.params.chat_id);
+      return reply.code(204).send(null);
+    },
+  );
 
   app.post(
     '/chats/:chat_id/messages',

@@ -38,8 +38,12 @@ export const providerRoutes: FastifyPluginAsyncZod<{ providers: ProvidersService
     async (request) => ({ provider: await providers.update(request.params.id, request.body) }),
   );
 
-  app.delete('/providers/:id', { schema: { params: IdParams, response: { 204: NoContent } } }, async (request, reply) => {
-    await providers.delete(request.params.id);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/providers/:id',
+    { schema: { params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await providers.delete(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };
