@@ -78,9 +78,7 @@ describe('rate limits', () => {
 
   it('lets admins set and clear per-user limits', async () => {
     const { id, mint, client } = await member();
-    expect((await client.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 50 } })).status).toBe(
-      403,
-    );
+    expect((await client.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 50 } })).status).toBe(403);
     const set = await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 7 } });
     expect(set.status).toBe(200);
     expect(set.body.user.rate_limits).toEqual({ requests_per_minute: 7, turns_per_minute: null });
@@ -97,10 +95,7 @@ describe('rate limits', () => {
   });
 
   it('is shared by every API replica', async () => {
-    const replica = await createApiServer(
-      loadApiConfig(stack.env),
-      createLogger({ service: 'test', level: 'silent' }),
-    );
+    const replica = await createApiServer(loadApiConfig(stack.env), createLogger({ service: 'test', level: 'silent' }));
     const address = await replica.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const { client } = await member();

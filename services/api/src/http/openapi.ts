@@ -2,7 +2,7 @@ import { ErrorBody, IDEMPOTENCY_HEADER, IdempotencyKey } from '@chatq/contracts'
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IDEMPOTENT_METHODS } from '../domain/idempotency.ts';
 
@@ -52,6 +52,8 @@ export function registerOpenApi(app: FastifyInstance): void {
       security: [{ bearer: [] }],
     },
     transform,
+    // Contract schemas with a `.meta({ id })` become shared components referenced by every route.
+    transformObject: jsonSchemaTransformObject,
   });
   void app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
