@@ -96,7 +96,12 @@ export const TurnParams = z.object({ chat_id: Uuid, turn_id: Uuid });
 export const ListChatsQuery = PageQuery.extend({
   status: ChatStatus.optional(),
   archived: QueryBoolean.optional(),
-  q: z.string().min(1).max(MAX_TITLE_CHARS).optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(MAX_TITLE_CHARS)
+    .regex(/^[^\0]*$/, { message: 'must not contain NUL characters' })
+    .optional(),
 });
 export type ListChatsQuery = z.infer<typeof ListChatsQuery>;
 

@@ -20,6 +20,7 @@ import { UsersService } from './domain/users.service.ts';
 import { identifyCallers, requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
@@ -63,6 +64,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerJsonBodyParser(app);
   // While draining, answers in flight close their keep-alive sockets so close() can finish.
   let closing = false;
   app.addHook('preClose', async () => {
