@@ -129,10 +129,10 @@ describe('chat lists, filters, rename, archive and delete', () => {
 
     const before = await stack.sql`select count(*)::int as n from messages where chat_id = ${chat.id}`;
     for (const attempt of [
-      alice.chats.send(chat.id, { content: 'more' }),
-      alice.chats.edit(chat.id, message!.id, { content: 'changed' }),
+      () => alice.chats.send(chat.id, { content: 'more' }),
+      () => alice.chats.edit(chat.id, message!.id, { content: 'changed' }),
     ]) {
-      const err = await refusal(attempt);
+      const err = await refusal(attempt());
       expect(err.status).toBe(400);
       expect(err.body).toEqual({ message: 'Cannot modify an archived chat.' });
     }

@@ -49,7 +49,7 @@ describe('hostile input', () => {
     const before = await databaseDigest(stack);
     const res = await member.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) });
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ message: 'Request body is too large.' });
+    expect(res.body).toEqual({ message: 'Request body is too large.', detail: 'The limit is 262144 bytes.' });
     expect(await databaseDigest(stack)).toBe(before);
   });
 

@@ -38,6 +38,16 @@ describe('rate limits', () => {
     expect(ok.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
     expect(ok.headers.get('ratelimit')).toMatch(/^"requests";r=3;t=(59|60)$/);
 
+    const unparsable = [
+      await client.request('POST', '/api/v1/chats', '{"content": ', { 'content-type': 'application/json' }),
+      await client.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) }),
+    ];
+    expect(unparsable.map((r) => r.status)).toEqual([400, 413]);
+    for (const res of unparsable) {
+      expect(res.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
+      expect(res.headers.get('ratelimit')).toMatch(/^"requests";r=[12];t=\d+$/);
+    }
+
     for (const res of [
       await stack.admin.as(undefined).get('/healthz'),
       await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me'),

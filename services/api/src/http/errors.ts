@@ -49,7 +49,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       const message =
         FRAMEWORK_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Malformed JSON body.' : err.message);
-      return reply.code(status).send({ message } satisfies ErrorBody);
+      const body: ErrorBody = { message };
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') body.detail = `The limit is ${app.initialConfig.bodyLimit} bytes.`;
+      return reply.code(status).send(body);
     }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);

@@ -6,8 +6,15 @@ import { policyHeader, type RatePolicy, rateLimitHeader, rateVerdict } from '../
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Given the parsed (not yet validated) body: does this request start an assistant turn? */
-    startsTurn?: (body: unknown) => boolean;
+    /**
+     * Whether a request to this route starts an assistant turn (counted against the per-user turns
+     * limit): always, or depending on the parsed (not yet validated) body.
+     */
+    startsTurn?: boolean | ((body: unknown) => boolean);
+  }
+  interface FastifyRequest {
+    /** Set once the request has been counted, so that it is counted exactly once. */
+    rateCounted: boolean;
   }
 }
 
@@ -21,10 +28,11 @@ export interface RateLimitSettings {
 const WINDOW_SECONDS = 60;
 
 /**
- * Counts every request in Redis, once: by token for callers with a valid token (and, for requests
- * that start a turn, by user against the turns limit), by client IP for the rest. Every response
- * carries `RateLimit-Policy` and `RateLimit`; over the limit is 429 with `Retry-After`. If Redis is
- * unreachable requests go through uncounted (the API must not fail on a limiter outage).
+ * Counts every request in Redis, once (one round trip): by token for callers with a valid token
+ * (and, for requests that start a turn, by user against the turns limit), by client IP for the
+ * rest. Every response carries `RateLimit-Policy` and `RateLimit`; over the limit is 429 with
+ * `Retry-After`. If Redis is unreachable requests go through uncounted (the API must not fail on a
+ * limiter outage).
  */
 export function registerRateLimits(
   app: FastifyInstance,
@@ -53,16 +61,8 @@ export function registerRateLimits(
     windowSeconds: WINDOW_SECONDS,
   };
 
-  // Callers without a valid token are counted as soon as that is known, before any body is read.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.caller) await limit(reply, [{ key: `{ip:${request.ip}}`, policy: anonymous }]);
-  });
-
-  // Callers with a token are counted once the body is parsed, to tell whether the request starts a turn.
-  app.addHook('preValidation', async (request: FastifyRequest, reply) => {
-    const caller = request.caller;
-    if (!caller) return;
-    const { user, tokenId } = caller;
+  function callerHits(request: FastifyRequest, startsTurn: boolean) {
+    const { user, tokenId } = request.caller!;
     const tag = `{u:${user.id}}`;
     const hits: { key: string; policy: RatePolicy }[] = [
       {
@@ -74,7 +74,7 @@ export function registerRateLimits(
         },
       },
     ];
-    if (request.routeOptions.config.startsTurn?.(request.body)) {
+    if (startsTurn) {
       hits.push({
         key: `${tag}:turns`,
         policy: {
@@ -84,6 +84,34 @@ export function registerRateLimits(
         },
       });
     }
-    await limit(reply, hits);
+    return hits;
+  }
+
+  app.decorateRequest('rateCounted', false);
+
+  // As soon as the caller is known, before any body is read, unless the body decides.
+  app.addHook('onRequest', async (request, reply) => {
+    const startsTurn = request.routeOptions.config.startsTurn;
+    if (request.caller && typeof startsTurn === 'function') return;
+    request.rateCounted = true;
+    await limit(
+      reply,
+      request.caller ? callerHits(request, startsTurn === true) : [{ key: `{ip:${request.ip}}`, policy: anonymous }],
+    );
+  });
+
+  // Routes where the body tells whether a turn starts: once it is parsed.
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.rateCounted) return;
+    request.rateCounted = true;
+    const startsTurn = request.routeOptions.config.startsTurn;
+    await limit(reply, callerHits(request, typeof startsTurn === 'function' && startsTurn(request.body)));
+  });
+
+  // A body that failed to parse never reached preValidation: count it now, for the headers.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.rateCounted || !request.caller) return;
+    request.rateCounted = true;
+    await limit(reply, callerHits(request, false)).catch(() => {});
   });
 }

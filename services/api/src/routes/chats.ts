@@ -19,7 +19,6 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChatsService } from '../domain/chats.service.ts';
 
-const always = () => true;
 const hasContent = (body: unknown) => typeof body === 'object' && body !== null && 'content' in body;
 
 /** Chats belong to their creator: every lookup is by (owner, id), so another user's chat is a 404. */
@@ -62,7 +61,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
   app.post(
     '/chats/:chat_id/messages',
     {
-      config: { startsTurn: always },
+      config: { startsTurn: true },
       schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } },
     },
     async (request, reply) => {
@@ -80,7 +79,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
   app.patch(
     '/chats/:chat_id/messages/:message_id',
     {
-      config: { startsTurn: always },
+      config: { startsTurn: true },
       schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } },
     },
     async (request) =>
