@@ -106,6 +106,36 @@ describe('Idempotency-Key', () => {
     expect(await count('messages', chat.id)).toBe(1);
   });
 
+  it('commits the change and its record together: when the record fails, so does the change', async () => {
+    await stack.sql`
+      create function refuse_record() returns trigger language plpgsql as $$
+      begin raise exception 'record refused'; end $$`;
+    await stack.sql`
+      create trigger refuse_record before insert on idempotency_keys for each row execute function refuse_record()`;
+    const k = key();
+    try {
+      const failed = await alice.post('/api/v1/chats', { title: 'atomic', content: 'hi' }, withKey(k));
+      expect(failed.status).toBe(500);
+      expect(await stack.sql`select 1 from chats where title = 'atomic'`).toHaveLength(0);
+    } finally {
+      await stack.sql`drop trigger refuse_record on idempotency_keys`;
+      await stack.sql`drop function refuse_record()`;
+    }
+    expect((await alice.post('/api/v1/chats', { title: 'atomic', content: 'hi' }, withKey(k))).status).toBe(201);
+    expect(await stack.sql`select 1 from chats where title = 'atomic'`).toHaveLength(1);
+  });
+
+  it("nests a service's own transaction inside the key's", async () => {
+    const provider = (await stack.admin.get('/api/v1/providers')).body.data[0];
+    const k = key();
+    const body = { provider_id: provider.id, model: 'idem-model', is_default: true };
+    const first = await stack.admin.post('/api/v1/model-configs', body, withKey(k));
+    const again = await stack.admin.post('/api/v1/model-configs', body, withKey(k));
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(await stack.sql`select 1 from model_configs where model = 'idem-model'`).toHaveLength(1);
+  });
+
   it('scopes keys to the caller', async () => {
     const bob = await stack.member('bob');
     const k = key();
