@@ -1,6 +1,6 @@
 import { IDEMPOTENCY_HEADER } from '@chatq/contracts';
 import type { Logger, SecretBox, Sql } from '@chatq/platform';
-import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
 import type { IdempotencyRepository } from '../db/idempotency.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import { AppError, IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from '../domain/errors.ts';
@@ -32,7 +32,6 @@ interface Outcome {
  * another request holds it), then either replays the recorded response (422 if the parameters
  * differ) or runs the handler in a savepoint and records its response before committing: a change
  * and its record commit together or not at all. Without a key the handler runs untouched.
- * Handlers must return their payload (set the status with `reply.code`), not `reply.send` it.
  */
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const { sql, keys, secrets, ttlSeconds } = options;
@@ -70,8 +69,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       if (key === undefined || !request.user) return handler.call(this, request, reply);
       const fingerprint = requestFingerprint(request.method, request.url, request.body);
       const outcome = await run(request.user.id, key, fingerprint, async () => {
-        const body: unknown = await handler.call(this, request, reply);
-        if (reply.sent) throw new Error(`${request.method} ${route.url} sent its reply itself; return the payload`);
+        const body = await captureReply(reply, () => handler.call(this, request, reply));
         return { status: reply.statusCode, body, replayed: false };
       });
       if (outcome.replayed) void reply.header(REPLAYED_HEADER, 'true');
@@ -86,6 +84,32 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     timer.unref();
   });
   app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/**
+ * Runs a handler and returns its payload without sending it, since the response may only go out
+ * after the commit: what it returns, or what it passes to `reply.send` (handlers may do either).
+ * A handler that sends usually returns `reply`, which is thenable and settles only once the
+ * response is out, so the payload is taken as soon as `send` is called rather than awaited.
+ */
+async function captureReply(reply: FastifyReply, run: () => unknown): Promise<unknown> {
+  let captured!: (payload: unknown) => void;
+  const sent = new Promise<unknown>((resolve) => {
+    captured = resolve;
+  });
+  reply.send = (payload?: unknown) => {
+    captured(payload);
+    return reply;
+  };
+  try {
+    const handled = Promise.resolve(run());
+    // Settles (or fails) with the real response later; its outcome is not ours to report.
+    handled.catch(() => {});
+    return await Promise.race([sent, handled]);
+  } finally {
+    // The own property shadowed the prototype's send; removing it restores it.
+    delete (reply as Partial<FastifyReply>).send;
+  }
 }
 
 const PRUNE_BATCH = 1_000;

@@ -29,10 +29,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
       config: { startsTurn: hasContent },
       schema: { body: CreateChatBody, response: { 201: CreateChatResponse } },
     },
-    async (request, reply) => {
-      reply.code(201);
-      return chats.create(request.user, request.body, request.log);
-    },
+    async (request, reply) => reply.code(201).send(await chats.create(request.user, request.body, request.log)),
   );
 
   app.get('/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (request) =>
@@ -64,10 +61,8 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
       config: { startsTurn: true },
       schema: { params: ChatParams, body: SendMessageBody, response: { 201: MessageTurnResponse } },
     },
-    async (request, reply) => {
-      reply.code(201);
-      return chats.send(request.user, request.params.chat_id, request.body, request.log);
-    },
+    async (request, reply) =>
+      reply.code(201).send(await chats.send(request.user, request.params.chat_id, request.body, request.log)),
   );
 
   app.get(

@@ -18,10 +18,7 @@ export const modelConfigRoutes: FastifyPluginAsyncZod<{ modelConfigs: ModelConfi
   app.post(
     '/model-configs',
     { preHandler: adminOnly, schema: { body: CreateModelConfigBody, response: { 201: ModelConfigResponse } } },
-    async (request, reply) => {
-      reply.code(201);
-      return { model_config: await modelConfigs.create(request.body) };
-    },
+    async (request, reply) => reply.code(201).send({ model_config: await modelConfigs.create(request.body) }),
   );
 
   app.get(

@@ -18,10 +18,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ providers: ProvidersService
   app.post(
     '/providers',
     { schema: { body: CreateProviderBody, response: { 201: ProviderResponse } } },
-    async (request, reply) => {
-      reply.code(201);
-      return { provider: await providers.create(request.body) };
-    },
+    async (request, reply) => reply.code(201).send({ provider: await providers.create(request.body) }),
   );
 
   app.get('/providers', { schema: { querystring: PageQuery, response: { 200: ProviderList } } }, async (request) =>

@@ -7,10 +7,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
   app.post(
     '/users',
     { preHandler: adminOnly, schema: { body: CreateUserBody, response: { 201: UserResponse } } },
-    async (request, reply) => {
-      reply.code(201);
-      return { user: await users.create(request.body) };
-    },
+    async (request, reply) => reply.code(201).send({ user: await users.create(request.body) }),
   );
 
   app.patch(
@@ -24,9 +21,6 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
   app.post(
     '/users/:id/tokens',
     { schema: { params: IdParams, response: { 201: CreatedToken } } },
-    async (request, reply) => {
-      reply.code(201);
-      return { token: await users.createToken(request.user, request.params.id) };
-    },
+    async (request, reply) => reply.code(201).send({ token: await users.createToken(request.user, request.params.id) }),
   );
 };
