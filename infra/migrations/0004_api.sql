@@ -23,21 +23,27 @@ create table idempotency_keys (
 );
 create index idempotency_keys_expiry_idx on idempotency_keys (expires_at);
 
--- Takes the key for this transaction and returns its live record, if any. `busy` means another
--- transaction holds the key: the first request is still in flight. The lookup runs after the lock
--- is taken (a new snapshot per statement in plpgsql), so it sees a record committed just before.
+-- Returns the key's live record if there is one (a replay takes no lock, so concurrent retries of
+-- a finished request all get it). Otherwise takes the key for this transaction, or reports `busy`
+-- when another transaction holds it: the first request is still in flight. The second lookup runs
+-- after the lock is taken (a new snapshot per statement in plpgsql), so it sees a record committed
+-- in between.
 create function chatq_idempotency_claim(p_user uuid, p_key text) returns jsonb
 language plpgsql as $$
 declare
   v_row idempotency_keys;
 begin
-  if not pg_try_advisory_xact_lock(hashtextextended(p_user::text || ':' || p_key, 0)) then
-    return jsonb_build_object('busy', true);
-  end if;
   select * into v_row from idempotency_keys
   where user_id = p_user and key = p_key and expires_at > now();
   if not found then
-    return jsonb_build_object('busy', false);
+    if not pg_try_advisory_xact_lock(hashtextextended(p_user::text || ':' || p_key, 0)) then
+      return jsonb_build_object('busy', true);
+    end if;
+    select * into v_row from idempotency_keys
+    where user_id = p_user and key = p_key and expires_at > now();
+    if not found then
+      return jsonb_build_object('busy', false);
+    end if;
   end if;
   return jsonb_build_object(
     'busy', false,

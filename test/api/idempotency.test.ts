@@ -44,6 +44,16 @@ describe('Idempotency-Key', () => {
     expect(jobs.filter((j) => j.data.chat_id === chat.id)).toHaveLength(1);
   });
 
+  it('replays to many concurrent retries of a finished request', async () => {
+    const k = key();
+    const first = await alice.post('/api/v1/chats', { title: 'popular' }, withKey(k));
+    const retries = await Promise.all(
+      Array.from({ length: 10 }, () => alice.post('/api/v1/chats', { title: 'popular' }, withKey(k))),
+    );
+    expect(retries.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(retries.every((r) => r.body.chat.id === first.body.chat.id)).toBe(true);
+  });
+
   it('covers creates with a first message and edits too', async () => {
     const k = key();
     const created = await alice.post('/api/v1/chats', { content: 'hello' }, withKey(k));

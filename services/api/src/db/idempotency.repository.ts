@@ -25,7 +25,7 @@ export class IdempotencyRepository {
     this.sql = sql;
   }
 
-  /** Locks the key for the rest of the transaction (or reports it busy) and returns its live record. */
+  /** Returns the live record of the key, or else locks the key for the rest of the transaction (or reports it busy). */
   async claim(userId: string, key: string, tx: Tx = this.sql): Promise<IdempotencyClaim> {
     const [row] = await tx<{ r: ClaimJson }[]>`select chatq_idempotency_claim(${userId}, ${key}) as r`;
     const r = row!.r;

@@ -28,10 +28,10 @@ interface Outcome {
 
 /**
  * Stripe-style Idempotency-Key on every POST and PATCH route, added to each handler as it is
- * registered. With a key, the handler runs in one transaction that first takes the key (409 while
- * another request holds it), then either replays the recorded response (422 if the parameters
- * differ) or runs the handler in a savepoint and records its response before committing: a change
- * and its record commit together or not at all. Without a key the handler runs untouched.
+ * registered. With a key, one transaction replays the recorded response if there is one (422 if
+ * the parameters differ), or else takes the key (409 while another request holds it), runs the
+ * handler in a savepoint and records its response before committing: a change and its record
+ * commit together or not at all. Without a key the handler runs untouched.
  */
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const { sql, keys, secrets, ttlSeconds } = options;
