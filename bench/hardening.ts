@@ -69,6 +69,9 @@ async function timeEach(n: number, call: () => Promise<unknown>): Promise<number
   return ((performance.now() - started) * 1000) / n;
 }
 
+/** The table goes to stdout; logs (warn and up) go to stderr. */
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
 const logger = createLogger({ service: 'bench', level: 'warn' });
 const server = await createApiServer(config, logger);
 const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -101,15 +104,15 @@ try {
   };
   await sql.end();
 
-  console.log(`\n${REQUESTS} requests per row, ${CONCURRENCY} concurrent, one API process\n`);
-  console.log('| request | req/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
+  print(`\n${REQUESTS} requests per row, ${CONCURRENCY} concurrent, one API process\n`);
+  print('| request | req/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
+    print(`| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
   }
-  console.log('\n| one sequential round trip | µs |\n| --- | ---: |');
-  console.log(`| Redis PING | ${roundTrips.ping.toFixed(0)} |`);
-  console.log(`| rate-limit script (INCR + PTTL) | ${roundTrips.script.toFixed(0)} |`);
-  console.log(`| Postgres select 1 | ${roundTrips.select.toFixed(0)} |`);
+  print('\n| one sequential round trip | µs |\n| --- | ---: |');
+  print(`| Redis PING | ${roundTrips.ping.toFixed(0)} |`);
+  print(`| rate-limit script (INCR + PTTL) | ${roundTrips.script.toFixed(0)} |`);
+  print(`| Postgres select 1 | ${roundTrips.select.toFixed(0)} |`);
 } finally {
   await server.close();
   let cursor = '0';
