@@ -1,69 +1,59 @@
 import { z } from 'zod';
 import { Page, PageQuery, QueryBoolean, Text, Timestamp, Uuid } from './common.ts';
 
-export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']).meta({ id: 'ChatStatus' });
+export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']);
 export type ChatStatus = z.infer<typeof ChatStatus>;
 
-export const TurnStatus = z
-  .enum(['queued', 'running', 'completed', 'failed', 'superseded', 'cancelled'])
-  .meta({ id: 'TurnStatus' });
+export const TurnStatus = z.enum(['queued', 'running', 'completed', 'failed', 'superseded', 'cancelled']);
 export type TurnStatus = z.infer<typeof TurnStatus>;
 
-export const Chat = z
-  .object({
-    id: Uuid,
-    title: z.string(),
-    status: ChatStatus,
-    last_model_config_id: Uuid,
-    last_error: z.string().nullable(),
-    /** Archived chats are read-only: sends and edits are refused. */
-    archived: z.boolean(),
-    created_at: Timestamp,
-    updated_at: Timestamp,
-  })
-  .meta({ id: 'Chat' });
+export const Chat = z.object({
+  id: Uuid,
+  title: z.string(),
+  status: ChatStatus,
+  last_model_config_id: Uuid,
+  last_error: z.string().nullable(),
+  /** Archived chats are read-only: sends and edits are refused. */
+  archived: z.boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
 export type Chat = z.infer<typeof Chat>;
 
 /** Token counts as the provider reported them. */
-export const Usage = z
-  .object({
-    input_tokens: z.number().int().nonnegative(),
-    output_tokens: z.number().int().nonnegative(),
-    reasoning_tokens: z.number().int().nonnegative().optional(),
-    cache_read_tokens: z.number().int().nonnegative().optional(),
-    cache_write_tokens: z.number().int().nonnegative().optional(),
-  })
-  .meta({ id: 'Usage' });
+export const Usage = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  reasoning_tokens: z.number().int().nonnegative().optional(),
+  cache_read_tokens: z.number().int().nonnegative().optional(),
+  cache_write_tokens: z.number().int().nonnegative().optional(),
+});
 export type Usage = z.infer<typeof Usage>;
 
-export const Message = z
-  .object({
-    id: Uuid,
-    chat_id: Uuid,
-    role: z.enum(['user', 'assistant']),
-    content: z.string(),
-    model_config_id: Uuid.nullable(),
-    created_at: Timestamp,
-    usage: Usage.optional(),
-    /** Integer microdollars; null when the model config has no prices. */
-    cost_micros: z.number().int().nullable().optional(),
-  })
-  .meta({ id: 'Message' });
+export const Message = z.object({
+  id: Uuid,
+  chat_id: Uuid,
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  model_config_id: Uuid.nullable(),
+  created_at: Timestamp,
+  usage: Usage.optional(),
+  /** Integer microdollars; null when the model config has no prices. */
+  cost_micros: z.number().int().nullable().optional(),
+});
 export type Message = z.infer<typeof Message>;
 
-export const Turn = z
-  .object({
-    id: Uuid,
-    chat_id: Uuid,
-    generation: z.number().int(),
-    status: TurnStatus,
-    model_config_id: Uuid,
-    error: z.string().optional(),
-    created_at: Timestamp,
-    started_at: Timestamp.optional(),
-    finished_at: Timestamp.optional(),
-  })
-  .meta({ id: 'Turn' });
+export const Turn = z.object({
+  id: Uuid,
+  chat_id: Uuid,
+  generation: z.number().int(),
+  status: TurnStatus,
+  model_config_id: Uuid,
+  error: z.string().optional(),
+  created_at: Timestamp,
+  started_at: Timestamp.optional(),
+  finished_at: Timestamp.optional(),
+});
 export type Turn = z.infer<typeof Turn>;
 
 /** Longest message chatq accepts, in characters. */

@@ -5,3 +5,4 @@ export * from './jobs.ts';
 export * from './model-configs.ts';
 export * from './providers.ts';
 export * from './users.ts';
+import './components.ts';

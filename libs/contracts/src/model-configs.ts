@@ -2,23 +2,21 @@ import { z } from 'zod';
 import { Page, Timestamp, Uuid } from './common.ts';
 import { ModelOptions } from './providers.ts';
 
-export const ModelConfig = z
-  .object({
-    id: Uuid,
-    provider_id: Uuid,
-    model: z.string(),
-    display_name: z.string().nullable(),
-    enabled: z.boolean(),
-    is_default: z.boolean(),
-    context_limit: z.number().int().nullable(),
-    max_output_tokens: z.number().int().nullable(),
-    input_price_per_mtok: z.number().nullable(),
-    output_price_per_mtok: z.number().nullable(),
-    options: ModelOptions,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-  })
-  .meta({ id: 'ModelConfig' });
+export const ModelConfig = z.object({
+  id: Uuid,
+  provider_id: Uuid,
+  model: z.string(),
+  display_name: z.string().nullable(),
+  enabled: z.boolean(),
+  is_default: z.boolean(),
+  context_limit: z.number().int().nullable(),
+  max_output_tokens: z.number().int().nullable(),
+  input_price_per_mtok: z.number().nullable(),
+  output_price_per_mtok: z.number().nullable(),
+  options: ModelOptions,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
 const Fields = {

@@ -1,26 +1,22 @@
 import { z } from 'zod';
 import { Page, Timestamp, Uuid } from './common.ts';
 
-export const ProviderKind = z
-  .enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible'])
-  .meta({ id: 'ProviderKind' });
+export const ProviderKind = z.enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible']);
 export type ProviderKind = z.infer<typeof ProviderKind>;
 
 /** Provider- or model-level call options (temperature, top_p, latency_ms for `mock`, ...). */
 export const ModelOptions = z.record(z.string(), z.unknown());
 
 /** A provider as the API shows it: whether a key is set, never the key. */
-export const Provider = z
-  .object({
-    id: Uuid,
-    name: z.string(),
-    kind: ProviderKind,
-    base_url: z.string().nullable(),
-    has_api_key: z.boolean(),
-    options: ModelOptions,
-    created_at: Timestamp,
-  })
-  .meta({ id: 'Provider' });
+export const Provider = z.object({
+  id: Uuid,
+  name: z.string(),
+  kind: ProviderKind,
+  base_url: z.string().nullable(),
+  has_api_key: z.boolean(),
+  options: ModelOptions,
+  created_at: Timestamp,
+});
 export type Provider = z.infer<typeof Provider>;
 
 const Name = z.string().min(1).max(100);

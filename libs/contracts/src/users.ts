@@ -1,29 +1,25 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from './common.ts';
 
-export const Role = z.enum(['admin', 'member']).meta({ id: 'Role' });
+export const Role = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof Role>;
 
 const PerMinute = z.number().int().min(1).max(1_000_000);
 
 /** Admin overrides of the server's rate limits; null means the server default applies. */
-export const UserRateLimits = z
-  .object({
-    requests_per_minute: PerMinute.nullable(),
-    turns_per_minute: PerMinute.nullable(),
-  })
-  .meta({ id: 'UserRateLimits' });
+export const UserRateLimits = z.object({
+  requests_per_minute: PerMinute.nullable(),
+  turns_per_minute: PerMinute.nullable(),
+});
 export type UserRateLimits = z.infer<typeof UserRateLimits>;
 
-export const User = z
-  .object({
-    id: Uuid,
-    username: z.string(),
-    role: Role,
-    rate_limits: UserRateLimits,
-    created_at: Timestamp,
-  })
-  .meta({ id: 'User' });
+export const User = z.object({
+  id: Uuid,
+  username: z.string(),
+  role: Role,
+  rate_limits: UserRateLimits,
+  created_at: Timestamp,
+});
 export type User = z.infer<typeof User>;
 
 export const CreateUserBody = z.object({
