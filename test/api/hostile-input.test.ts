@@ -60,6 +60,12 @@ describe('hostile input', () => {
     ['provider name', '/api/v1/providers', { name: 'n'.repeat(101), kind: 'mock' }, 'body.name'],
     ['a NUL character', '/api/v1/chats', { content: 'a\u0000b' }, 'body'],
     ['a NUL in an options key', '/api/v1/providers', { name: 'p', kind: 'mock', options: { 'k\u0000': 1 } }, 'body'],
+    [
+      'provider options over 16 KiB',
+      '/api/v1/providers',
+      { name: 'p', kind: 'mock', options: { k: 'v'.repeat(17_000) } },
+      'body.options',
+    ],
     ['JSON nested 40 deep', '/api/v1/providers', { name: 'p', kind: 'mock', options: nest(40) }, 'body'],
   ])('refuses an oversized or unstorable %s with 400 naming the field', async (_, path, body, field) => {
     const before = await databaseDigest(stack);

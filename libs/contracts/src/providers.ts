@@ -7,6 +7,14 @@ export type ProviderKind = z.infer<typeof ProviderKind>;
 /** Provider- or model-level call options (temperature, top_p, latency_ms for `mock`, ...). */
 export const ModelOptions = z.record(z.string(), z.unknown());
 
+/** Longest `options` a request may set, in characters of JSON. */
+export const MAX_OPTIONS_CHARS = 16_384;
+
+/** `options` as a request sets them: bounded, so one config cannot bloat every turn that reads it. */
+export const ModelOptionsInput = ModelOptions.refine((o) => JSON.stringify(o).length <= MAX_OPTIONS_CHARS, {
+  message: `must be at most ${MAX_OPTIONS_CHARS} characters of JSON`,
+});
+
 /** A provider as the API shows it: whether a key is set, never the key. */
 export const Provider = z.object({
   id: Uuid,
@@ -28,7 +36,7 @@ export const CreateProviderBody = z.object({
   kind: ProviderKind,
   base_url: BaseUrl.optional(),
   api_key: ApiKey.optional(),
-  options: ModelOptions.optional(),
+  options: ModelOptionsInput.optional(),
 });
 export type CreateProviderBody = z.infer<typeof CreateProviderBody>;
 
@@ -37,7 +45,7 @@ export const UpdateProviderBody = z.object({
   name: Name.optional(),
   base_url: BaseUrl.nullable().optional(),
   api_key: ApiKey.nullable().optional(),
-  options: ModelOptions.optional(),
+  options: ModelOptionsInput.optional(),
 });
 export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
 
