@@ -71,6 +71,21 @@ describe('Idempotency-Key', () => {
     expect(await count('turns', chatId)).toBe(2);
   });
 
+  it('treats the same fields in another order, or a default spelled out, as the same request', async () => {
+    const k = key();
+    const created = await alice.request('POST', '/api/v1/chats', '{"title":"order","content":"x"}', withKey(k));
+    const reordered = await alice.request('POST', '/api/v1/chats', '{"content":"x","title":"order"}', withKey(k));
+    expect(created.status).toBe(201);
+    expect(reordered.body).toEqual(created.body);
+    expect(reordered.headers.get(REPLAYED_HEADER)).toBe('true');
+
+    const k2 = key();
+    const user = await stack.admin.post('/api/v1/users', { username: 'defaults' }, withKey(k2));
+    const spelled = await stack.admin.post('/api/v1/users', { role: 'member', username: 'defaults' }, withKey(k2));
+    expect(user.status).toBe(201);
+    expect(spelled.body).toEqual(user.body);
+  });
+
   it('refuses the key with another body or another path with 422', async () => {
     const a = (await alice.post('/api/v1/chats', {})).body.chat;
     const b = (await alice.post('/api/v1/chats', {})).body.chat;
