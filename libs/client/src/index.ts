@@ -113,9 +113,16 @@ export class ChatqClient {
       signal: init.options?.signal,
     });
     const text = await res.text();
-    const json: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ChatqApiError(res.status, ErrorBody.parse(json), res.headers);
-    return (schema === null ? undefined : schema.parse(json)) as z.output<S>;
+    if (!res.ok) {
+      // Something between us and chatq (a proxy, a load balancer) may answer in its own format.
+      const error = ErrorBody.safeParse(parseJson(text));
+      throw new ChatqApiError(
+        res.status,
+        error.success ? error.data : { message: text || res.statusText },
+        res.headers,
+      );
+    }
+    return (schema === null ? undefined : schema.parse(text ? JSON.parse(text) : undefined)) as z.output<S>;
   }
 
   /** Every item of a list, page by page (the cursor is followed for you). */
@@ -192,3 +199,11 @@ export class ChatqClient {
 }
 
 const enc = encodeURIComponent;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -88,7 +88,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     logger: deps.logger,
   });
   registerIdempotency(app, {
-    sql,
+    sql: deps.sql,
     keys: new IdempotencyRepository(sql),
     secrets,
     ttlSeconds: config.idempotencyTtlSeconds,

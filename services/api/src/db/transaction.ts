@@ -42,7 +42,7 @@ export async function afterCommit(task: () => Promise<void>): Promise<void> {
 /**
  * The pool as repositories see it: a query joins the transaction `transaction()` opened in this
  * async context, if any, else runs on the pool. `begin` becomes `transaction`, so a service's own
- * transaction nests as a savepoint.
+ * transaction nests as a savepoint (`begin`'s options string is not supported: nothing uses it).
  */
 export function scopedSql(sql: Sql): Sql {
   const begin = (...args: unknown[]) => transaction(sql, args.at(-1) as (tx: TransactionSql) => Promise<unknown>);

@@ -11,7 +11,7 @@ import { appErrorBody } from './errors.ts';
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
 export interface IdempotencyOptions {
-  /** The app's scoped pool: the handler's queries join the transaction opened here. */
+  /** The pool; the handler's queries join the transaction opened on it (see `scopedSql`). */
   sql: Sql;
   keys: IdempotencyRepository;
   secrets: SecretBox;

@@ -40,15 +40,21 @@ export function registerRateLimits(
 ): void {
   const { counters, settings } = options;
 
+  // Said once per outage, not once per request.
+  let unavailable = false;
+
   async function limit(reply: FastifyReply, hits: { key: string; policy: RatePolicy }[]) {
     void reply.header('ratelimit-policy', policyHeader(hits.map((h) => h.policy)));
     let used;
     try {
       used = await counters.hit(hits.map((h) => ({ key: h.key, windowMs: h.policy.windowSeconds * 1000 })));
     } catch (err) {
-      options.logger.warn({ err }, 'rate limiter unavailable; request not counted');
+      if (!unavailable) options.logger.warn({ err }, 'rate limiter unavailable; requests go through uncounted');
+      unavailable = true;
       return;
     }
+    if (unavailable) options.logger.info('rate limiter available again');
+    unavailable = false;
     const counts = hits.map((h, i) => ({ policy: h.policy, ...used[i]! }));
     void reply.header('ratelimit', rateLimitHeader(counts));
     const verdict = rateVerdict(counts);
