@@ -1,4 +1,5 @@
 import { loadApiConfig } from '@chatq/api/config.ts';
+import { ChatqClient } from '@chatq/client';
 import { createApiServer, type ApiServer } from '@chatq/api/server.ts';
 import { createLogger, createSql, type Sql } from '@chatq/platform';
 import { loadWorkerConfig } from '@chatq/worker/config.ts';
@@ -25,6 +26,10 @@ export function testEnv(db: TestDatabase, prefix: string, extra: Record<string, 
     PORT: '0',
     RELAY_INTERVAL_MS: '200',
     RELAY_AFTER_MS: '500',
+    // Limits out of the way; rate-limit tests set their own.
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
+    RATE_LIMIT_TURNS_PER_MINUTE: '1000000',
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
     ...extra,
   };
 }
@@ -37,12 +42,16 @@ export interface TestStack {
   prefix: string;
   baseUrl: string;
   admin: ApiClient;
+  /** The typed client (libs/client), as the admin. */
+  client: ChatqClient;
   api: ApiServer;
   worker?: TurnWorker;
   /** Starts (another) in-process worker on this stack's database and queue. */
   startWorker: (extraEnv?: Record<string, string>, deps?: Pick<TurnWorkerDeps, 'callModel'>) => TurnWorker;
   /** Creates a member and returns a client authenticated as them. */
   member: (username?: string) => Promise<ApiClient>;
+  /** Creates a member and returns a typed client authenticated as them. */
+  memberClient: (username?: string) => Promise<ChatqClient>;
   close: () => Promise<void>;
 }
 
@@ -67,6 +76,7 @@ export async function startStack(
   };
 
   let n = 0;
+  const client = new ChatqClient({ baseUrl: address, token: ADMIN_TOKEN });
   const stack: TestStack = {
     db,
     sql: db.sql,
@@ -74,6 +84,7 @@ export async function startStack(
     prefix,
     baseUrl: address,
     admin,
+    client,
     api,
     worker: options.worker === false ? undefined : startWorker(),
     startWorker,
@@ -81,6 +92,11 @@ export async function startStack(
       const created = await admin.post('/api/v1/users', { username });
       const token = await admin.post(`/api/v1/users/${created.body.user.id}/tokens`);
       return admin.as(token.body.token);
+    },
+    memberClient: async (username = `member${++n}`) => {
+      const { user } = await client.users.create({ username });
+      const { token } = await client.users.createToken(user.id);
+      return client.as(token);
     },
     close: async () => {
       for (const { tw, sql } of workers) {

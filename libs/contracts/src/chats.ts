@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, Text, Timestamp, Uuid } from './common.ts';
+import { Page, PageQuery, QueryBoolean, Text, Timestamp, Uuid } from './common.ts';
 
 export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']);
 export type ChatStatus = z.infer<typeof ChatStatus>;
@@ -13,6 +13,8 @@ export const Chat = z.object({
   status: ChatStatus,
   last_model_config_id: Uuid,
   last_error: z.string().nullable(),
+  /** Archived chats are read-only: sends and edits are refused. */
+  archived: z.boolean(),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -79,8 +81,11 @@ export type Turn = z.infer<typeof Turn>;
 /** Longest message chatq accepts, in characters. */
 export const MAX_MESSAGE_CHARS = 100_000;
 
+/** Longest chat title, in characters. */
+export const MAX_TITLE_CHARS = 200;
+
 export const CreateChatBody = z.object({
-  title: z.string().max(200).optional(),
+  title: z.string().max(MAX_TITLE_CHARS).optional(),
   model_config_id: Uuid.optional(),
   content: Text(MAX_MESSAGE_CHARS).optional(),
 });
@@ -102,13 +107,34 @@ export const MessageParams = z.object({ chat_id: Uuid, message_id: Uuid });
 export const TurnParams = z.object({ chat_id: Uuid, turn_id: Uuid });
 export const QueuedMessageParams = z.object({ chat_id: Uuid, id: Uuid });
 
-export const ListChatsQuery = PageQuery;
+/** Newest first. `q` matches titles case-insensitively, anywhere in the title. */
+export const ListChatsQuery = PageQuery.extend({
+  status: ChatStatus.optional(),
+  archived: QueryBoolean.optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(MAX_TITLE_CHARS)
+    .regex(/^[^\0]*$/, { message: 'must not contain NUL characters' })
+    .optional(),
+});
+export type ListChatsQuery = z.infer<typeof ListChatsQuery>;
+
+/** Oldest first, live messages only. */
+export const ListMessagesQuery = PageQuery;
+
+/** Absent fields are unchanged. */
+export const UpdateChatBody = z.object({
+  title: Text(MAX_TITLE_CHARS).optional(),
+  archived: z.boolean().optional(),
+});
+export type UpdateChatBody = z.infer<typeof UpdateChatBody>;
 
 export const ChatResponse = z.object({ chat: Chat });
 export const CreateChatResponse = z.object({ chat: Chat, message: Message.optional(), turn: Turn.optional() });
-export const ChatList = z.object({ data: z.array(Chat), next_cursor: z.string().nullable() });
-/** The conversation, oldest first, and the messages queued behind the live turn, in the order they will run. */
-export const MessageList = z.object({ data: z.array(Message), queued: z.array(QueuedMessage) });
+export const ChatList = Page(Chat);
+/** A page of the conversation, oldest first, and the messages queued behind the live turn, in the order they will run. */
+export const MessageList = Page(Message).extend({ queued: z.array(QueuedMessage) });
 export const MessageTurnResponse = z.object({ message: Message, turn: Turn });
 /** A send to a busy chat with `busy_behavior: "queue"` answers 202 with this. */
 export const QueuedMessageResponse = z.object({ queued_message: QueuedMessage });

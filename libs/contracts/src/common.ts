@@ -22,10 +22,43 @@ export const Text = (max: number) =>
     .max(max)
     .refine((s) => s.trim().length > 0, { message: 'must not be empty' });
 
+const Cursor = z.string().min(1).max(200);
+
+/**
+ * Keyset pagination of every list. A cursor (opaque, from `next_cursor`) marks a boundary in the
+ * list: `after` returns the items past it, `before` the items up to it, so `before` with the cursor
+ * that led to page N+1 returns page N again. At most one of the two.
+ */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  after: z.string().max(200).optional(),
+  after: Cursor.optional(),
+  before: Cursor.optional(),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
 
+/**
+ * One page of a list, in list order. `has_more` says whether items lie beyond this page in the
+ * direction of travel; `next_cursor` then continues that way (pass it as `after`, or as `before`
+ * when paging back), and is null otherwise.
+ */
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable(), has_more: z.boolean() });
+
+/** A page as code handles it. */
+export interface PageOf<T> {
+  data: T[];
+  next_cursor: string | null;
+  has_more: boolean;
+}
+
+/** `true` / `false` in a query string (z.coerce.boolean would read "false" as true). */
+export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** Client-chosen key that makes a POST or PATCH safe to retry (see the idempotency docs). */
+export const IdempotencyKey = z.string().min(1).max(255);
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
 export const IdParams = z.object({ id: Uuid });
+
+/** The (absent) body of a 204 response. */
+export const NoContent = z.null();

@@ -68,3 +68,10 @@ export type ChatEventType = ChatEvent['type'];
 /** Published to workers on the control channel: stop this turn's provider call now. */
 export const TurnAbort = z.object({ turn_id: Uuid, reason: z.enum(['interrupted', 'superseded']) });
 export type TurnAbort = z.infer<typeof TurnAbort>;
+
+/** The body of an event-stream route, for the OpenAPI document: Server-Sent Events, not JSON. */
+export const EventStreamBody = z
+  .string()
+  .describe(
+    'text/event-stream: `id:` is the event id (resume with Last-Event-ID or ?after=), `event:` the type, `data:` its JSON; comment heartbeats keep idle streams open.',
+  );

@@ -8,3 +8,4 @@ export * from './provider-checks.ts';
 export * from './providers.ts';
 export * from './usage.ts';
 export * from './users.ts';
+import './components.ts';

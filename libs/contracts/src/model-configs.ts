@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.ts';
-import { ModelOptions } from './providers.ts';
+import { Page, Timestamp, Uuid } from './common.ts';
+import { ModelOptions, ModelOptionsInput } from './providers.ts';
 
 export const ModelConfig = z.object({
   id: Uuid,
@@ -28,7 +28,7 @@ const Fields = {
   max_output_tokens: z.number().int().min(1).max(10_000_000),
   input_price_per_mtok: z.number().min(0).max(1_000_000),
   output_price_per_mtok: z.number().min(0).max(1_000_000),
-  options: ModelOptions,
+  options: ModelOptionsInput,
 };
 
 export const CreateModelConfigBody = z.object({
@@ -60,4 +60,4 @@ export const UpdateModelConfigBody = z.object({
 export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
 
 export const ModelConfigResponse = z.object({ model_config: ModelConfig });
-export const ModelConfigList = z.object({ data: z.array(ModelConfig) });
+export const ModelConfigList = Page(ModelConfig);

@@ -1,11 +1,19 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.ts';
+import { Page, Timestamp, Uuid } from './common.ts';
 
 export const ProviderKind = z.enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible']);
 export type ProviderKind = z.infer<typeof ProviderKind>;
 
 /** Provider- or model-level call options (temperature, top_p, latency_ms for `mock`, ...). */
 export const ModelOptions = z.record(z.string(), z.unknown());
+
+/** Longest `options` a request may set, in characters of JSON. */
+export const MAX_OPTIONS_CHARS = 16_384;
+
+/** `options` as a request sets them: bounded, so one config cannot bloat every turn that reads it. */
+export const ModelOptionsInput = ModelOptions.refine((o) => JSON.stringify(o).length <= MAX_OPTIONS_CHARS, {
+  message: `must be at most ${MAX_OPTIONS_CHARS} characters of JSON`,
+});
 
 /** A provider as the API shows it: whether a key is set, never the key. */
 export const Provider = z.object({
@@ -28,7 +36,7 @@ export const CreateProviderBody = z.object({
   kind: ProviderKind,
   base_url: BaseUrl.optional(),
   api_key: ApiKey.optional(),
-  options: ModelOptions.optional(),
+  options: ModelOptionsInput.optional(),
 });
 export type CreateProviderBody = z.infer<typeof CreateProviderBody>;
 
@@ -37,9 +45,9 @@ export const UpdateProviderBody = z.object({
   name: Name.optional(),
   base_url: BaseUrl.nullable().optional(),
   api_key: ApiKey.nullable().optional(),
-  options: ModelOptions.optional(),
+  options: ModelOptionsInput.optional(),
 });
 export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
 
 export const ProviderResponse = z.object({ provider: Provider });
-export const ProviderList = z.object({ data: z.array(Provider) });
+export const ProviderList = Page(Provider);

@@ -4,10 +4,20 @@ import { Timestamp, Uuid } from './common.ts';
 export const Role = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof Role>;
 
+const PerMinute = z.number().int().min(1).max(1_000_000);
+
+/** Admin overrides of the server's rate limits; null means the server default applies. */
+export const UserRateLimits = z.object({
+  requests_per_minute: PerMinute.nullable(),
+  turns_per_minute: PerMinute.nullable(),
+});
+export type UserRateLimits = z.infer<typeof UserRateLimits>;
+
 export const User = z.object({
   id: Uuid,
   username: z.string(),
   role: Role,
+  rate_limits: UserRateLimits,
   created_at: Timestamp,
 });
 export type User = z.infer<typeof User>;
@@ -25,5 +35,11 @@ export type CreateUserBody = z.infer<typeof CreateUserBody>;
 /** A newly minted API token. It is returned once, at creation, and never again. */
 export const CreatedToken = z.object({ token: z.string() });
 export type CreatedToken = z.infer<typeof CreatedToken>;
+
+/** Admin-only. Absent fields are unchanged; `null` restores the server default. */
+export const UpdateUserBody = z.object({
+  rate_limits: UserRateLimits.partial(),
+});
+export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
 export const UserResponse = z.object({ user: User });

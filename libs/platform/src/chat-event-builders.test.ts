@@ -8,6 +8,7 @@ const chat: Chat = {
   status: 'pending',
   last_model_config_id: 'm',
   last_error: null,
+  archived: false,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
 };

@@ -16,12 +16,15 @@ export interface ChatRow {
   status: ChatStatus;
   last_model_config_id: string;
   last_error: string | null;
+  archived: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
 
 export interface MessageRow {
   id: string;
+  /** Position in the chat; present where a query selects it (message pages are keyed on it). */
+  seq?: string | number;
   chat_id: string;
   role: 'user' | 'assistant';
   content: string;
@@ -63,6 +66,7 @@ export const toChat = (r: ChatRow): Chat => ({
   status: r.status,
   last_model_config_id: r.last_model_config_id,
   last_error: r.last_error,
+  archived: r.archived,
   created_at: iso(r.created_at),
   updated_at: iso(r.updated_at),
 });

@@ -15,8 +15,11 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from './config.ts';
 import { ChatsRepository } from './db/chats.repository.ts';
+import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
+import { RateLimitCounters } from './db/rate-limits.repository.ts';
+import { scopedSql } from './db/transaction.ts';
 import { UsageRepository } from './db/usage.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
 import { AuthService } from './domain/auth.service.ts';
@@ -29,10 +32,14 @@ import { UsersService } from './domain/users.service.ts';
 import { EventHub } from './events/hub.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
-import { requireAuth } from './http/auth.ts';
+import { identifyCallers, requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
-import { ProviderChecker } from './queue/provider-checker.ts';
+import { registerIdempotency } from './http/idempotency.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { registerRateLimits } from './http/rate-limit.ts';
 import { SseResponder } from './http/sse.ts';
+import { ProviderChecker } from './queue/provider-checker.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -64,7 +71,10 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Wires repositories, services and routes into a fastify app. No I/O happens here. */
 export function buildApp(deps: ApiDeps): FastifyInstance {
-  const { config, sql } = deps;
+  const { config } = deps;
+  // Repositories get the scoped pool: their queries join a request's transaction when it has one.
+  const sql = scopedSql(deps.sql);
+  const secrets = new SecretBox(config.secretKey);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -81,6 +91,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerJsonBodyParser(app);
   // While draining, answers in flight close their keep-alive sockets so close() can finish.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -93,11 +104,28 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (closing) reply.header('connection', 'close');
   });
 
+  registerOpenApi(app);
+
   const users = new UsersRepository(sql);
   const auth = new AuthService(users);
+  identifyCallers(app, auth);
+  registerRateLimits(app, {
+    counters: new RateLimitCounters(deps.redis, config.queuePrefix),
+    settings: config.rateLimits,
+    logger: deps.logger,
+  });
+  registerIdempotency(app, {
+    sql: deps.sql,
+    keys: new IdempotencyRepository(sql),
+    secrets,
+    ttlSeconds: config.idempotencyTtlSeconds,
+    pruneIntervalMs: config.idempotencyPruneIntervalMs,
+    logger: deps.logger,
+  });
+
   const usersService = new UsersService(users);
   const providersRepository = new ProvidersRepository(sql);
-  const providers = new ProvidersService(providersRepository, new SecretBox(config.secretKey));
+  const providers = new ProvidersService(providersRepository, secrets);
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const usage = new UsageService(new UsageRepository(sql));
   const checker = new ProviderChecker(deps.redis, {
@@ -129,7 +157,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(healthRoutes, { check: () => readiness(deps) });
   void app.register(
     async (api) => {
-      requireAuth(api, auth);
+      requireAuth(api);
       await api.register(userRoutes, { users: usersService });
       await api.register(providerRoutes, { providers });
       await api.register(modelConfigRoutes, { modelConfigs });

@@ -15,6 +15,14 @@ const ApiEnv = z.object({
   PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
   /** SSE comment heartbeat, so proxies keep idle event streams open. */
   EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
+  /** Per token; an admin can set another limit per user. */
+  RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
+  /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
+  RATE_LIMIT_TURNS_PER_MINUTE: envVar.int(1, 1_000_000).default(60),
+  /** Per client IP, requests without a valid token (probes, docs, bad tokens). */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
+  IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
+  IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
 });
 
 /** Everything the API reads from its environment, parsed once at boot. */
@@ -39,5 +47,12 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     providerCheckTimeoutMs: e.PROVIDER_CHECK_TIMEOUT_MS,
     heartbeatMs: e.EVENTS_HEARTBEAT_MS,
+    rateLimits: {
+      requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+      turnsPerMinute: e.RATE_LIMIT_TURNS_PER_MINUTE,
+      anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyPruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
   };
 }

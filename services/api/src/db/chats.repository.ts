@@ -1,4 +1,4 @@
-import type { BusyBehavior, Chat, Message, QueuedMessage, Turn } from '@chatq/contracts';
+import type { BusyBehavior, Chat, ChatStatus, Message, QueuedMessage, Turn } from '@chatq/contracts';
 import {
   type ChatRow,
   type MessageRow,
@@ -11,11 +11,14 @@ import {
   type TurnRow,
   type Tx,
 } from '@chatq/platform';
+import type { PageRequest } from '../domain/pagination.ts';
+import { keyset } from './keyset.ts';
 
 /** Why a chat state change was refused, as the chatq_* SQL functions report it. */
 export type ChangeRefusal =
   | 'chat_not_found'
   | 'chat_busy'
+  | 'chat_archived'
   | 'invalid_model'
   | 'no_default_model'
   | 'message_not_found'
@@ -44,6 +47,20 @@ export interface ChangeOk {
   cancelled?: CancelledTurn;
   /** The queued message that started after a turn ended. */
   next?: { message: Message; turn: Turn };
+}
+
+/** Filters of a chat list; absent ones do not filter. */
+export interface ChatFilter {
+  status?: ChatStatus;
+  archived?: boolean;
+  /** Case-insensitive substring of the title. */
+  q?: string;
+}
+
+/** A message with its position in the chat (the key of message pages). */
+export interface SequencedMessage {
+  seq: string;
+  message: Message;
 }
 
 /** The outcome of a state change: the refusal, or what it wrote. */
@@ -87,7 +104,10 @@ export interface SeenReply {
   text: string;
 }
 
-const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, created_at, updated_at';
+const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, archived, created_at, updated_at';
+
+/** `q` as a literal ILIKE pattern: its own % and _ match only themselves. */
+const containing = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
  * Chats, their messages and turns. Changes go through the chatq_* functions (infra/migrations):
@@ -165,34 +185,78 @@ export class ChatsRepository {
     return row && toChat(row);
   }
 
-  /** Newest first; `before` is an exclusive id bound (ids are time-ordered). */
-  async list(owner: string, limit: number, before: string | null, tx: Tx = this.sql): Promise<Chat[]> {
+  /** One keyset page of the owner's chats, newest first (ids are time-ordered). */
+  async list(owner: string, filter: ChatFilter, page: PageRequest<string>, tx: Tx = this.sql): Promise<Chat[]> {
+    const { where, orderLimit } = keyset(tx, 'id', 'desc', page);
     const rows = await tx<ChatRow[]>`
       select ${tx.unsafe(CHAT_COLUMNS)} from chats
-      where owner_id = ${owner} ${before ? tx`and id < ${before}` : tx``}
-      order by id desc
-      limit ${limit}`;
+      where owner_id = ${owner}
+        ${filter.status === undefined ? tx`` : tx`and status = ${filter.status}`}
+        ${filter.archived === undefined ? tx`` : tx`and archived = ${filter.archived}`}
+        ${filter.q === undefined ? tx`` : tx`and title ilike ${containing(filter.q)}`}
+        ${where}
+      ${orderLimit}`;
     return rows.map(toChat);
   }
 
   /**
-   * Undefined when the chat is not the owner's; otherwise its live messages, oldest first, and its
-   * queued ones in the order they will run.
+   * Undefined when the chat is not the owner's; otherwise one keyset page of its live messages,
+   * oldest first, and all its queued ones in the order they will run.
    */
   async listMessages(
     owner: string,
     chatId: string,
+    page: PageRequest<string>,
     tx: Tx = this.sql,
-  ): Promise<{ data: Message[]; queued: QueuedMessage[] } | undefined> {
-    const [row] = await tx<{ data: MessageRow[]; queued: QueuedMessageRow[] }[]>`
-      select
-        coalesce((select jsonb_agg(to_jsonb(m) order by m.seq) from messages m
-                  where m.chat_id = c.id and m.deleted_at is null), '[]') as data,
-        coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
-                  where q.chat_id = c.id), '[]') as queued
+  ): Promise<{ messages: SequencedMessage[]; queued: QueuedMessage[] } | undefined> {
+    const { where, orderLimit } = keyset(tx, 'm.seq', 'asc', page);
+    const rows = await tx<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
+      select m.id, m.seq, m.chat_id, m.role, m.content, m.model_config_id, m.usage, m.cost_micros,
+             m.interrupted, m.created_at,
+             coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
+                       where q.chat_id = c.id), '[]') as queued
       from chats c
-      where c.id = ${chatId} and c.owner_id = ${owner}`;
-    return row && { data: row.data.map(toMessage), queued: row.queued.map(toQueuedMessage) };
+      left join messages m on m.chat_id = c.id and m.deleted_at is null ${where}
+      where c.id = ${chatId} and c.owner_id = ${owner}
+      ${orderLimit}`;
+    if (rows.length === 0) return undefined;
+    return {
+      messages: rows
+        .filter((r): r is MessageRow & { queued: QueuedMessageRow[] } => r.id !== null)
+        .map((r) => ({ seq: String(r.seq), message: toMessage(r) })),
+      queued: rows[0]!.queued.map(toQueuedMessage),
+    };
+  }
+
+  /** Renames and/or (un)archives; the update takes the row lock, so it orders with sends and edits. */
+  async update(
+    owner: string,
+    chatId: string,
+    patch: { title?: string; archived?: boolean },
+    tx: Tx = this.sql,
+  ): Promise<Chat | undefined> {
+    const [row] = await tx<ChatRow[]>`
+      update chats
+      set title = coalesce(${patch.title ?? null}, title),
+          archived = coalesce(${patch.archived ?? null}, archived),
+          updated_at = now()
+      where id = ${chatId} and owner_id = ${owner}
+      returning ${tx.unsafe(CHAT_COLUMNS)}`;
+    return row && toChat(row);
+  }
+
+  /**
+   * Deletes the chat with its messages and turns (foreign keys cascade). A worker holding its turn
+   * then finds it gone: claim answers `missing`, complete and fail answer `stale`, nothing is written.
+   */
+  async delete(owner: string, chatId: string, tx: Tx = this.sql): Promise<{ liveTurnId: string | null } | undefined> {
+    const [row] = await tx<{ live_turn_id: string | null }[]>`
+      with live as (
+        select id from turns where chat_id = ${chatId} and status in ('queued', 'running')
+      )
+      delete from chats where id = ${chatId} and owner_id = ${owner}
+      returning (select id from live) as live_turn_id`;
+    return row && { liveTurnId: row.live_turn_id };
   }
 
   async findTurn(owner: string, chatId: string, turnId: string, tx: Tx = this.sql): Promise<Turn | undefined> {

@@ -1,5 +1,7 @@
 import type { ModelConfig } from '@chatq/contracts';
 import type { Sql, Tx } from '@chatq/platform';
+import type { PageRequest } from '../domain/pagination.ts';
+import { keyset } from './keyset.ts';
 import { iso, numberOrNull } from './rows.ts';
 
 interface ModelConfigRow {
@@ -36,11 +38,12 @@ export class ModelConfigsRepository {
     this.sql = sql;
   }
 
-  async list(onlyEnabled: boolean, tx: Tx = this.sql): Promise<ModelConfig[]> {
+  async list(onlyEnabled: boolean, page: PageRequest<string>, tx: Tx = this.sql): Promise<ModelConfig[]> {
+    const { where, orderLimit } = keyset(tx, 'id', 'asc', page);
     const rows = await tx<ModelConfigRow[]>`
       select * from model_configs
-      where deleted_at is null ${onlyEnabled ? tx`and enabled` : tx``}
-      order by id`;
+      where deleted_at is null ${onlyEnabled ? tx`and enabled` : tx``} ${where}
+      ${orderLimit}`;
     return rows.map(toModelConfig);
   }
 

@@ -1,5 +1,7 @@
 import type { Provider, ProviderKind } from '@chatq/contracts';
 import type { Sql, Tx } from '@chatq/platform';
+import type { PageRequest } from '../domain/pagination.ts';
+import { keyset } from './keyset.ts';
 import { iso } from './rows.ts';
 
 interface ProviderRow {
@@ -34,9 +36,10 @@ export class ProvidersRepository {
     this.sql = sql;
   }
 
-  async list(tx: Tx = this.sql): Promise<Provider[]> {
+  async list(page: PageRequest<string>, tx: Tx = this.sql): Promise<Provider[]> {
+    const { where, orderLimit } = keyset(tx, 'id', 'asc', page);
     const rows = await tx<ProviderRow[]>`
-      select ${tx.unsafe(COLUMNS)} from providers where deleted_at is null order by id`;
+      select ${tx.unsafe(COLUMNS)} from providers where deleted_at is null ${where} ${orderLimit}`;
     return rows.map(toProvider);
   }
 

@@ -2,8 +2,14 @@ import type { User } from '@chatq/contracts';
 import type { UsersRepository } from '../db/users.repository.ts';
 import { hashToken } from './tokens.ts';
 
+/** Who is calling, and with which token (rate limits count per token). */
+export interface Caller {
+  user: User;
+  tokenId: string;
+}
+
 interface CacheEntry {
-  user: User | undefined;
+  caller: Caller | undefined;
   expiresAt: number;
 }
 
@@ -25,19 +31,19 @@ export class AuthService {
     this.options = options;
   }
 
-  async authenticate(token: string): Promise<User | undefined> {
+  async authenticate(token: string): Promise<Caller | undefined> {
     const hash = hashToken(token);
     const key = hash.toString('base64');
     const now = Date.now();
     const hit = this.#cache.get(key);
-    if (hit && hit.expiresAt > now) return hit.user;
+    if (hit && hit.expiresAt > now) return hit.caller;
 
-    const user = await this.users.findByTokenHash(hash);
+    const caller = await this.users.findByTokenHash(hash);
     if (this.#cache.size >= this.options.maxEntries) {
       // Map iteration is insertion order: dropping the first key evicts the oldest entry.
       this.#cache.delete(this.#cache.keys().next().value!);
     }
-    this.#cache.set(key, { user, expiresAt: now + this.options.ttlMs });
-    return user;
+    this.#cache.set(key, { caller, expiresAt: now + this.options.ttlMs });
+    return caller;
   }
 }

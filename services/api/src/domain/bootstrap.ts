@@ -33,7 +33,7 @@ export async function seedMockProvider(
 ): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
-    if ((await providers.list(tx)).length > 0) return;
+    if ((await providers.list({ limit: 1, direction: 'after', cursor: null }, tx)).length > 0) return;
     const provider = await providers.insert(
       { name: 'mock', kind: 'mock', base_url: null, api_key: null, options: {} },
       tx,

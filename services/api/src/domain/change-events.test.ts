@@ -10,6 +10,7 @@ const chat = (status: Chat['status']): Chat => ({
   status,
   last_model_config_id: 'm',
   last_error: null,
+  archived: false,
   created_at: at,
   updated_at: at,
 });

@@ -2,11 +2,15 @@ import {
   type Chat,
   type CreateChatBody,
   type EditMessageBody,
+  type ListChatsQuery,
   MAX_QUEUED_MESSAGES,
   type Message,
+  type PageOf,
+  type PageQuery,
   type QueuedMessage,
   type SendMessageBody,
   type Turn,
+  type UpdateChatBody,
   type User,
 } from '@chatq/contracts';
 import type { FastifyBaseLogger as Logger } from 'fastify';
@@ -17,6 +21,7 @@ import { noticeOf } from './change-events.ts';
 import {
   AppError,
   BadRequestError,
+  ChatArchivedError,
   ChatBusyError,
   ChatNotFoundError,
   InvalidModelConfigError,
@@ -24,6 +29,7 @@ import {
   NotInterruptibleError,
   QueueFullError,
 } from './errors.ts';
+import { pageRequest, seqCursor, toPage, uuidCursor } from './pagination.ts';
 
 /** Maps each refusal of a chat state change to the error the caller sees. */
 export function refusalError(refusal: ChangeRefusal): AppError {
@@ -32,6 +38,8 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new ChatNotFoundError();
     case 'chat_busy':
       return new ChatBusyError();
+    case 'chat_archived':
+      return new ChatArchivedError();
     case 'invalid_model':
       return new InvalidModelConfigError();
     case 'no_default_model':
@@ -185,19 +193,37 @@ export class ChatsService {
     return (await this.chats.find(actor.id, chatId)) ?? Promise.reject(new ChatNotFoundError());
   }
 
-  async list(
-    actor: User,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<{ data: Chat[]; next_cursor: string | null }> {
-    const before = cursor ? decodeCursor(cursor) : null;
-    const rows = await this.chats.list(actor.id, limit + 1, before);
-    const data = rows.slice(0, limit);
-    return { data, next_cursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
+  async list(actor: User, query: ListChatsQuery): Promise<PageOf<Chat>> {
+    const page = pageRequest(query, uuidCursor);
+    const filter = { status: query.status, archived: query.archived, q: query.q };
+    return toPage(await this.chats.list(actor.id, filter, page), page, (chat) => chat.id, uuidCursor);
   }
 
-  async messages(actor: User, chatId: string): Promise<{ data: Message[]; queued: QueuedMessage[] }> {
-    return (await this.chats.listMessages(actor.id, chatId)) ?? Promise.reject(new ChatNotFoundError());
+  async messages(
+    actor: User,
+    chatId: string,
+    query: PageQuery,
+  ): Promise<PageOf<Message> & { queued: QueuedMessage[] }> {
+    const page = pageRequest(query, seqCursor);
+    const found = await this.chats.listMessages(actor.id, chatId, page);
+    if (!found) throw new ChatNotFoundError();
+    const { data, ...rest } = toPage(found.messages, page, (r) => r.seq, seqCursor);
+    return { data: data.map((r) => r.message), ...rest, queued: found.queued };
+  }
+
+  async update(actor: User, chatId: string, body: UpdateChatBody): Promise<Chat> {
+    const patch = { title: body.title?.trim(), archived: body.archived };
+    return (await this.chats.update(actor.id, chatId, patch)) ?? Promise.reject(new ChatNotFoundError());
+  }
+
+  /** For good: the chat, its messages and turns. The worker running its turn is told to stop. */
+  async delete(actor: User, chatId: string, log: Logger): Promise<void> {
+    const deleted = await this.chats.delete(actor.id, chatId);
+    if (!deleted) throw new ChatNotFoundError();
+    if (deleted.liveTurnId) {
+      const abort = { turn_id: deleted.liveTurnId, reason: 'superseded' as const };
+      await this.events.record(chatId, actor.id, [], { abort }, log);
+    }
   }
 
   async turn(actor: User, chatId: string, turnId: string): Promise<Turn> {
@@ -205,21 +231,4 @@ export class ChatsService {
       (await this.chats.findTurn(actor.id, chatId, turnId)) ?? Promise.reject(new NotFoundError('Turn not found.'))
     );
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Cursors are opaque to callers: base64url of the last id seen. */
-export function encodeCursor(id: string): string {
-  return Buffer.from(id).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!UUID.test(id)) {
-    throw new BadRequestError('Invalid cursor.', undefined, [
-      { field: 'querystring.after', detail: 'is not a cursor this API issued' },
-    ]);
-  }
-  return id;
 }

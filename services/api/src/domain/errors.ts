@@ -89,3 +89,31 @@ export class NotInterruptibleError extends ConflictError {
     super('Chat is not in an interruptible state.');
   }
 }
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'Idempotency key reused with different parameters.');
+  }
+}
+
+export class IdempotencyKeyInFlightError extends ConflictError {
+  constructor() {
+    super('A request with this Idempotency-Key is still in progress.', 'Retry once it has finished.');
+  }
+}
+
+export class ChatArchivedError extends BadRequestError {
+  constructor() {
+    super('Cannot modify an archived chat.');
+  }
+}
+
+/** `retryAfterSeconds` goes out as the Retry-After header. */
+export class RateLimitedError extends AppError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super(429, 'Rate limit exceeded.');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

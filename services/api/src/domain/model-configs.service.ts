@@ -1,7 +1,15 @@
-import type { CreateModelConfigBody, ModelConfig, UpdateModelConfigBody, User } from '@chatq/contracts';
+import type {
+  CreateModelConfigBody,
+  ModelConfig,
+  PageOf,
+  PageQuery,
+  UpdateModelConfigBody,
+  User,
+} from '@chatq/contracts';
 import type { Sql } from '@chatq/platform';
 import type { ModelConfigFields, ModelConfigsRepository } from '../db/model-configs.repository.ts';
 import { BadRequestError, NotFoundError } from './errors.ts';
+import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
 const notFound = () => new NotFoundError('Model config not found.');
 
@@ -15,8 +23,9 @@ export class ModelConfigsService {
   }
 
   /** Members see what they may pick: enabled configs only. */
-  list(actor: User): Promise<ModelConfig[]> {
-    return this.modelConfigs.list(actor.role !== 'admin');
+  async list(actor: User, query: PageQuery): Promise<PageOf<ModelConfig>> {
+    const page = pageRequest(query, uuidCursor);
+    return toPage(await this.modelConfigs.list(actor.role !== 'admin', page), page, (m) => m.id, uuidCursor);
   }
 
   async get(actor: User, id: string): Promise<ModelConfig> {

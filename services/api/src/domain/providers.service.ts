@@ -1,7 +1,8 @@
-import type { CreateProviderBody, Provider, UpdateProviderBody } from '@chatq/contracts';
+import type { CreateProviderBody, PageOf, PageQuery, Provider, UpdateProviderBody } from '@chatq/contracts';
 import type { SecretBox } from '@chatq/platform';
 import type { ProviderPatch, ProvidersRepository } from '../db/providers.repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
 const notFound = () => new NotFoundError('Provider not found.');
 
@@ -15,8 +16,9 @@ export class ProvidersService {
     this.secrets = secrets;
   }
 
-  list(): Promise<Provider[]> {
-    return this.providers.list();
+  async list(query: PageQuery): Promise<PageOf<Provider>> {
+    const page = pageRequest(query, uuidCursor);
+    return toPage(await this.providers.list(page), page, (p) => p.id, uuidCursor);
   }
 
   async get(id: string): Promise<Provider> {

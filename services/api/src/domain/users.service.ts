@@ -1,4 +1,4 @@
-import type { CreateUserBody, User } from '@chatq/contracts';
+import type { CreateUserBody, UpdateUserBody, User } from '@chatq/contracts';
 import type { UsersRepository } from '../db/users.repository.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
 import { hashToken, mintToken } from './tokens.ts';
@@ -14,6 +14,12 @@ export class UsersService {
     const user = await this.users.insert(body.username, body.role);
     if (!user) throw new ConflictError('Username is already taken.');
     return user;
+  }
+
+  async update(id: string, body: UpdateUserBody): Promise<User> {
+    return (
+      (await this.users.updateRateLimits(id, body.rate_limits)) ?? Promise.reject(new NotFoundError('User not found.'))
+    );
   }
 
   /** Admins mint tokens for anyone; members only for themselves. */

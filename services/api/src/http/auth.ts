@@ -1,26 +1,40 @@
 import type { User } from '@chatq/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthService } from '../domain/auth.service.ts';
+import type { AuthService, Caller } from '../domain/auth.service.ts';
 import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, set by the auth hook on every /api/v1 route. */
     user: User;
+    /** The caller and the token they used, when the request carries a valid token. */
+    caller: Caller | undefined;
   }
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/=]{16,512})$/;
 
-/** Requires a valid bearer token on every route registered in `app` (an encapsulated scope). */
-export function requireAuth(app: FastifyInstance, auth: AuthService): void {
+/**
+ * Resolves the bearer token of every request, if it has a valid one, without refusing anything:
+ * rate limiting needs to know who calls before `requireAuth` decides whether that is enough.
+ */
+export function identifyCallers(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('user', null as unknown as User);
+  app.decorateRequest('caller', undefined);
   app.addHook('onRequest', async (request) => {
     const match = BEARER.exec(request.headers.authorization ?? '');
-    const user = match ? await auth.authenticate(match[1]!) : undefined;
-    if (!user) throw new UnauthorizedError();
-    request.user = user;
-    request.log = request.log.child({ user_id: user.id });
+    const caller = match ? await auth.authenticate(match[1]!) : undefined;
+    if (!caller) return;
+    request.caller = caller;
+    request.user = caller.user;
+    request.log = request.log.child({ user_id: caller.user.id });
+  });
+}
+
+/** Requires a valid bearer token on every route registered in `app` (an encapsulated scope). */
+export function requireAuth(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (!request.caller) throw new UnauthorizedError();
   });
 }
 

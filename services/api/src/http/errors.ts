@@ -2,7 +2,7 @@ import type { ErrorBody } from '@chatq/contracts';
 import { isDatabaseUnavailable } from '@chatq/platform';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError } from '../domain/errors.ts';
+import { AppError, RateLimitedError } from '../domain/errors.ts';
 
 /** Fastify's own client errors, reworded for API callers. */
 const FRAMEWORK_MESSAGES: Record<string, string> = {
@@ -13,6 +13,14 @@ const FRAMEWORK_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
 };
 
+/** The body an AppError answers with. */
+export function appErrorBody(err: AppError): ErrorBody {
+  const body: ErrorBody = { message: err.message };
+  if (err.detail) body.detail = err.detail;
+  if (err.validations) body.validations = err.validations;
+  return body;
+}
+
 /** The only place errors become HTTP responses. 5xx details never leave the process. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => {
@@ -21,10 +29,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
-      const body: ErrorBody = { message: err.message };
-      if (err.detail) body.detail = err.detail;
-      if (err.validations) body.validations = err.validations;
-      return reply.code(err.status).send(body);
+      if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
+      return reply.code(err.status).send(appErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       return reply.code(400).send({
@@ -43,7 +49,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       const message =
         FRAMEWORK_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Malformed JSON body.' : err.message);
-      return reply.code(status).send({ message } satisfies ErrorBody);
+      const body: ErrorBody = { message };
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') body.detail = `The limit is ${app.initialConfig.bodyLimit} bytes.`;
+      return reply.code(status).send(body);
     }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);

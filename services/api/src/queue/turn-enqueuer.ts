@@ -2,6 +2,7 @@ import type { Turn, TurnJob } from '@chatq/contracts';
 import { addTurnJobs, withTimeout } from '@chatq/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
+import { afterCommit } from '../db/transaction.ts';
 
 /**
  * Hands committed turns to BullMQ. It never fails a request: the turn row is the outbox, so when
@@ -16,7 +17,12 @@ export class TurnEnqueuer {
     this.timeoutMs = timeoutMs;
   }
 
-  async enqueue(turn: Turn, log: FastifyBaseLogger): Promise<void> {
+  /** Inside a transaction (an idempotent request), the job goes out only once it has committed. */
+  enqueue(turn: Turn, log: FastifyBaseLogger): Promise<void> {
+    return afterCommit(() => this.push(turn, log));
+  }
+
+  private async push(turn: Turn, log: FastifyBaseLogger): Promise<void> {
     const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
     try {
       await withTimeout(addTurnJobs(this.queue, [job]), this.timeoutMs, 'enqueue');

@@ -6,37 +6,61 @@ import {
   CreateChatResponse,
   EditMessageBody,
   ListChatsQuery,
+  ListMessagesQuery,
   MessageList,
   MessageParams,
   MessageTurnResponse,
+  NoContent,
   QueuedMessageParams,
   QueuedMessageResponse,
   SendMessageBody,
   TurnParams,
   TurnResponse,
+  UpdateChatBody,
 } from '@chatq/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChatsService } from '../domain/chats.service.ts';
+
+const hasContent = (body: unknown) => typeof body === 'object' && body !== null && 'content' in body;
 
 /** Chats belong to their creator: every lookup is by (owner, id), so another user's chat is a 404. */
 export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async (app, { chats }) => {
   app.post(
     '/chats',
-    { schema: { body: CreateChatBody, response: { 201: CreateChatResponse } } },
+    {
+      config: { startsTurn: hasContent },
+      schema: { body: CreateChatBody, response: { 201: CreateChatResponse } },
+    },
     async (request, reply) => reply.code(201).send(await chats.create(request.user, request.body, request.log)),
   );
 
   app.get('/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (request) =>
-    chats.list(request.user, request.query.limit, request.query.after),
+    chats.list(request.user, request.query),
   );
 
   app.get('/chats/:chat_id', { schema: { params: ChatParams, response: { 200: ChatResponse } } }, async (request) => ({
     chat: await chats.get(request.user, request.params.chat_id),
   }));
 
+  app.patch(
+    '/chats/:chat_id',
+    { schema: { params: ChatParams, body: UpdateChatBody, response: { 200: ChatResponse } } },
+    async (request) => ({ chat: await chats.update(request.user, request.params.chat_id, request.body) }),
+  );
+
+  app.delete(
+    '/chats/:chat_id',
+    { schema: { params: ChatParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await chats.delete(request.user, request.params.chat_id, request.log);
+      return reply.code(204).send(null);
+    },
+  );
+
   app.post(
     '/chats/:chat_id/messages',
     {
+      config: { startsTurn: true },
       schema: {
         params: ChatParams,
         body: SendMessageBody,
@@ -51,8 +75,8 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
 
   app.get(
     '/chats/:chat_id/messages',
-    { schema: { params: ChatParams, response: { 200: MessageList } } },
-    async (request) => chats.messages(request.user, request.params.chat_id),
+    { schema: { params: ChatParams, querystring: ListMessagesQuery, response: { 200: MessageList } } },
+    async (request) => chats.messages(request.user, request.params.chat_id, request.query),
   );
 
   app.post(
@@ -61,14 +85,21 @@ export const chatRoutes: FastifyPluginAsyncZod<{ chats: ChatsService }> = async 
     async (request) => ({ chat: await chats.interrupt(request.user, request.params.chat_id, request.log) }),
   );
 
-  app.delete('/chats/:chat_id/queue/:id', { schema: { params: QueuedMessageParams } }, async (request, reply) => {
-    await chats.deleteQueued(request.user, request.params.chat_id, request.params.id, request.log);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/chats/:chat_id/queue/:id',
+    { schema: { params: QueuedMessageParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await chats.deleteQueued(request.user, request.params.chat_id, request.params.id, request.log);
+      return reply.code(204).send(null);
+    },
+  );
 
   app.patch(
     '/chats/:chat_id/messages/:message_id',
-    { schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } } },
+    {
+      config: { startsTurn: true },
+      schema: { params: MessageParams, body: EditMessageBody, response: { 200: MessageTurnResponse } },
+    },
     async (request) =>
       chats.edit(request.user, request.params.chat_id, request.params.message_id, request.body, request.log),
   );

@@ -1,4 +1,4 @@
-import { ChatParams, EventId, EventsQuery } from '@chatq/contracts';
+import { ChatParams, EventId, EventsQuery, EventStreamBody } from '@chatq/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChatsService } from '../domain/chats.service.ts';
@@ -23,14 +23,25 @@ export const eventRoutes: FastifyPluginAsyncZod<{ chats: ChatsService; streams: 
   app,
   { chats, streams },
 ) => {
-  app.get('/chats/watch', { schema: { querystring: EventsQuery } }, async (request, reply) => {
-    await streams.serve(request, reply, streams.ownerKey(request.user.id), resumeFrom(request));
-    return reply;
-  });
+  app.get(
+    '/chats/watch',
+    { schema: { querystring: EventsQuery, produces: ['text/event-stream'], response: { 200: EventStreamBody } } },
+    async (request, reply) => {
+      await streams.serve(request, reply, streams.ownerKey(request.user.id), resumeFrom(request));
+      return reply;
+    },
+  );
 
   app.get(
     '/chats/:chat_id/events',
-    { schema: { params: ChatParams, querystring: EventsQuery } },
+    {
+      schema: {
+        params: ChatParams,
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: { 200: EventStreamBody },
+      },
+    },
     async (request, reply) => {
       await chats.get(request.user, request.params.chat_id);
       await streams.serve(request, reply, streams.chatKey(request.params.chat_id), resumeFrom(request));

@@ -3,6 +3,8 @@ import {
   IdParams,
   ModelConfigList,
   ModelConfigResponse,
+  NoContent,
+  PageQuery,
   UpdateModelConfigBody,
 } from '@chatq/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -19,9 +21,11 @@ export const modelConfigRoutes: FastifyPluginAsyncZod<{ modelConfigs: ModelConfi
     async (request, reply) => reply.code(201).send({ model_config: await modelConfigs.create(request.body) }),
   );
 
-  app.get('/model-configs', { schema: { response: { 200: ModelConfigList } } }, async (request) => ({
-    data: await modelConfigs.list(request.user),
-  }));
+  app.get(
+    '/model-configs',
+    { schema: { querystring: PageQuery, response: { 200: ModelConfigList } } },
+    async (request) => modelConfigs.list(request.user, request.query),
+  );
 
   app.get(
     '/model-configs/:id',
@@ -40,8 +44,12 @@ export const modelConfigRoutes: FastifyPluginAsyncZod<{ modelConfigs: ModelConfi
     async (request) => ({ model_config: await modelConfigs.update(request.params.id, request.body) }),
   );
 
-  app.delete('/model-configs/:id', { preHandler: adminOnly, schema: { params: IdParams } }, async (request, reply) => {
-    await modelConfigs.delete(request.params.id);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/model-configs/:id',
+    { preHandler: adminOnly, schema: { params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await modelConfigs.delete(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };

@@ -1,4 +1,4 @@
-import { CreatedToken, CreateUserBody, IdParams, UserResponse } from '@chatq/contracts';
+import { CreatedToken, CreateUserBody, IdParams, UpdateUserBody, UserResponse } from '@chatq/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { UsersService } from '../domain/users.service.ts';
 import { adminOnly } from '../http/auth.ts';
@@ -8,6 +8,12 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
     '/users',
     { preHandler: adminOnly, schema: { body: CreateUserBody, response: { 201: UserResponse } } },
     async (request, reply) => reply.code(201).send({ user: await users.create(request.body) }),
+  );
+
+  app.patch(
+    '/users/:id',
+    { preHandler: adminOnly, schema: { params: IdParams, body: UpdateUserBody, response: { 200: UserResponse } } },
+    async (request) => ({ user: await users.update(request.params.id, request.body) }),
   );
 
   app.get('/users/me', { schema: { response: { 200: UserResponse } } }, async (request) => ({ user: request.user }));

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError } from '../domain/errors.ts';
+
+/** Deeper JSON than any contract needs; bounds recursion here and in Postgres (jsonb). */
+const MAX_DEPTH = 32;
+
+/** Why a parsed body cannot be stored, or undefined when it can. */
+export function unstorable(value: unknown, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? 'must not contain NUL characters' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_DEPTH) return `must not nest deeper than ${MAX_DEPTH} levels`;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = unstorable(key, depth + 1) ?? unstorable(item, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/**
+ * JSON bodies as fastify parses them (prototype-poisoning protection included), refusing with a 400
+ * what Postgres would refuse with an error (a NUL in text or jsonb, jsonb nested past its stack).
+ */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      const problem = unstorable(value);
+      if (problem)
+        return done(new BadRequestError('Invalid request.', undefined, [{ field: 'body', detail: problem }]));
+      return done(null, value);
+    });
+  });
+}

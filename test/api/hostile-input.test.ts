@@ -1,0 +1,274 @@
+import { ErrorBody, MAX_MESSAGE_CHARS } from '@chatq/contracts';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '../harness/http.ts';
+import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
+
+/** A digest of every table a request could change (not idempotency_keys: it remembers refusals by design). */
+async function databaseDigest(stack: TestStack): Promise<string> {
+  const [row] = await stack.sql<{ h: string }[]>`
+    select md5(coalesce(string_agg(r, e'\\n' order by r), '')) as h from (
+      select 'u' || t::text as r from users t union all
+      select 'k' || t::text from api_tokens t union all
+      select 'p' || t::text from providers t union all
+      select 'm' || t::text from model_configs t union all
+      select 'c' || t::text from chats t union all
+      select 'g' || t::text from messages t union all
+      select 't' || t::text from turns t
+    ) s`;
+  return row!.h;
+}
+
+/** Percent-encodes any string (a lone surrogate becomes U+FFFD instead of throwing). */
+const encode = (s: string) => encodeURIComponent(s.toWellFormed());
+
+/** `arbitrary` in about one case out of `oneIn`, else null. */
+const rarely = <T>(arbitrary: fc.Arbitrary<T>, oneIn: number) =>
+  fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary });
+
+const nest = (depth: number): unknown => (depth === 0 ? 'leaf' : { n: nest(depth - 1) });
+
+describe('hostile input', () => {
+  let stack: TestStack;
+  let member: ApiClient;
+  let ids: string[];
+
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+    member = await stack.member('fuzz-member');
+    const { chat, message } = (await member.post('/api/v1/chats', { content: 'seed' })).body;
+    const me = (await member.get('/api/v1/users/me')).body.user;
+    const provider = (await stack.admin.get('/api/v1/providers')).body.data[0];
+    const config = (await stack.admin.get('/api/v1/model-configs')).body.data[0];
+    const turn = (await stack.sql`select id from turns limit 1`)[0]!.id as string;
+    ids = [chat.id, message.id, me.id, provider.id, config.id, turn];
+  });
+  afterAll(() => stack.close());
+
+  it('refuses a body over the limit with 413 and a message', async () => {
+    const before = await databaseDigest(stack);
+    const res = await member.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ message: 'Request body is too large.', detail: 'The limit is 262144 bytes.' });
+    expect(await databaseDigest(stack)).toBe(before);
+  });
+
+  it.each([
+    ['message content', '/api/v1/chats', { content: 'x'.repeat(MAX_MESSAGE_CHARS + 1) }, 'body.content'],
+    ['chat title', '/api/v1/chats', { title: 't'.repeat(201) }, 'body.title'],
+    ['username', '/api/v1/users', { username: 'u'.repeat(65) }, 'body.username'],
+    ['provider name', '/api/v1/providers', { name: 'n'.repeat(101), kind: 'mock' }, 'body.name'],
+    ['a NUL character', '/api/v1/chats', { content: 'a\u0000b' }, 'body'],
+    ['a NUL in an options key', '/api/v1/providers', { name: 'p', kind: 'mock', options: { 'k\u0000': 1 } }, 'body'],
+    [
+      'provider options over 16 KiB',
+      '/api/v1/providers',
+      { name: 'p', kind: 'mock', options: { k: 'v'.repeat(17_000) } },
+      'body.options',
+    ],
+    ['JSON nested 40 deep', '/api/v1/providers', { name: 'p', kind: 'mock', options: nest(40) }, 'body'],
+  ])('refuses an oversized or unstorable %s with 400 naming the field', async (_, path, body, field) => {
+    const before = await databaseDigest(stack);
+    const res = await stack.admin.post(path, body);
+    expect(res.status).toBe(400);
+    expect(res.body.validations.map((v: { field: string }) => v.field)).toContain(field);
+    expect(await databaseDigest(stack)).toBe(before);
+  });
+
+  it('never answers 5xx, always answers errors in the error shape, and changes nothing when it refuses', async () => {
+    const spec = (await stack.admin.get('/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })),
+    );
+    expect(operations.length).toBeGreaterThan(15);
+
+    const ascii = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
+    const hostileText = fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      'a\u0000b',
+      '\ud800',
+      '💩'.repeat(50),
+      "'; drop table chats; --",
+      '%',
+      '_',
+      '\\',
+      '__proto__',
+      'constructor',
+      '9'.repeat(400),
+      'NaN',
+      '-1',
+      '1e400',
+      'x'.repeat(5_000),
+    );
+    const id = fc.oneof(
+      fc.constantFrom(...ids),
+      fc.uuid(),
+      fc.constantFrom('00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-7FFF-BFFF-FFFFFFFFFFFF'),
+    );
+    const segment = fc.oneof(
+      { weight: 8, arbitrary: id },
+      fc.string({ maxLength: 40 }).map(encode),
+      hostileText.map(encode),
+      fc.constantFrom('%', '%zz', '..', '%2e%2e', '%00', '%F0%9F%92%A9', 'a'.repeat(3_000), '%uD800'),
+    );
+    const queryValue = fc.oneof(
+      fc.constantFrom('0', '1', '100', '101', '-1', '1.5', '1e2', 'abc', 'true', 'false', 'idle', 'error', 'TRUE'),
+      fc.constantFrom('bm9wZQ', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'czE', 'czA', 'cy0x'),
+      hostileText,
+      fc.string({ maxLength: 300 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+    );
+    const query = fc.oneof(
+      fc
+        .array(
+          fc.tuple(
+            fc.oneof(fc.constantFrom('limit', 'after', 'before', 'status', 'archived', 'q'), fc.string()),
+            queryValue,
+          ),
+          { maxLength: 4 },
+        )
+        .map((pairs) => new URLSearchParams(pairs).toString()),
+      fc.constantFrom('%', '%%', 'limit=%zz', 'q=%00', 'limit[]=1', 'limit=1&limit=2', '&&&', '=x', 'q=%25%5F'),
+    );
+    const field = fc.constantFrom(
+      'content',
+      'title',
+      'archived',
+      'model_config_id',
+      'username',
+      'role',
+      'name',
+      'kind',
+      'base_url',
+      'api_key',
+      'options',
+      'provider_id',
+      'model',
+      'enabled',
+      'is_default',
+      'context_limit',
+      'input_price_per_mtok',
+      'rate_limits',
+      '__proto__',
+    );
+    const fieldValue = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      hostileText,
+      id,
+      // Out of range or null: a valid low limit would throttle the rest of the run.
+      fc.record({
+        requests_per_minute: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_000_001 }), fc.constant(null)),
+      }),
+    );
+    const body = fc.oneof(
+      { weight: 4, arbitrary: fc.dictionary(field, fieldValue, { maxKeys: 5 }).map((o) => JSON.stringify(o)) },
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.constantFrom(
+        '',
+        'null',
+        '[]',
+        '{',
+        '"str"',
+        '1',
+        '\ufeff{}',
+        '{"__proto__":{"polluted":1}}',
+        '{"constructor":{"prototype":{"polluted":1}}}',
+        `${'['.repeat(5_000)}${']'.repeat(5_000)}`,
+        JSON.stringify({ name: 'deep', kind: 'mock', options: nest(200) }),
+        '{"content":"a\\u0000b"}',
+        '{"content":"\\ud800"}',
+        JSON.stringify({ content: 'x'.repeat(270_000) }),
+      ),
+    );
+    // Valid bodies per route, so that hostile values also reach the code behind validation.
+    const examples: Record<string, Record<string, unknown>> = {
+      'POST /api/v1/chats': { content: 'hello', title: 'fuzz' },
+      'PATCH /api/v1/chats/{chat_id}': { title: 'renamed', archived: false },
+      'POST /api/v1/chats/{chat_id}/messages': { content: 'hello' },
+      'PATCH /api/v1/chats/{chat_id}/messages/{message_id}': { content: 'edited' },
+      'POST /api/v1/users': { username: 'fuzz-user', role: 'member' },
+      'PATCH /api/v1/users/{id}': { rate_limits: { turns_per_minute: 1_000_000 } },
+      'POST /api/v1/providers': { name: 'fuzz-provider', kind: 'mock', options: { a: 1 } },
+      'PATCH /api/v1/providers/{id}': { name: 'renamed', options: {} },
+      'POST /api/v1/model-configs': { provider_id: ids[3], model: 'm', options: {} },
+      'PATCH /api/v1/model-configs/{id}': { display_name: 'x' },
+    };
+    const bodyFor = (operation: { method: string; path: string }) => {
+      const example = examples[`${operation.method} ${operation.path}`];
+      if (!example) return body;
+      const keys = Object.keys(example);
+      const mutated = fc.oneof(
+        fc.constant(example),
+        fc.tuple(fc.oneof(fc.constantFrom(...keys), field), fieldValue).map(([k, v]) => ({ ...example, [k]: v })),
+        fc.constantFrom(...keys).map((k) => Object.fromEntries(Object.entries(example).filter(([key]) => key !== k))),
+      );
+      return fc.oneof({ weight: 3, arbitrary: mutated.map((o) => JSON.stringify(o)) }, { weight: 2, arbitrary: body });
+    };
+    const request = fc.constantFrom(...operations).chain((operation) =>
+      fc.record({
+        operation: fc.constant(operation),
+        method: rarely(fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'), 8),
+        segments: fc.array(segment, { minLength: 3, maxLength: 3 }),
+        query: rarely(query, 2),
+        body: fc.option(bodyFor(operation), { freq: 6 }),
+        token: fc.oneof(
+          { weight: 5, arbitrary: fc.constant<string | undefined>(ADMIN_TOKEN) },
+          { weight: 3, arbitrary: fc.constant(member.token) },
+          { weight: 1, arbitrary: fc.constantFrom(undefined, 'cq_not_a_real_token_at_all_xxxxxxxx', 'x') },
+        ),
+        authorization: rarely(fc.string({ unit: ascii, maxLength: 600 }), 10),
+        contentType: fc.constantFrom<string | undefined>(
+          'application/json',
+          'application/json',
+          'application/json; charset=utf-8',
+          'application/json; charset=latin1',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          undefined,
+        ),
+        idempotencyKey: rarely(fc.string({ unit: ascii, maxLength: 300 }), 3),
+        requestId: rarely(fc.string({ unit: ascii, maxLength: 200 }), 4),
+      }),
+    );
+
+    let digest = await databaseDigest(stack);
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        let i = 0;
+        const path = r.operation.path.replace(/\{[^}]+\}/g, () => r.segments[i++]!);
+        const method = r.method ?? r.operation.method;
+        const headers: Record<string, string> = {};
+        if (r.authorization !== null) headers.authorization = r.authorization;
+        else if (r.token) headers.authorization = `Bearer ${r.token}`;
+        if (r.contentType && r.body !== null) headers['content-type'] = r.contentType;
+        if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
+        if (r.requestId !== null) headers['x-request-id'] = r.requestId;
+        const res = await fetch(`${stack.baseUrl}${path}${r.query === null ? '' : `?${r.query}`}`, {
+          method,
+          headers,
+          body: r.body === null || method === 'GET' ? undefined : r.body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        // An accepted event stream never ends by itself: its headers are the answer.
+        const streaming = res.ok && res.headers.get('content-type')?.startsWith('text/event-stream');
+        const text = streaming ? (await res.body?.cancel(), '') : await res.text();
+        const what = `${method} ${path} -> ${res.status} ${text.slice(0, 300)}`;
+        expect(res.status, what).toBeLessThan(500);
+        const after = await databaseDigest(stack);
+        if (res.status >= 400) {
+          expect(ErrorBody.safeParse(JSON.parse(text)).success, what).toBe(true);
+          expect(after, `${what}: a refused request changed the database`).toBe(digest);
+        }
+        digest = after;
+      }),
+      // Bounded in time as well as runs: the suite shares two cores.
+      { numRuns: 1_000, interruptAfterTimeLimit: 30_000 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,165 @@
+import { buildApp } from '@chatq/api/app.ts';
+import { loadApiConfig } from '@chatq/api/config.ts';
+import { UsersRepository } from '@chatq/api/db/users.repository.ts';
+import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
+import { createApiServer } from '@chatq/api/server.ts';
+import { createLogger, createRedis, createTurnQueue, loadMigrations } from '@chatq/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../harness/db.ts';
+import { ApiClient } from '../harness/http.ts';
+import { ADMIN_TOKEN, startStack, testEnv, type TestStack } from '../harness/stack.ts';
+
+const LIMITS = {
+  RATE_LIMIT_REQUESTS_PER_MINUTE: '5',
+  RATE_LIMIT_TURNS_PER_MINUTE: '2',
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: '30',
+};
+
+describe('rate limits', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false, env: LIMITS });
+    // The admin sets up members for every test; an override keeps it out of the low limits.
+    await stack.sql`update users set requests_per_minute = 100000 where username = 'admin'`;
+  });
+  afterAll(() => stack.close());
+
+  /** A fresh member, with a window of its own. */
+  async function member(): Promise<{ client: ApiClient; id: string; mint: () => Promise<ApiClient> }> {
+    const client = await stack.member();
+    const id = (await client.get('/api/v1/users/me')).body.user.id as string;
+    const mint = async () => client.as((await client.post(`/api/v1/users/${id}/tokens`)).body.token);
+    return { client, id, mint };
+  }
+
+  it('puts RateLimit-Policy and RateLimit on every response, counted per token or per IP', async () => {
+    const { client } = await member();
+    const ok = await client.get('/api/v1/users/me');
+    expect(ok.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
+    expect(ok.headers.get('ratelimit')).toMatch(/^"requests";r=3;t=(59|60)$/);
+
+    const unparsable = [
+      await client.request('POST', '/api/v1/chats', '{"content": ', { 'content-type': 'application/json' }),
+      await client.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) }),
+    ];
+    expect(unparsable.map((r) => r.status)).toEqual([400, 413]);
+    for (const res of unparsable) {
+      expect(res.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
+      expect(res.headers.get('ratelimit')).toMatch(/^"requests";r=[12];t=\d+$/);
+    }
+
+    for (const res of [
+      await stack.admin.as(undefined).get('/healthz'),
+      await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me'),
+      await stack.admin.as(undefined).get('/api/v1/nope'),
+    ]) {
+      expect(res.headers.get('ratelimit-policy')).toBe('"anonymous";q=30;w=60');
+      expect(res.headers.get('ratelimit')).toMatch(/^"anonymous";r=\d+;t=\d+$/);
+    }
+  });
+
+  it('refuses a token past its limit with 429 and Retry-After; other tokens are counted apart', async () => {
+    const { client, mint } = await member();
+    const other = await mint();
+    // member() and mint() spent two of the five.
+    for (let i = 0; i < 3; i++) expect((await client.get('/api/v1/chats')).status).toBe(200);
+    const refused = await client.get('/api/v1/chats');
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({ message: 'Rate limit exceeded.' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(refused.headers.get('ratelimit')).toMatch(/^"requests";r=0;/);
+    expect((await other.get('/api/v1/chats')).status).toBe(200);
+  });
+
+  it('limits turns per user across all their tokens, and only requests that start one', async () => {
+    const { client, mint } = await member();
+    const other = await mint();
+    expect((await client.post('/api/v1/chats', { content: 'one' })).status).toBe(201);
+    const second = await client.post('/api/v1/chats', { content: 'two' });
+    expect(second.status).toBe(201);
+    expect(second.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60, "turns";q=2;w=60');
+    expect(second.headers.get('ratelimit')).toMatch(/"turns";r=0;t=\d+$/);
+    const third = await other.post('/api/v1/chats', { content: 'three' });
+    expect(third.status).toBe(429);
+    expect(await stack.sql`select 1 from messages where content = 'three'`).toHaveLength(0);
+    expect((await other.post('/api/v1/chats', { title: 'no turn' })).status).toBe(201);
+  });
+
+  it('lets admins set and clear per-user limits', async () => {
+    const { id, mint, client } = await member();
+    expect((await client.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 50 } })).status).toBe(403);
+    const set = await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 7 } });
+    expect(set.status).toBe(200);
+    expect(set.body.user.rate_limits).toEqual({ requests_per_minute: 7, turns_per_minute: null });
+
+    const fresh = await mint();
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fresh.get('/api/v1/chats')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 429]);
+
+    const cleared = await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: null } });
+    expect(cleared.body.user.rate_limits.requests_per_minute).toBeNull();
+    const after = await (await mint()).get('/api/v1/chats');
+    expect(after.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
+  });
+
+  it('is shared by every API replica', async () => {
+    const replica = await createApiServer(loadApiConfig(stack.env), createLogger({ service: 'test', level: 'silent' }));
+    const address = await replica.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { client } = await member();
+      const onReplica = new ApiClient(address, client.token);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        statuses.push((await client.get('/api/v1/chats')).status, (await onReplica.get('/api/v1/chats')).status);
+      }
+      // member() spent one of the five requests of the window.
+      expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+      expect(statuses.slice(-2)).toEqual([429, 429]);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('limits callers without a valid token per IP, bad tokens included', async () => {
+    const anonymous = stack.admin.as(undefined);
+    let status = 200;
+    for (let i = 0; i < 31 && status !== 429; i++) status = (await anonymous.get('/healthz')).status;
+    expect(status).toBe(429);
+    const badToken = await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me');
+    expect(badToken.status).toBe(429);
+    expect((await stack.admin.get('/api/v1/users/me')).status).toBe(200);
+  });
+});
+
+describe('rate limits without Redis', () => {
+  it('let requests through uncounted rather than failing them', async () => {
+    const db = await createTestDatabase();
+    const config = loadApiConfig(testEnv(db, 'unused', { REDIS_URL: 'redis://127.0.0.1:1', ...LIMITS }));
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    await ensureAdmin(new UsersRepository(db.sql), ADMIN_TOKEN, logger);
+    const redis = createRedis(config.redisUrl, 'producer', { lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => {});
+    const queue = createTurnQueue(redis, config.queuePrefix);
+    queue.on('error', () => {});
+    const app = buildApp({ config, logger, sql: db.sql, redis, queue, migrations: await loadMigrations() });
+    try {
+      for (let i = 0; i < 7; i++) {
+        const res = await app.inject({
+          method: 'GET',
+          url: '/api/v1/users/me',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['ratelimit-policy']).toBe('"requests";q=5;w=60');
+        expect(res.headers.ratelimit).toBeUndefined();
+      }
+    } finally {
+      await app.close();
+      await queue.close().catch(() => {});
+      redis.disconnect();
+      await db.drop();
+    }
+  });
+});
