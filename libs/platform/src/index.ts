@@ -6,3 +6,6 @@ export * from './redis.ts';
 export * from './secrets.ts';
 export * from './shutdown.ts';
 export * from './turn-queue.ts';
+export * from './metrics.ts';
+export * from './timeout.ts';
+export * from './readiness.ts';

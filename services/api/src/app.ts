@@ -1,5 +1,14 @@
-import type { Readiness, TurnJob } from '@chatq/contracts';
-import { type Logger, pendingMigrations, type Migration, type Redis, SecretBox, type Sql } from '@chatq/platform';
+import type { TurnJob } from '@chatq/contracts';
+import {
+  checkReadiness,
+  createMetricsRegistry,
+  type Logger,
+  type Migration,
+  type Redis,
+  registerQueueMetrics,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -16,6 +25,7 @@ import { ProvidersService } from './domain/providers.service.ts';
 import { UsersService } from './domain/users.service.ts';
 import { requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerHttpMetrics } from './http/metrics.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -54,6 +64,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  const metrics = createMetricsRegistry('api');
+  registerQueueMetrics(metrics, deps.queue);
+  registerHttpMetrics(app, metrics);
   // While draining, answers in flight close their keep-alive sockets so close() can finish.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -73,7 +86,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const chats = new ChatsService(new ChatsRepository(sql), new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs));
 
-  void app.register(healthRoutes, { check: () => readiness(deps) });
+  void app.register(healthRoutes, { check: () => checkReadiness({ ...deps, draining: closing }) });
   void app.register(
     async (api) => {
       requireAuth(api, auth);
@@ -85,24 +98,4 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     { prefix: '/api/v1' },
   );
   return app;
-}
-
-async function readiness({ sql, redis, migrations }: ApiDeps): Promise<Readiness> {
-  const [postgres, pending, redisOk] = await Promise.all([
-    sql`select 1`.then(
-      () => true,
-      () => false,
-    ),
-    pendingMigrations(sql, migrations).catch(() => undefined),
-    redis.ping().then(
-      () => true,
-      () => false,
-    ),
-  ]);
-  const migrationState = pending === undefined ? 'unknown' : pending.length === 0 ? 'ok' : 'pending';
-  const ready = postgres && redisOk && migrationState === 'ok';
-  return {
-    status: ready ? 'ready' : 'not_ready',
-    checks: { postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down', migrations: migrationState },
-  };
 }

@@ -4,6 +4,9 @@ import { z } from 'zod';
 const WorkerEnv = z.object({
   ...commonEnv,
   WORKER_CONCURRENCY: envVar.int(1, 1_000).default(10),
+  /** The worker's probe and metrics server (/healthz, /readyz, /metrics); 0 picks a free port. */
+  WORKER_PORT: envVar.int(0, 65_535).default(8081),
+  HOST: z.string().min(1).default('127.0.0.1'),
   /** Claims a turn may take, crashes included, before it fails for good. */
   WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, 100).default(TURN_JOB_ATTEMPTS),
   /** BullMQ job lock: a worker silent this long is presumed dead and its turn is retried elsewhere. */
@@ -31,6 +34,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     concurrency: e.WORKER_CONCURRENCY,
+    httpPort: e.WORKER_PORT,
+    httpHost: e.HOST,
     maxTurnAttempts: e.WORKER_MAX_TURN_ATTEMPTS,
     lockDurationMs: e.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,

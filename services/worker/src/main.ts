@@ -1,5 +1,6 @@
 import { ConfigError, createLogger, createSql, installShutdown } from '@chatq/platform';
 import { loadWorkerConfig } from './config.ts';
+import { startWorkerHttp } from './http.ts';
 import { startTurnWorker } from './worker.ts';
 
 let config;
@@ -14,7 +15,14 @@ try {
 const logger = createLogger({ service: 'worker', level: config.logLevel });
 const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-worker' });
 const turnWorker = startTurnWorker({ config, logger, sql });
-logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix }, 'worker started');
+const http = await startWorkerHttp({
+  host: config.httpHost,
+  port: config.httpPort,
+  registry: turnWorker.metrics,
+  readiness: turnWorker.readiness,
+  logger,
+});
+logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix, port: http.port }, 'worker started');
 
 installShutdown({
   logger,
@@ -22,5 +30,6 @@ installShutdown({
   steps: [
     { name: 'worker', run: () => turnWorker.close() },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+    { name: 'http', run: () => http.close() },
   ],
 });

@@ -1,5 +1,14 @@
-import { TURN_QUEUE, type TurnJob } from '@chatq/contracts';
-import { createRedis, createTurnQueue, type Logger, SecretBox, type Sql } from '@chatq/platform';
+import { type Readiness, TURN_QUEUE, type TurnJob } from '@chatq/contracts';
+import {
+  checkReadiness,
+  createRedis,
+  createTurnQueue,
+  loadMigrations,
+  type Logger,
+  type Registry,
+  SecretBox,
+  type Sql,
+} from '@chatq/platform';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
@@ -8,6 +17,7 @@ import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { callModel } from './llm/registry.ts';
 import type { ModelCaller } from './llm/types.ts';
+import { createWorkerMetrics } from './metrics.ts';
 
 export interface TurnWorkerDeps {
   config: WorkerConfig;
@@ -20,6 +30,10 @@ export interface TurnWorkerDeps {
 /** A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns. */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
+  /** What `/metrics` serves for this worker. */
+  metrics: Registry;
+  /** What `/readyz` reports: dependencies up, migrations applied, not draining. */
+  readiness: () => Promise<Readiness>;
   close: () => Promise<void>;
 }
 
@@ -31,11 +45,14 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const producer = createRedis(config.redisUrl, 'consumer');
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+  const metrics = createWorkerMetrics(queue);
+  const migrations = loadMigrations();
 
   const processor = createTurnProcessor({
     turns,
     secrets: new SecretBox(config.secretKey),
-    callModel: deps.callModel ?? callModel,
+    callModel: metrics.instrument(deps.callModel ?? callModel),
+    metrics,
     logger,
     maxTurnAttempts: config.maxTurnAttempts,
     providerTimeoutMs: config.providerTimeoutMs,
@@ -54,6 +71,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  metrics.watch(worker);
   const relay = startRelay(
     () => relayOutbox(turns, queue, config.relayAfterMs, logger),
     config.relayIntervalMs,
@@ -62,6 +80,9 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
 
   return {
     worker,
+    metrics: metrics.registry,
+    readiness: async () =>
+      checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
     close: async () => {
       await relay.stop();
       await worker.close();

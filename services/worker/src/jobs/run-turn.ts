@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Claim, TurnsRepository } from '../db/turns.repository.ts';
 import { classifyError } from '../llm/classify.ts';
 import type { ModelCall, ModelCaller } from '../llm/types.ts';
+import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
 import { costMicros } from './cost.ts';
 
@@ -16,6 +17,7 @@ export interface RunTurnDeps {
   maxTurnAttempts: number;
   providerTimeoutMs: number;
   turnDeadlineMs: number;
+  metrics?: TurnRecorder;
 }
 
 /** What a job did, kept as the BullMQ return value for operators. */
@@ -70,13 +72,16 @@ export function createTurnProcessor(deps: RunTurnDeps) {
     const started = performance.now();
     try {
       const reply = await deps.callModel(toModelCall(claim, deps.secrets, signal));
-      const outcome = await deps.turns.complete(
-        turn_id,
-        claimId,
-        reply.text,
-        reply.usage,
-        costMicros(reply.usage, claim.model),
-      );
+      const cost = costMicros(reply.usage, claim.model);
+      const outcome = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
+      deps.metrics?.turnFinished({
+        provider: claim.provider.kind,
+        model: claim.model.model,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        usage: reply.usage,
+        costMicros: cost,
+      });
       log.info(
         { outcome, model_config_id: claim.model.id, ms: Math.round(performance.now() - started), usage: reply.usage },
         'turn finished',
