@@ -98,10 +98,12 @@ export class ServiceProcess {
     if (this.running) this.child.kill(signal);
   }
 
-  /** Ends the process for good (test cleanup): SIGKILL, then wait for it. */
+  /** Ends the process for good (test cleanup): SIGKILL, then wait for it. TEST_SHOW_OUTPUT=1 prints its logs. */
   async stop(): Promise<Exit> {
     this.kill('SIGKILL');
-    return this.exited;
+    const exit = await this.exited;
+    if (process.env.TEST_SHOW_OUTPUT) console.error(`--- ${this.kind} pid ${this.child.pid}\n${this.output}`);
+    return exit;
   }
 }
 

@@ -14,8 +14,13 @@ const JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
 };
 
+/**
+ * The queue waits for its connection to be ready before its first command: the API's producer
+ * connection has no offline queue, so a command sent while it is still connecting (BullMQ's
+ * version check) would fail, and with it every later add of that queue.
+ */
 export function createTurnQueue(connection: ConnectionOptions, prefix: string): Queue<TurnJob> {
-  return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix, skipWaitingForReady: true });
+  return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix });
 }
 
 /** Adds the turn's job under its deterministic id, so adding it again is a no-op. */
