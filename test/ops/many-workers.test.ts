@@ -44,7 +44,8 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
 
   it('ends every chat with its last edit answered once, and never completes a turn twice', async () => {
     const model = await mockModel(admin, 20);
-    const [{ model: modelName }] = await db.sql<{ model: string }[]>`select model from model_configs where id = ${model}`;
+    const [config] = await db.sql<{ model: string }[]>`select model from model_configs where id = ${model}`;
+    const modelName = config!.model;
     // The content each chat's live user message must end with: its last accepted edit.
     const expected = new Map<string, string>();
 
@@ -81,7 +82,8 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
     const live = await db.sql<{ chat_id: string; role: string; content: string }[]>`
       select chat_id, role, content from messages where deleted_at is null order by chat_id, seq`;
     const byChat = new Map<string, { role: string; content: string }[]>();
-    for (const { chat_id, role, content } of live) byChat.set(chat_id, [...(byChat.get(chat_id) ?? []), { role, content }]);
+    for (const { chat_id, role, content } of live)
+      byChat.set(chat_id, [...(byChat.get(chat_id) ?? []), { role, content }]);
     expect(byChat.size).toBe(CHATS);
     for (const [chatId, content] of expected) {
       const user = { role: 'user', content };
@@ -112,8 +114,9 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
     );
     expect(perWorker.every((n) => n > 0)).toBe(true);
     expect(perWorker.reduce((a, b) => a + b, 0)).toBe(counts!.completed);
-    const [{ superseded }] = await db.sql<{ superseded: number }[]>`
-      select count(*)::int as superseded from turns where status = 'superseded'`;
-    expect(superseded).toBeGreaterThan(0);
+    const [superseded] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from turns where status = 'superseded'`;
+    expect(superseded!.n).toBeGreaterThan(0);
   });
 });

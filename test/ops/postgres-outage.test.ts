@@ -1,4 +1,5 @@
-import { withTimeout } from '@chatq/platform';
+import { turnJobId } from '@chatq/contracts';
+import { createRedis, createTurnQueue, withTimeout } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
@@ -12,6 +13,7 @@ const BOUND_MS = 2_000;
 
 describe('Postgres restarted under a running API and worker', () => {
   let pg: PrivatePostgres;
+  const prefix = uniqueName('q');
   let admin: ApiClient;
   const processes: ServiceProcess[] = [];
 
@@ -20,7 +22,7 @@ describe('Postgres restarted under a running API and worker', () => {
     const env = {
       DATABASE_URL: pg.url(),
       REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: uniqueName('q'),
+      QUEUE_PREFIX: prefix,
       CHATQ_SECRET_KEY: TEST_SECRET_KEY,
       CHATQ_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -57,6 +59,9 @@ describe('Postgres restarted under a running API and worker', () => {
     const readiness = await bounded(admin.get('/readyz'));
     expect(readiness.status).toBe(503);
     expect(readiness.body.checks.postgres).toBe('down');
+    const workerReadiness = await bounded(fetch(`${processes[1]!.url}/readyz`));
+    expect(workerReadiness.status).toBe(503);
+    expect(((await workerReadiness.json()) as any).checks).toMatchObject({ postgres: 'down', redis: 'ok' });
     // Long enough for the turn's reply to come back while there is nowhere to write it.
     await hold(1_500);
 
@@ -74,6 +79,17 @@ describe('Postgres restarted under a running API and worker', () => {
     expect(done.status).toBe('completed');
     const history = (await admin.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
     expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    // The outage cost the turn no retry (BullMQ counts the finishing attempt too, so 1 is none), so
+    // however long Postgres is away, the turn waits for it instead of running out of attempts.
+    const redis = createRedis(inject('redisUrl'), 'consumer');
+    const queue = createTurnQueue(redis, prefix);
+    try {
+      expect((await queue.getJob(turnJobId(turn.id)))?.attemptsMade).toBe(1);
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
     await turnReaches(admin, idle.id, sent.body.turn.id, ['completed']);
+    expect((await fetch(`${processes[1]!.url}/readyz`)).status).toBe(200);
   });
 });

@@ -13,6 +13,7 @@ import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
+import { retryThroughDatabaseOutages } from './jobs/database-outage.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { callModel } from './llm/registry.ts';
@@ -59,7 +60,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     turnDeadlineMs: config.turnDeadlineMs,
   });
 
-  const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, processor, {
+  const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, retryThroughDatabaseOutages(processor, logger), {
     connection: consumer,
     prefix: config.queuePrefix,
     concurrency: config.concurrency,

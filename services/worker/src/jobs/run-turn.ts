@@ -1,5 +1,5 @@
 import type { TurnJob } from '@chatq/contracts';
-import type { Logger, SecretBox } from '@chatq/platform';
+import { isDatabaseUnavailable, type Logger, type SecretBox } from '@chatq/platform';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { Claim, TurnsRepository } from '../db/turns.repository.ts';
@@ -70,8 +70,10 @@ export function createTurnProcessor(deps: RunTurnDeps) {
 
     const signal = AbortSignal.timeout(Math.min(deps.providerTimeoutMs, remaining));
     const started = performance.now();
+    let replied = false;
     try {
       const reply = await deps.callModel(toModelCall(claim, deps.secrets, signal));
+      replied = true;
       const cost = costMicros(reply.usage, claim.model);
       const outcome = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
       deps.metrics?.turnFinished({
@@ -88,6 +90,8 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       );
       return { outcome };
     } catch (err) {
+      // Losing Postgres while saving the reply is not the provider's fault: the outage wrapper retries.
+      if (replied && isDatabaseUnavailable(err)) throw err;
       const c = classifyError(err);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err, kind: c.kind, retryable: c.retryable, attempt: job.attemptsMade + 1 }, 'provider call failed');
