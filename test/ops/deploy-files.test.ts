@@ -34,8 +34,7 @@ function containerEnv(container: any): Record<string, string> {
   const env: Record<string, string> = { ...config };
   for (const e of container.env ?? []) {
     if (e.value !== undefined) env[e.name] = e.value;
-    else if (e.valueFrom?.secretKeyRef)
-      env[e.name] = e.name === 'CHATQ_SECRET_KEY' ? KEY : 'postgres://u@db:5432/chatq';
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = SECRETS[e.valueFrom.secretKeyRef.key]!;
   }
   return env;
 }
