@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { eventually } from '../harness/stack.ts';
+import { eventually } from '../harness/eventually.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,10 +51,11 @@ export class ServiceProcess {
   readonly exited: Promise<Exit>;
   #output = '';
 
-  constructor(kind: 'api' | 'worker', port: number, env: Record<string, string>) {
+  /** `entry` defaults to the service's main.ts; the benchmark runs its floor servers this way too. */
+  constructor(kind: 'api' | 'worker', port: number, env: Record<string, string>, entry = ENTRY[kind]) {
     this.kind = kind;
     this.port = port;
-    this.child = spawn(process.execPath, [ENTRY[kind]], {
+    this.child = spawn(process.execPath, [entry], {
       env: {
         PATH: process.env.PATH,
         ...env,
@@ -111,8 +112,9 @@ export async function startService(
   kind: 'api' | 'worker',
   env: Record<string, string>,
   port?: number,
+  entry?: string,
 ): Promise<ServiceProcess> {
-  return new ServiceProcess(kind, port ?? (await freePort()), env).ready();
+  return new ServiceProcess(kind, port ?? (await freePort()), env, entry).ready();
 }
 
 /** A redis-server of the test's own, with AOF in a temp dir so a restart keeps what it fsynced. */
