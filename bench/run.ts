@@ -319,7 +319,7 @@ async function main(): Promise<void> {
       ]),
     ];
     const table = (r: string[][]) => r.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-    console.log(
+    process.stdout.write(
       [
         `chatq benchmark: ${availableParallelism()} CPUs, Node ${process.versions.node}, ${REQUESTS} requests per HTTP run`,
         '',
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
         `Scaling: mock latency ${SCALING_LATENCY_MS} ms, concurrency ${WORKER_CONCURRENCY} per worker`,
         '',
         table(scalingRows),
-      ].join('\n'),
+      ].join('\n') + '\n',
     );
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
