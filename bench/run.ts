@@ -21,6 +21,8 @@ const OPEN_LOOP_SECONDS = 5;
 const SCALING_LATENCY_MS = 500;
 const SCALING_TURNS_PER_WORKER = 100;
 const WORKER_CONCURRENCY = 10;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 2);
+const SIDES = ['floor', 'chatq'] as const;
 const POOL = 10;
 
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -218,33 +220,45 @@ async function main(): Promise<void> {
     const servers = { chatq: { url: api.url, token: TOKEN }, floor: { url: floor.url, token: undefined } };
 
     log('warming up');
-    for (const side of ['floor', 'chatq'] as const) {
+    for (const side of SIDES) {
       const ids = await chats(1_000);
       await drive(servers[side].url, 'POST', sendPaths[side](ids), { content: 'warm' }, servers[side].token);
     }
 
+    // The machine may be shared and a database warms up as it grows: each side runs ROUNDS times,
+    // in alternating order, and keeps its best run.
     type Load = Awaited<ReturnType<typeof drive>>;
     const http: Record<'sends' | 'edits', Partial<Record<'chatq' | 'floor', Load>>> = { sends: {}, edits: {} };
-    for (const side of ['floor', 'chatq'] as const) {
-      log(`${side}: ${REQUESTS} sends`);
-      const ids = await chats(REQUESTS);
-      const s = servers[side];
-      http.sends[side] = await drive(s.url, 'POST', sendPaths[side](ids), { content: 'hello' }, s.token);
-      log(`${side}: ${REQUESTS} edits`);
-      const messages = await userMessages(sql, ids);
-      http.edits[side] = await drive(s.url, 'PATCH', editPaths[side](messages), { content: 'edited' }, s.token);
+    const keep = (slot: Partial<Record<'chatq' | 'floor', Load>>, side: 'chatq' | 'floor', run: Load) => {
+      if (!slot[side] || run.perSec > slot[side].perSec) slot[side] = run;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+        log(`${side}: ${REQUESTS} sends, then as many edits (round ${round + 1} of ${ROUNDS})`);
+        const ids = await chats(REQUESTS);
+        const s = servers[side];
+        keep(http.sends, side, await drive(s.url, 'POST', sendPaths[side](ids), { content: 'hello' }, s.token));
+        const messages = await userMessages(sql, ids);
+        keep(http.edits, side, await drive(s.url, 'PATCH', editPaths[side](messages), { content: 'edited' }, s.token));
+      }
     }
     await settle(sql, [apiPrefix, floorPrefix]);
 
-    log(`draining ${TURNS} turns: floor worker, then chatq's`);
-    const drain = {} as Record<'chatq' | 'floor', { perSec: number; rss: number }>;
-    for (const side of ['floor', 'chatq'] as const) {
-      const prefix = newPrefix();
-      const worker = await spawn('worker', { QUEUE_PREFIX: prefix }, side === 'floor' ? 'floor-worker.ts' : undefined);
-      const jobs = await queuedTurns(sql, owner!.id, await chats(TURNS));
-      drain[side] = { perSec: await drainRate(sql, prefix, jobs), rss: peakRssMb(worker) };
-      await stop(worker);
+    const drain: Partial<Record<'chatq' | 'floor', { perSec: number; rss: number }>> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+        log(`${side}: draining ${TURNS} turns (round ${round + 1} of ${ROUNDS})`);
+        const prefix = newPrefix();
+        const file = side === 'floor' ? 'floor-worker.ts' : undefined;
+        const worker = await spawn('worker', { QUEUE_PREFIX: prefix }, file);
+        const jobs = await queuedTurns(sql, owner!.id, await chats(TURNS));
+        const perSec = await drainRate(sql, prefix, jobs);
+        const rss = peakRssMb(worker);
+        if (!drain[side] || perSec > drain[side].perSec) drain[side] = { perSec, rss };
+        await stop(worker);
+      }
     }
+    const drained = drain as Record<'chatq' | 'floor', { perSec: number; rss: number }>;
 
     log(`enqueue-to-reply at ${OPEN_LOOP_RATE} new chats/s for ${OPEN_LOOP_SECONDS} s`);
     const floorWorker = await spawn('worker', { QUEUE_PREFIX: floorPrefix }, 'floor-worker.ts');
@@ -293,9 +307,9 @@ async function main(): Promise<void> {
       ]),
       [
         `turns/s (drain of ${TURNS}, 1 worker x ${WORKER_CONCURRENCY})`,
-        fmt(drain.chatq.perSec),
-        fmt(drain.floor.perSec),
-        ratio(drain.chatq.perSec, drain.floor.perSec),
+        fmt(drained.chatq.perSec),
+        fmt(drained.floor.perSec),
+        ratio(drained.chatq.perSec, drained.floor.perSec),
         '>= 0.80',
       ],
       [
@@ -305,7 +319,7 @@ async function main(): Promise<void> {
         '',
         '',
       ],
-      ['worker peak RSS (MB)', fmt(drain.chatq.rss), fmt(drain.floor.rss), '', '< 150'],
+      ['worker peak RSS (MB)', fmt(drained.chatq.rss), fmt(drained.floor.rss), '', '< 150'],
     ];
     const scalingRows = [
       ['worker processes', 'turns', 'turns/s', 'vs 1 worker', 'peak RSS per worker (MB)'],
