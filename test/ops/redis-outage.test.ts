@@ -13,12 +13,13 @@ describe('Redis restarted under a running API and workers', () => {
   let redis: PrivateRedis;
   let db: TestDatabase;
   let admin: ApiClient;
+  let env: Record<string, string>;
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     db = await createTestDatabase();
-    const env = testEnv(db, uniqueName('q'), {
+    env = testEnv(db, uniqueName('q'), {
       REDIS_URL: redis.url,
       ENQUEUE_TIMEOUT_MS: '500',
       WORKER_LOCK_DURATION_MS: '1000',
@@ -89,5 +90,36 @@ describe('Redis restarted under a running API and workers', () => {
       select turn_id from messages where role = 'assistant' group by turn_id having count(*) > 1`;
     expect(twice).toHaveLength(0);
     expect((await admin.get('/readyz')).status).toBe(200);
+  });
+
+  it('lets an API start while Redis is down, and enqueues directly once Redis is up', async () => {
+    await redis.kill();
+    const late = await startService('api', env);
+    processes.push(late);
+    const client = new ApiClient(late.url, ADMIN_TOKEN);
+    const during = (await bounded(client.post('/api/v1/chats', { content: 'before Redis' }))).body;
+    expect(during.turn.status).toBe('queued');
+
+    await redis.start();
+    await eventually(async () => ((await client.get('/readyz')).status === 200 ? true : undefined), {
+      what: 'the late API to see Redis',
+    });
+    const after = (await client.post('/api/v1/chats', { content: 'after Redis' })).body;
+    for (const { chat, turn } of [during, after]) {
+      await eventually(
+        async () =>
+          (await client.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`)).body.turn.status === 'completed'
+            ? true
+            : undefined,
+        { timeoutMs: 15_000, what: `turn ${turn.id}` },
+      );
+    }
+    // Only the turn sent while Redis was away needed the outbox relay.
+    const relayed = await db.sql<{ id: string; relayed: boolean }[]>`
+      select id, relayed_at is not null as relayed from turns where id in (${during.turn.id}, ${after.turn.id})`;
+    expect(Object.fromEntries(relayed.map((r) => [r.id, r.relayed]))).toEqual({
+      [during.turn.id]: true,
+      [after.turn.id]: false,
+    });
   });
 });
