@@ -28,7 +28,8 @@ installShutdown({
   logger,
   graceMs: config.shutdownGraceMs,
   steps: [
-    { name: 'worker', run: () => turnWorker.close() },
+    // Most of the grace period goes to finishing turns; the rest to handing back what still runs.
+    { name: 'worker', run: () => turnWorker.close(Math.floor(config.shutdownGraceMs * 0.8)) },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     { name: 'http', run: () => http.close() },
   ],

@@ -14,6 +14,7 @@ import type { WorkerConfig } from './config.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
 import { retryThroughDatabaseOutages } from './jobs/database-outage.ts';
+import { drainWorker, InFlightJobs } from './jobs/hand-back.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { callModel } from './llm/registry.ts';
@@ -28,14 +29,17 @@ export interface TurnWorkerDeps {
   callModel?: ModelCaller;
 }
 
-/** A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns. */
+/**
+ * A running worker: BullMQ consumer plus outbox relay. `close` drains in-flight turns; given
+ * `handBackAfterMs`, turns still running after that long go back to the queue for another worker.
+ */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
   /** What `/metrics` serves for this worker. */
   metrics: Registry;
   /** What `/readyz` reports: dependencies up, migrations applied, not draining. */
   readiness: () => Promise<Readiness>;
-  close: () => Promise<void>;
+  close: (handBackAfterMs?: number) => Promise<void>;
 }
 
 /** Wires the turn processor, its BullMQ worker and the outbox relay. */
@@ -60,17 +64,22 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     turnDeadlineMs: config.turnDeadlineMs,
   });
 
-  const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, retryThroughDatabaseOutages(processor, logger), {
-    connection: consumer,
-    prefix: config.queuePrefix,
-    concurrency: config.concurrency,
-    lockDuration: config.lockDurationMs,
-    stalledInterval: config.stalledIntervalMs,
-    // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
-    // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
-    maxStalledCount: config.maxTurnAttempts + 1,
-    settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
-  });
+  const inFlight = new InFlightJobs();
+  const worker = new Worker<TurnJob, TurnJobResult>(
+    TURN_QUEUE,
+    inFlight.track(retryThroughDatabaseOutages(processor, logger)),
+    {
+      connection: consumer,
+      prefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
+      // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
+      maxStalledCount: config.maxTurnAttempts + 1,
+      settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
+    },
+  );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   metrics.watch(worker);
   const relay = startRelay(
@@ -84,9 +93,9 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     metrics: metrics.registry,
     readiness: async () =>
       checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
-    close: async () => {
+    close: async (handBackAfterMs) => {
       await relay.stop();
-      await worker.close();
+      await drainWorker(worker, inFlight, handBackAfterMs, logger);
       await queue.close();
       await Promise.allSettled([consumer.quit(), producer.quit()]);
     },
