@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,12 @@ export class PrivateRedis {
       },
       { timeoutMs: 10_000, what: 'private redis-server' },
     );
+  }
+
+  /** Deletes everything the server persisted (call while it is down): the next start is empty. */
+  forget(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir);
   }
 
   /** Kills the server (SIGKILL: no goodbye to clients, AOF as of the last fsync). */

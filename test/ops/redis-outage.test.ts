@@ -122,4 +122,33 @@ describe('Redis restarted under a running API and workers', () => {
       [after.turn.id]: false,
     });
   });
+
+  it('re-runs a turn whose job Redis lost while its worker died with it', async () => {
+    const model = await mockModel(admin, 2_000);
+    // The doomed worker must be the one that claims the turn.
+    await Promise.all(processes.filter((p) => p.kind === 'worker').map((p) => p.stop()));
+    const doomed = await startService('worker', env);
+    processes.push(doomed);
+    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'orphan', model_config_id: model })).body;
+    await eventually(async () => {
+      const res = await admin.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`);
+      return res.body.turn.status === 'running' ? true : undefined;
+    });
+
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    await redis.kill();
+    redis.forget();
+    await redis.start();
+    processes.push(await startService('worker', env));
+
+    const history = await eventually(
+      async () => {
+        const res = await admin.get(`/api/v1/chats/${chat.id}/messages`);
+        return res.body.data.length === 2 ? res.body.data : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the orphaned turn to be answered' },
+    );
+    expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+  });
 });
