@@ -77,4 +77,6 @@ export const commonEnv = {
   LOG_LEVEL: envVar.logLevel().default('info'),
   CHATQ_SECRET_KEY: envVar.key32(),
   SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
+  /** OTLP/HTTP collector for OpenTelemetry traces (e.g. http://otel-collector:4318); unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: envVar.url(['http', 'https']).optional(),
 };

@@ -9,3 +9,4 @@ export * from './turn-queue.ts';
 export * from './metrics.ts';
 export * from './timeout.ts';
 export * from './readiness.ts';
+export * from './tracing.ts';

@@ -8,6 +8,7 @@ import {
   registerQueueMetrics,
   SecretBox,
   type Sql,
+  tracingEnabled,
 } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -26,6 +27,7 @@ import { UsersService } from './domain/users.service.ts';
 import { requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHttpMetrics } from './http/metrics.ts';
+import { registerHttpTracing } from './http/tracing.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -67,6 +69,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const metrics = createMetricsRegistry('api');
   registerQueueMetrics(metrics, deps.queue);
   registerHttpMetrics(app, metrics);
+  if (tracingEnabled()) registerHttpTracing(app);
   // While draining, answers in flight close their keep-alive sockets so close() can finish.
   let closing = false;
   app.addHook('preClose', async () => {

@@ -26,6 +26,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     port: e.PORT,
     host: e.HOST,
     bootstrapToken: e.CHATQ_BOOTSTRAP_TOKEN,

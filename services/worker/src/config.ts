@@ -33,6 +33,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     concurrency: e.WORKER_CONCURRENCY,
     httpPort: e.WORKER_PORT,
     httpHost: e.HOST,

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, createSql, installShutdown } from '@chatq/platform';
+import { ConfigError, createLogger, createSql, installShutdown, startTracing } from '@chatq/platform';
 import { loadWorkerConfig } from './config.ts';
 import { startWorkerHttp } from './http.ts';
 import { startTurnWorker } from './worker.ts';
@@ -13,6 +13,9 @@ try {
 }
 
 const logger = createLogger({ service: 'worker', level: config.logLevel });
+const stopTracing = config.otlpEndpoint
+  ? await startTracing({ service: 'worker', endpoint: config.otlpEndpoint })
+  : undefined;
 const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-worker' });
 const turnWorker = startTurnWorker({ config, logger, sql });
 const http = await startWorkerHttp({
@@ -32,5 +35,6 @@ installShutdown({
     { name: 'worker', run: () => turnWorker.close(Math.floor(config.shutdownGraceMs * 0.8)) },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     { name: 'http', run: () => http.close() },
+    ...(stopTracing ? [{ name: 'tracing', run: stopTracing }] : []),
   ],
 });

@@ -5,6 +5,7 @@ import {
   createTurnQueue,
   loadMigrations,
   type Logger,
+  queueTelemetry,
   type Registry,
   SecretBox,
   type Sql,
@@ -20,6 +21,7 @@ import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { callModel } from './llm/registry.ts';
 import type { ModelCaller } from './llm/types.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { traceModelCalls } from './tracing.ts';
 
 export interface TurnWorkerDeps {
   config: WorkerConfig;
@@ -56,7 +58,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const processor = createTurnProcessor({
     turns,
     secrets: new SecretBox(config.secretKey),
-    callModel: metrics.instrument(deps.callModel ?? callModel),
+    callModel: traceModelCalls(metrics.instrument(deps.callModel ?? callModel)),
     metrics,
     logger,
     maxTurnAttempts: config.maxTurnAttempts,
@@ -78,6 +80,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
       maxStalledCount: config.maxTurnAttempts + 1,
       settings: { backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err) },
+      telemetry: queueTelemetry(),
     },
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
