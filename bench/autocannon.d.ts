@@ -15,7 +15,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
     body?: string;
-    requests?: (Request & { setupRequest?: (req: Request) => Request })[];
+    requests?: (Request & { setupRequest?: (req: Request) => Request; onResponse?: (status: number) => void })[];
   }
   interface Histogram {
     average: number;
