@@ -4,8 +4,11 @@ import { z } from 'zod';
 const WorkerEnv = z.object({
   ...commonEnv,
   WORKER_CONCURRENCY: envVar.int(1, 1_000).default(10),
-  /** The worker's probe and metrics server (/healthz, /readyz, /metrics); 0 picks a free port. */
-  WORKER_PORT: envVar.int(0, 65_535).default(8081),
+  /**
+   * The worker's probe and metrics server (/healthz, /readyz, /metrics). 0, the default, picks a free
+   * port, so any number of workers can share a host; containers set 8081.
+   */
+  WORKER_PORT: envVar.int(0, 65_535).default(0),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Claims a turn may take, crashes included, before it fails for good. */
   WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, 100).default(TURN_JOB_ATTEMPTS),
