@@ -38,7 +38,7 @@ export function createWorkerMetrics(queue: Queue): WorkerMetrics {
 
   const duration = new Histogram({
     name: 'chatq_turn_duration_seconds',
-    help: 'From claim to persisted reply, by provider kind, model and outcome',
+    help: 'From the provider call to the persisted reply, by provider kind, model and outcome',
     labelNames: ['provider', 'model', 'outcome'],
     buckets: TURN_BUCKETS,
     registers,
