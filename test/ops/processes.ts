@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { eventually } from '../harness/eventually.ts';
 
 const run = promisify(execFile);
@@ -260,11 +259,6 @@ export class PrivatePostgres {
   async close(): Promise<void> {
     await this.stop().catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** A short-lived client for assertions. */
-  client(): postgres.Sql {
-    return postgres(this.url(), { max: 2, onnotice: () => {}, connect_timeout: 2 });
   }
 }
 
