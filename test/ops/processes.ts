@@ -198,6 +198,93 @@ export class PrivateRedis {
   }
 }
 
+/** A three-node Redis Cluster of the test's own (no replicas, nothing persisted). */
+export class PrivateRedisCluster {
+  readonly ports: number[];
+  readonly dir: string;
+  readonly #children: ChildProcess[] = [];
+
+  private constructor(ports: number[]) {
+    this.ports = ports;
+    this.dir = mkdtempSync(join(tmpdir(), 'chatq-redis-cluster-'));
+  }
+
+  static async start(): Promise<PrivateRedisCluster> {
+    // Cluster nodes also listen on port + 10000 for their bus: pick ports with that one free too.
+    const ports: number[] = [];
+    while (ports.length < 3) {
+      const port = await freePort();
+      if (port < 55_000 && !ports.includes(port)) ports.push(port);
+    }
+    const cluster = new PrivateRedisCluster(ports);
+    for (const port of ports) {
+      const dir = join(cluster.dir, String(port));
+      mkdirSync(dir);
+      cluster.#children.push(
+        spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--dir',
+            dir,
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+          ],
+          { stdio: 'ignore' },
+        ),
+      );
+    }
+    await eventually(
+      async () => {
+        const results = await Promise.allSettled(ports.map((p) => run('redis-cli', ['-p', String(p), 'ping'])));
+        return results.every((r) => r.status === 'fulfilled' && r.value.stdout.trim() === 'PONG') ? true : undefined;
+      },
+      { timeoutMs: 10_000, what: 'redis cluster nodes' },
+    );
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    await eventually(
+      async () => {
+        const { stdout } = await run('redis-cli', ['-p', String(ports[0]), 'cluster', 'info']);
+        return stdout.includes('cluster_state:ok') ? true : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the cluster to be ok' },
+    );
+    return cluster;
+  }
+
+  /** The seed node chatq connects to (REDIS_URL with REDIS_CLUSTER=true). */
+  get url(): string {
+    return `redis://127.0.0.1:${this.ports[0]}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#children.map((child) => {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        return child.exitCode === null && child.signalCode === null ? gone : undefined;
+      }),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * A Postgres cluster of the test's own (initdb + pg_ctl from the installed binaries, in a temp
  * dir), so a test can stop and restart it without touching the shared server. As root, the

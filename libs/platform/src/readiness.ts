@@ -1,7 +1,7 @@
 import type { Readiness } from '@chatq/contracts';
-import type { Redis } from 'ioredis';
 import type { Sql } from './db.ts';
 import { type Migration, pendingMigrations } from './migrate.ts';
+import type { RedisClient } from './redis.ts';
 import { withTimeout } from './timeout.ts';
 
 /** A probe answers within this, whatever state its dependencies are in. */
@@ -19,7 +19,7 @@ const ok = (promise: Promise<unknown>) =>
  */
 export async function checkReadiness(deps: {
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   migrations: Migration[];
   draining?: boolean;
 }): Promise<Readiness> {

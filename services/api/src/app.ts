@@ -4,7 +4,7 @@ import {
   createMetricsRegistry,
   type Logger,
   type Migration,
-  type Redis,
+  type RedisClient,
   registerQueueMetrics,
   SecretBox,
   type Sql,
@@ -40,7 +40,7 @@ export interface ApiDeps {
   config: ApiConfig;
   logger: Logger;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<TurnJob>;
   migrations: Migration[];
 }

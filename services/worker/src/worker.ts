@@ -48,8 +48,8 @@ export interface TurnWorker {
 export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const { config, logger, sql } = deps;
   const turns = new TurnsRepository(sql);
-  const consumer = createRedis(config.redisUrl, 'consumer');
-  const producer = createRedis(config.redisUrl, 'consumer');
+  const consumer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
+  const producer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
   const metrics = createWorkerMetrics(queue);
