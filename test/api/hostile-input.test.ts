@@ -253,7 +253,8 @@ describe('hostile input', () => {
           method,
           headers,
           body: r.body === null || method === 'GET' ? undefined : r.body,
-          signal: AbortSignal.timeout(10_000),
+          // Generous: the suite shares two cores with process-level tests that load them fully.
+          signal: AbortSignal.timeout(30_000),
         });
         // An accepted event stream never ends by itself: its headers are the answer.
         const streaming = res.ok && res.headers.get('content-type')?.startsWith('text/event-stream');
@@ -270,5 +271,5 @@ describe('hostile input', () => {
       // Bounded in time as well as runs: the suite shares two cores.
       { numRuns: 1_000, interruptAfterTimeLimit: 30_000 },
     );
-  }, 60_000);
+  }, 120_000);
 });

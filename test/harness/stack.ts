@@ -4,10 +4,11 @@ import { createApiServer, type ApiServer } from '@chatq/api/server.ts';
 import { createLogger, createSql, type Sql } from '@chatq/platform';
 import { loadWorkerConfig } from '@chatq/worker/config.ts';
 import { startTurnWorker, type TurnWorker, type TurnWorkerDeps } from '@chatq/worker/worker.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from './db.ts';
 import { ApiClient } from './http.ts';
+
+export { eventually } from './eventually.ts';
 
 /** The admin token every test stack boots with. */
 export const ADMIN_TOKEN = 'cq_test_admin_token_0123456789abcdefghijklmnop';
@@ -108,18 +109,4 @@ export async function startStack(
     },
   };
   return stack;
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
 }

@@ -70,6 +70,8 @@ export const commonEnv = {
   DATABASE_URL: envVar.url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/chatq'),
   DATABASE_POOL_MAX: envVar.int(1, 200).default(10),
   REDIS_URL: envVar.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  /** REDIS_URL is one node of a Redis Cluster (QUEUE_PREFIX must then be a hash tag, e.g. {chatq}). */
+  REDIS_CLUSTER: envVar.bool().default(false),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ - . { }' })
@@ -81,4 +83,20 @@ export const commonEnv = {
   EVENTS_MAXLEN: envVar.int(100, 1_000_000).default(5_000),
   /** An event log untouched this long expires. */
   EVENTS_TTL_SECONDS: envVar.int(10, 7 * 24 * 3_600).default(900),
+  /** OTLP/HTTP collector for OpenTelemetry traces (e.g. http://otel-collector:4318); unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: envVar.url(['http', 'https']).optional(),
 };
+
+/**
+ * On Redis Cluster every key of a BullMQ queue must hash to one slot: with REDIS_CLUSTER the queue
+ * prefix has to be a hash tag. Services add this to their schema with `.superRefine`.
+ */
+export function clusterNeedsHashTag(env: { REDIS_CLUSTER: boolean; QUEUE_PREFIX: string }, ctx: z.RefinementCtx): void {
+  if (env.REDIS_CLUSTER && !/^\{[^{}]+\}/.test(env.QUEUE_PREFIX)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['QUEUE_PREFIX'],
+      message: 'must start with a hash tag such as {chatq} when REDIS_CLUSTER is true',
+    });
+  }
+}

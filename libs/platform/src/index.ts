@@ -10,3 +10,7 @@ export * from './secrets.ts';
 export * from './shutdown.ts';
 export * from './timeout.ts';
 export * from './turn-queue.ts';
+export * from './metrics.ts';
+export * from './timeout.ts';
+export * from './readiness.ts';
+export * from './tracing.ts';

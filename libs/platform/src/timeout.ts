@@ -1,11 +1,19 @@
-/** Settles like `work`, or rejects once `ms` have passed; the timer never outlives the race. */
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/** Raised by `withTimeout` when the wrapped promise has not settled in time. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * Settles like `promise`, or rejects with a TimeoutError after `ms`. The promise itself is not
+ * cancelled; use this where an answer is worth less than a bounded wait (probes, scrapes).
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what = 'operation'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      work,
+      promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
       }),
     ]);
   } finally {

@@ -1,5 +1,6 @@
 import { TURN_QUEUE, turnJobId, type TurnJob } from '@chatq/contracts';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { queueTelemetry } from './tracing.ts';
 
 /** Retry policy for provider failures; the worker's backoff strategy of this name adds jitter and honours Retry-After. */
 export const TURN_BACKOFF = 'provider';
@@ -20,7 +21,7 @@ const JOB_OPTIONS: JobsOptions = {
  * version check) would fail, and with it every later add of that queue.
  */
 export function createTurnQueue(connection: ConnectionOptions, prefix: string): Queue<TurnJob> {
-  return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix });
+  return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix, telemetry: queueTelemetry() });
 }
 
 /** Adds the turn's job under its deterministic id, so adding it again is a no-op. */

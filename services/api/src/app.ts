@@ -1,13 +1,16 @@
-import type { Readiness, TurnJob } from '@chatq/contracts';
+import type { TurnJob } from '@chatq/contracts';
 import {
   ChatEventLog,
+  checkReadiness,
+  createMetricsRegistry,
   createRedis,
   type Logger,
-  pendingMigrations,
   type Migration,
-  type Redis,
+  type RedisClient,
+  registerQueueMetrics,
   SecretBox,
   type Sql,
+  tracingEnabled,
 } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -36,9 +39,11 @@ import { identifyCallers, requireAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
+import { registerHttpMetrics } from './http/metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.ts';
 import { SseResponder } from './http/sse.ts';
+import { registerHttpTracing } from './http/tracing.ts';
 import { ProviderChecker } from './queue/provider-checker.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { chatRoutes } from './routes/chats.ts';
@@ -55,7 +60,7 @@ export interface ApiDeps {
   config: ApiConfig;
   logger: Logger;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<TurnJob>;
   migrations: Migration[];
 }
@@ -92,6 +97,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   registerJsonBodyParser(app);
+  const metrics = createMetricsRegistry('api');
+  registerQueueMetrics(metrics, deps.queue);
+  registerHttpMetrics(app, metrics);
+  if (tracingEnabled()) registerHttpTracing(app);
   // While draining, answers in flight close their keep-alive sockets so close() can finish.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -154,7 +163,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   // Event streams never end by themselves: close them so the server can drain.
   app.addHook('preClose', () => streams.close());
 
-  void app.register(healthRoutes, { check: () => readiness(deps) });
+  void app.register(healthRoutes, { check: () => checkReadiness({ ...deps, draining: closing }) });
   void app.register(
     async (api) => {
       requireAuth(api);
@@ -169,32 +178,4 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     { prefix: '/api/v1' },
   );
   return app;
-}
-
-/** Resolves to `fallback` when `promise` rejects or takes longer than a probe may. */
-function probe<T>(promise: Promise<T>, fallback: T, timeoutMs = 2_000): Promise<T> {
-  return Promise.race([
-    promise.catch(() => fallback),
-    new Promise<T>((resolve) => setTimeout(resolve, timeoutMs, fallback).unref()),
-  ]);
-}
-
-async function readiness({ sql, redis, migrations }: ApiDeps): Promise<Readiness> {
-  const [postgres, pending, redisOk] = await Promise.all([
-    probe(
-      sql`select 1`.then(() => true),
-      false,
-    ),
-    probe(pendingMigrations(sql, migrations), undefined),
-    probe(
-      redis.ping().then(() => true),
-      false,
-    ),
-  ]);
-  const migrationState = pending === undefined ? 'unknown' : pending.length === 0 ? 'ok' : 'pending';
-  const ready = postgres && redisOk && migrationState === 'ok';
-  return {
-    status: ready ? 'ready' : 'not_ready',
-    checks: { postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down', migrations: migrationState },
-  };
 }

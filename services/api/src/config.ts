@@ -1,29 +1,31 @@
-import { commonEnv, envVar, parseEnv } from '@chatq/platform';
+import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
 import { z } from 'zod';
 
-const ApiEnv = z.object({
-  ...commonEnv,
-  PORT: envVar.int(0, 65_535).default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  CHATQ_BOOTSTRAP_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
-  /** Seed a `mock` provider and default model config into an empty install. */
-  CHATQ_SEED_MOCK: envVar.bool().default(true),
-  /** How long a request may wait for Redis to take a job before the outbox relay takes over. */
-  ENQUEUE_TIMEOUT_MS: envVar.int(10, 60_000).default(1_000),
-  BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
-  /** How long POST /providers/{id}/test waits for a worker to run the check. */
-  PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
-  /** SSE comment heartbeat, so proxies keep idle event streams open. */
-  EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
-  /** Per token; an admin can set another limit per user. */
-  RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
-  /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
-  RATE_LIMIT_TURNS_PER_MINUTE: envVar.int(1, 1_000_000).default(60),
-  /** Per client IP, requests without a valid token (probes, docs, bad tokens). */
-  RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
-  IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
-  IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
-});
+const ApiEnv = z
+  .object({
+    ...commonEnv,
+    PORT: envVar.int(0, 65_535).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    CHATQ_BOOTSTRAP_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+    /** Seed a `mock` provider and default model config into an empty install. */
+    CHATQ_SEED_MOCK: envVar.bool().default(true),
+    /** How long a request may wait for Redis to take a job before the outbox relay takes over. */
+    ENQUEUE_TIMEOUT_MS: envVar.int(10, 60_000).default(1_000),
+    BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
+    /** How long POST /providers/{id}/test waits for a worker to run the check. */
+    PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
+    /** SSE comment heartbeat, so proxies keep idle event streams open. */
+    EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
+    /** Per token; an admin can set another limit per user. */
+    RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
+    /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
+    RATE_LIMIT_TURNS_PER_MINUTE: envVar.int(1, 1_000_000).default(60),
+    /** Per client IP, requests without a valid token (probes, docs, bad tokens). */
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
+    IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
+    IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
+  })
+  .superRefine(clusterNeedsHashTag);
 
 /** Everything the API reads from its environment, parsed once at boot. */
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
@@ -34,11 +36,13 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     port: e.PORT,
     host: e.HOST,
     bootstrapToken: e.CHATQ_BOOTSTRAP_TOKEN,

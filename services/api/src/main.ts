@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, installShutdown } from '@chatq/platform';
+import { ConfigError, createLogger, installShutdown, startTracing } from '@chatq/platform';
 import { loadApiConfig } from './config.ts';
 import { createApiServer } from './server.ts';
 
@@ -12,6 +12,13 @@ try {
 }
 
 const logger = createLogger({ service: 'api', level: config.logLevel });
+const stopTracing = config.otlpEndpoint
+  ? await startTracing({ service: 'api', endpoint: config.otlpEndpoint })
+  : undefined;
 const server = await createApiServer(config, logger);
 await server.app.listen({ port: config.port, host: config.host });
-installShutdown({ logger, graceMs: config.shutdownGraceMs, steps: [{ name: 'api', run: server.close }] });
+installShutdown({
+  logger,
+  graceMs: config.shutdownGraceMs,
+  steps: [{ name: 'api', run: server.close }, ...(stopTracing ? [{ name: 'tracing', run: stopTracing }] : [])],
+});

@@ -1,26 +1,34 @@
-import { commonEnv, envVar, parseEnv, TURN_JOB_ATTEMPTS } from '@chatq/platform';
+import { clusterNeedsHashTag, commonEnv, envVar, parseEnv, TURN_JOB_ATTEMPTS } from '@chatq/platform';
 import { z } from 'zod';
 import { DEFAULT_RETRY_BASE_MS } from './jobs/backoff.ts';
 
-const WorkerEnv = z.object({
-  ...commonEnv,
-  WORKER_CONCURRENCY: envVar.int(1, 1_000).default(10),
-  /** Claims a turn may take, crashes included, before it fails for good. */
-  WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, 100).default(TURN_JOB_ATTEMPTS),
-  /** BullMQ job lock: a worker silent this long is presumed dead and its turn is retried elsewhere. */
-  WORKER_LOCK_DURATION_MS: envVar.int(1_000, 600_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: envVar.int(1_000, 600_000).default(30_000),
-  /** Outbox relay: how often it runs, and how old a queued turn must be before it is re-enqueued. */
-  RELAY_INTERVAL_MS: envVar.int(100, 600_000).default(5_000),
-  RELAY_AFTER_MS: envVar.int(0, 3_600_000).default(10_000),
-  /** One provider call may take this long; the whole turn, retries included, TURN_DEADLINE_MS. */
-  PROVIDER_TIMEOUT_MS: envVar.int(1_000, 3_600_000).default(120_000),
-  TURN_DEADLINE_MS: envVar.int(1_000, 24 * 3_600_000).default(600_000),
-  /** First backoff step after a retryable provider error; doubles per attempt, with jitter. */
-  WORKER_RETRY_BASE_MS: envVar.int(10, 600_000).default(DEFAULT_RETRY_BASE_MS),
-  /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
-  WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
-});
+const WorkerEnv = z
+  .object({
+    ...commonEnv,
+    WORKER_CONCURRENCY: envVar.int(1, 1_000).default(10),
+    /**
+     * The worker's probe and metrics server (/healthz, /readyz, /metrics). 0, the default, picks a free
+     * port, so any number of workers can share a host; containers set 8081.
+     */
+    WORKER_PORT: envVar.int(0, 65_535).default(0),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** Claims a turn may take, crashes included, before it fails for good. */
+    WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, 100).default(TURN_JOB_ATTEMPTS),
+    /** BullMQ job lock: a worker silent this long is presumed dead and its turn is retried elsewhere. */
+    WORKER_LOCK_DURATION_MS: envVar.int(1_000, 600_000).default(30_000),
+    WORKER_STALLED_INTERVAL_MS: envVar.int(1_000, 600_000).default(30_000),
+    /** Outbox relay: how often it runs, and how old a queued turn must be before it is re-enqueued. */
+    RELAY_INTERVAL_MS: envVar.int(100, 600_000).default(5_000),
+    RELAY_AFTER_MS: envVar.int(0, 3_600_000).default(10_000),
+    /** One provider call may take this long; the whole turn, retries included, TURN_DEADLINE_MS. */
+    PROVIDER_TIMEOUT_MS: envVar.int(1_000, 3_600_000).default(120_000),
+    TURN_DEADLINE_MS: envVar.int(1_000, 24 * 3_600_000).default(600_000),
+    /** First backoff step after a retryable provider error; doubles per attempt, with jitter. */
+    WORKER_RETRY_BASE_MS: envVar.int(10, 600_000).default(DEFAULT_RETRY_BASE_MS),
+    /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
+    WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
+  })
+  .superRefine(clusterNeedsHashTag);
 
 /** Everything the worker reads from its environment, parsed once at boot. */
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -31,12 +39,16 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     concurrency: e.WORKER_CONCURRENCY,
+    httpPort: e.WORKER_PORT,
+    httpHost: e.HOST,
     maxTurnAttempts: e.WORKER_MAX_TURN_ATTEMPTS,
     lockDurationMs: e.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,

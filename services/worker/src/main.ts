@@ -1,5 +1,6 @@
-import { ConfigError, createLogger, createSql, installShutdown } from '@chatq/platform';
+import { ConfigError, createLogger, createSql, installShutdown, startTracing } from '@chatq/platform';
 import { loadWorkerConfig } from './config.ts';
+import { startWorkerHttp } from './http.ts';
 import { startTurnWorker } from './worker.ts';
 
 let config;
@@ -12,15 +13,28 @@ try {
 }
 
 const logger = createLogger({ service: 'worker', level: config.logLevel });
+const stopTracing = config.otlpEndpoint
+  ? await startTracing({ service: 'worker', endpoint: config.otlpEndpoint })
+  : undefined;
 const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-worker' });
 const turnWorker = startTurnWorker({ config, logger, sql });
-logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix }, 'worker started');
+const http = await startWorkerHttp({
+  host: config.httpHost,
+  port: config.httpPort,
+  registry: turnWorker.metrics,
+  readiness: turnWorker.readiness,
+  logger,
+});
+logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix, port: http.port }, 'worker started');
 
 installShutdown({
   logger,
   graceMs: config.shutdownGraceMs,
   steps: [
-    { name: 'worker', run: () => turnWorker.close() },
+    // Most of the grace period goes to finishing turns; the rest to handing back what still runs.
+    { name: 'worker', run: () => turnWorker.close(Math.floor(config.shutdownGraceMs * 0.8)) },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+    { name: 'http', run: () => http.close() },
+    ...(stopTracing ? [{ name: 'tracing', run: stopTracing }] : []),
   ],
 });

@@ -1,10 +1,20 @@
-import { type ProviderCheckJob, type ProviderTestResult, TURN_QUEUE, type TurnJob } from '@chatq/contracts';
+import {
+  type ProviderCheckJob,
+  type ProviderTestResult,
+  type Readiness,
+  TURN_QUEUE,
+  type TurnJob,
+} from '@chatq/contracts';
 import {
   addTurnJobs,
   ChatEventLog,
+  checkReadiness,
   createRedis,
   createTurnQueue,
+  loadMigrations,
   type Logger,
+  queueTelemetry,
+  type Registry,
   SecretBox,
   type Sql,
 } from '@chatq/platform';
@@ -15,11 +25,15 @@ import { ProvidersRepository } from './db/providers.repository.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
 import { startProviderCheckWorker } from './jobs/check-provider.ts';
+import { retryThroughDatabaseOutages } from './jobs/database-outage.ts';
+import { drainWorker, InFlightJobs } from './jobs/hand-back.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
 import { callModel } from './llm/registry.ts';
 import type { ModelCaller } from './llm/types.ts';
+import { createWorkerMetrics } from './metrics.ts';
+import { traceModelCalls } from './tracing.ts';
 
 export interface TurnWorkerDeps {
   config: WorkerConfig;
@@ -29,28 +43,41 @@ export interface TurnWorkerDeps {
   callModel?: ModelCaller;
 }
 
-/** A running worker: BullMQ consumers, outbox relay and stop listener. `close` drains in-flight turns. */
+/**
+ * A running worker: BullMQ consumers, outbox relay and stop listener. `close` drains in-flight turns;
+ * given `handBackAfterMs`, turns still running after that long go back to the queue for another worker.
+ */
 export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
   /** Answers provider checks (POST /providers/{id}/test), where the keys can be opened. */
   checks: Worker<ProviderCheckJob, ProviderTestResult>;
-  close: () => Promise<void>;
+  /** What `/metrics` serves for this worker. */
+  metrics: Registry;
+  /** What `/readyz` reports: dependencies up, migrations applied, not draining. */
+  readiness: () => Promise<Readiness>;
+  close: (handBackAfterMs?: number) => Promise<void>;
 }
 
 /** Wires the turn processor, its BullMQ worker and the outbox relay. */
 export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const { config, logger, sql } = deps;
   const turns = new TurnsRepository(sql);
-  const consumer = createRedis(config.redisUrl, 'consumer');
-  const producer = createRedis(config.redisUrl, 'consumer');
+  const consumer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
+  const producer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const queue = createTurnQueue(producer, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
   // Events give up after one reconnect while Redis is away (a turn must not wait on them), but may
   // be sent before the first connect completes; stop messages need a connection in subscriber mode.
-  const eventsRedis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
+  const eventsRedis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true }, config.redisCluster);
   eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
   const events = new ChatEventLog(eventsRedis, config.events);
-  const aborts = new TurnAborts(createRedis(config.redisUrl, 'consumer'), events.controlChannel, logger);
+  const aborts = new TurnAborts(
+    createRedis(config.redisUrl, 'consumer', {}, config.redisCluster),
+    events.controlChannel,
+    logger,
+  );
+  const metrics = createWorkerMetrics(queue);
+  const migrations = loadMigrations();
 
   routeSdkWarnings(logger);
   const secrets = new SecretBox(config.secretKey);
@@ -58,7 +85,8 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const processor = createTurnProcessor({
     turns,
     secrets,
-    callModel: call,
+    callModel: traceModelCalls(metrics.instrument(call)),
+    metrics,
     logger,
     maxTurnAttempts: config.maxTurnAttempts,
     providerTimeoutMs: config.providerTimeoutMs,
@@ -68,20 +96,27 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     enqueue: (job) => addTurnJobs(queue, [job]),
   });
 
-  const worker = new Worker<TurnJob, TurnJobResult>(TURN_QUEUE, processor, {
-    connection: consumer,
-    prefix: config.queuePrefix,
-    concurrency: config.concurrency,
-    lockDuration: config.lockDurationMs,
-    stalledInterval: config.stalledIntervalMs,
-    // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
-    // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
-    maxStalledCount: config.maxTurnAttempts + 1,
-    settings: {
-      backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err, Math.random, config.retryBaseMs),
+  const inFlight = new InFlightJobs();
+  const worker = new Worker<TurnJob, TurnJobResult>(
+    TURN_QUEUE,
+    inFlight.track(retryThroughDatabaseOutages(processor, logger)),
+    {
+      connection: consumer,
+      prefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
+      // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
+      maxStalledCount: config.maxTurnAttempts + 1,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err, Math.random, config.retryBaseMs),
+      },
+      telemetry: queueTelemetry(),
     },
-  });
+  );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  metrics.watch(worker);
 
   const checks = startProviderCheckWorker({
     providers: new ProvidersRepository(sql),
@@ -102,9 +137,12 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   return {
     worker,
     checks: checks.worker,
-    close: async () => {
+    metrics: metrics.registry,
+    readiness: async () =>
+      checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
+    close: async (handBackAfterMs) => {
       await relay.stop();
-      await Promise.all([worker.close(), checks.close()]);
+      await Promise.all([drainWorker(worker, inFlight, handBackAfterMs, logger), checks.close()]);
       await queue.close();
       await aborts.close();
       await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);

@@ -1,4 +1,4 @@
-import type { Redis } from '@chatq/platform';
+import type { RedisClient as Redis } from '@chatq/platform';
 
 /**
  * Increments each counter and starts its window on the first hit (or if it lost its expiry);

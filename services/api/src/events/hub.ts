@@ -4,7 +4,7 @@ import {
   type LoggedEvent,
   type Logger,
   type RawEntry,
-  type Redis,
+  type RedisClient as Redis,
   toLoggedEvent,
 } from '@chatq/platform';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,5 @@
 import { PROVIDER_CHECK_QUEUE, type ProviderCheckJob, ProviderTestResult } from '@chatq/contracts';
-import { createRedis, type Logger, type Redis } from '@chatq/platform';
+import { createRedis, type Logger, type RedisClient as Redis } from '@chatq/platform';
 import { Queue, QueueEvents } from 'bullmq';
 import { GatewayTimeoutError, ServiceUnavailableError } from '../domain/errors.ts';
 

@@ -1,5 +1,5 @@
 import { TurnAbort } from '@chatq/contracts';
-import type { Logger, Redis } from '@chatq/platform';
+import type { Logger, RedisClient as Redis } from '@chatq/platform';
 
 /** Why a turn was stopped from outside: the API interrupted it, or an edit (or newer turn) replaced it. */
 export type StopReason = TurnAbort['reason'];

@@ -84,19 +84,31 @@ export class TurnsRepository {
   }
 
   /**
-   * Takes a batch of queued turns not enqueued (or re-enqueued) for `afterMs`, stamps them, and
-   * returns their jobs. SKIP LOCKED lets every worker's relay run without stepping on the others.
+   * Takes a batch of live turns the relay should hand to the queue again, stamps them, and returns
+   * their jobs: queued turns not enqueued (or re-enqueued) for `afterMs`, and running turns not
+   * re-enqueued for as long, in case Redis lost their job while their worker died. Re-adding a job
+   * that still exists is a no-op (deterministic ids), and a re-added running turn is re-claimed
+   * behind the claim fence. SKIP LOCKED lets every worker's relay run without stepping on the others.
    */
   async takeDueOutbox(afterMs: number, limit: number, tx: Tx = this.sql): Promise<TurnJob[]> {
+    const cutoff = tx`now() - make_interval(secs => ${afterMs / 1000})`;
     const rows = await tx<{ turn_id: string; chat_id: string; generation: string }[]>`
-      with due as (
+      with queued as (
         select id from turns
-        where status = 'queued' and coalesce(relayed_at, created_at) < now() - make_interval(secs => ${afterMs / 1000})
+        where status = 'queued' and coalesce(relayed_at, created_at) < ${cutoff}
         order by created_at
         limit ${limit}
         for update skip locked
+      ), running as (
+        select id from turns
+        where status = 'running' and coalesce(relayed_at, started_at) < ${cutoff}
+        order by started_at
+        limit ${limit}
+        for update skip locked
       )
-      update turns t set relayed_at = now() from due where t.id = due.id
+      update turns t set relayed_at = now()
+      from (select id from queued union all select id from running) due
+      where t.id = due.id
       returning t.id as turn_id, t.chat_id, t.generation`;
     return rows.map((r) => ({ turn_id: r.turn_id, chat_id: r.chat_id, generation: Number(r.generation) }));
   }

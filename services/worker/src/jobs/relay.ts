@@ -7,8 +7,9 @@ const BATCH = 500;
 
 /**
  * The outbox relay: enqueues turns that are still `queued` in Postgres a while after they were
- * committed (the API's enqueue failed, or Redis lost the job). Job ids are deterministic, so
- * re-adding a job that is already waiting is a no-op. Returns how many it handed over.
+ * committed (the API's enqueue failed, or Redis lost the job), and re-adds the jobs of turns running
+ * a while (Redis may have lost those too). Job ids are deterministic, so re-adding a job that still
+ * exists is a no-op. Returns how many it handed over.
  */
 export async function relayOutbox(
   turns: TurnsRepository,
@@ -22,7 +23,9 @@ export async function relayOutbox(
     if (jobs.length === 0) return total;
     await addTurnJobs(queue, jobs);
     total += jobs.length;
-    log.info({ count: jobs.length }, 'relayed queued turns to the queue');
+    // Debug: long-running turns are re-added (as no-ops) every round; the API warns about the
+    // enqueues that actually failed.
+    log.debug({ count: jobs.length }, 'relayed live turns to the queue');
     if (jobs.length < BATCH) return total;
   }
 }

@@ -3,6 +3,7 @@ import {
   afterTurnEvents,
   type ChatEventLog,
   chatStatusEvent,
+  isDatabaseUnavailable,
   type Logger,
   type SecretBox,
   toChat,
@@ -17,6 +18,7 @@ import type { AfterTurn, Claim, Finish, TurnsRepository } from '../db/turns.repo
 import { TurnEventWriter } from '../events/turn-events.ts';
 import { classifyError } from '../llm/classify.ts';
 import type { ModelCall, ModelCaller } from '../llm/types.ts';
+import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
 import { costMicros } from './cost.ts';
 
@@ -32,6 +34,7 @@ export interface RunTurnDeps {
   aborts: TurnAborts;
   /** Enqueues the turn of a queued message that started when this one ended (after commit). */
   enqueue: (job: TurnJob) => Promise<void>;
+  metrics?: TurnRecorder;
 }
 
 /** What a job did, kept as the BullMQ return value for operators. */
@@ -170,19 +173,24 @@ export function createTurnProcessor(deps: RunTurnDeps) {
     writer.start([turnStatusEvent(chat_id, turn_id, 'running'), chatStatusEvent(toChat(claim.chat))]);
     const signal = AbortSignal.any([AbortSignal.timeout(Math.min(deps.providerTimeoutMs, remaining)), stop.signal]);
     const started = performance.now();
+    let replied = false;
     try {
       const reply = await deps.callModel({
         ...toModelCall(claim, deps.secrets, signal),
         onDelta: (text) => writer.delta(text),
       });
-      const finish = await deps.turns.complete(
-        turn_id,
-        claimId,
-        reply.text,
-        reply.usage,
-        costMicros(reply.usage, claim.model),
-      );
+      replied = true;
+      const cost = costMicros(reply.usage, claim.model);
+      const finish = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
       await ended(writer, chat_id, turn_id, finish, log);
+      deps.metrics?.turnFinished({
+        provider: claim.provider.kind,
+        model: claim.model.model,
+        outcome: finish.outcome,
+        seconds: (performance.now() - started) / 1000,
+        usage: reply.usage,
+        costMicros: cost,
+      });
       log.info(
         {
           outcome: finish.outcome,
@@ -194,6 +202,8 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       );
       return { outcome: finish.outcome };
     } catch (err) {
+      // Losing Postgres while saving the reply is not the provider's fault: the outage wrapper retries.
+      if (replied && isDatabaseUnavailable(err)) throw err;
       const stopped = stop.reason();
       if (stopped) {
         await writer.flush();

@@ -1,0 +1,27 @@
+import { turnJobId } from '@chatq/contracts';
+import { createRedis, createTurnQueue } from '@chatq/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../harness/stack.ts';
+
+describe('enqueue after commit', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // No worker and a relay that would wait an hour: only the API itself can have enqueued.
+    stack = await startStack({ worker: false, env: { RELAY_AFTER_MS: '3600000' } });
+  });
+  afterAll(() => stack.close());
+
+  it('puts the turn of the very first request on the queue itself, not through the outbox relay', async () => {
+    const { turn } = (await stack.admin.post('/api/v1/chats', { content: 'first' })).body;
+    const redis = createRedis(stack.env.REDIS_URL!, 'consumer');
+    const queue = createTurnQueue(redis, stack.prefix);
+    try {
+      const job = await queue.getJob(turnJobId(turn.id));
+      expect(job?.data).toEqual({ turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+
+/** The value of one series in a Prometheus text exposition, or undefined when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const has = Object.entries(labels).every(([k, v]) => match[2]?.includes(`${k}="${v}"`));
+    if (has) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('/metrics', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('reports API latency by route pattern and status, and the queue depth by state', async () => {
+    const chat = (await stack.admin.post('/api/v1/chats', {})).body.chat;
+    await stack.admin.get(`/api/v1/chats/${chat.id}`);
+    await stack.admin.get('/api/v1/chats/01a20fe8-449d-79c1-b133-bd01d32f65e3');
+
+    const res = await fetch(`${stack.baseUrl}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const route = '/api/v1/chats/:chat_id';
+    expect(sample(text, 'chatq_http_request_duration_seconds_count', { method: 'GET', route, status: '200' })).toBe(1);
+    expect(sample(text, 'chatq_http_request_duration_seconds_count', { method: 'GET', route, status: '404' })).toBe(1);
+    expect(text).not.toContain(chat.id);
+    expect(sample(text, 'bullmq_job_count', { queue: 'turns', state: 'waiting' })).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'process_resident_memory_bytes', { service: 'api' })).toBeGreaterThan(0);
+  });
+
+  it('reports turn duration, time to first token, tokens, cost and outcomes on the worker', async () => {
+    const provider = (await stack.admin.post('/api/v1/providers', { name: 'priced', kind: 'mock' })).body.provider;
+    const model = (
+      await stack.admin.post('/api/v1/model-configs', {
+        provider_id: provider.id,
+        model: 'priced-model',
+        input_price_per_mtok: 1_000,
+        output_price_per_mtok: 2_000,
+      })
+    ).body.model_config;
+    const { chat, message } = (await stack.admin.post('/api/v1/chats', { content: 'hi', model_config_id: model.id }))
+      .body;
+    await eventually(async () =>
+      (await stack.admin.get(`/api/v1/chats/${chat.id}`)).body.chat.status === 'idle' ? true : undefined,
+    );
+    const edited = await stack.admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: 'again' });
+    expect(edited.status).toBe(200);
+    await eventually(async () =>
+      (await stack.admin.get(`/api/v1/chats/${chat.id}`)).body.chat.status === 'idle' ? true : undefined,
+    );
+
+    const text = await stack.worker!.metrics.metrics();
+    const labels = { provider: 'mock', model: 'priced-model' };
+    expect(sample(text, 'chatq_turn_duration_seconds_count', { ...labels, outcome: 'completed' })).toBe(2);
+    expect(sample(text, 'chatq_turn_time_to_first_token_seconds_count', labels)).toBe(2);
+    const input = sample(text, 'chatq_tokens_total', { ...labels, direction: 'input' })!;
+    const output = sample(text, 'chatq_tokens_total', { ...labels, direction: 'output' })!;
+    expect(input).toBeGreaterThan(0);
+    expect(output).toBeGreaterThan(0);
+    expect(sample(text, 'chatq_cost_dollars_total', labels)).toBeCloseTo((input * 1_000 + output * 2_000) / 1e6, 6);
+    expect(sample(text, 'chatq_turns_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(2);
+  });
+});

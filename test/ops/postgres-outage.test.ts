@@ -1,0 +1,95 @@
+import { turnJobId } from '@chatq/contracts';
+import { createRedis, createTurnQueue, withTimeout } from '@chatq/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../harness/db.ts';
+import { ApiClient } from '../harness/http.ts';
+import { ADMIN_TOKEN, eventually, TEST_SECRET_KEY } from '../harness/stack.ts';
+import { mockModel, turnReaches } from './fixtures.ts';
+import { hold, PrivatePostgres, type ServiceProcess, startService } from './processes.ts';
+import { inject } from 'vitest';
+
+/** While Postgres is down a request must fail fast, not wait out connect timeouts. */
+const BOUND_MS = 2_000;
+
+describe('Postgres restarted under a running API and worker', () => {
+  let pg: PrivatePostgres;
+  const prefix = uniqueName('q');
+  let admin: ApiClient;
+  const processes: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    pg = await PrivatePostgres.start();
+    const env = {
+      DATABASE_URL: pg.url(),
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      CHATQ_SECRET_KEY: TEST_SECRET_KEY,
+      CHATQ_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      RELAY_INTERVAL_MS: '200',
+      RELAY_AFTER_MS: '500',
+    };
+    const api = await startService('api', env);
+    processes.push(api, await startService('worker', env));
+    admin = new ApiClient(api.url, ADMIN_TOKEN);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await pg?.close();
+  });
+
+  const bounded = <T>(request: Promise<T>): Promise<T> => withTimeout(request, BOUND_MS, 'request during the outage');
+
+  it('answers 503 "Database unavailable." while it is down, then recovers and finishes the in-flight turn', async () => {
+    const model = await mockModel(admin, 1_000);
+    const idle = (await admin.post('/api/v1/chats', { title: 'idle' })).body.chat;
+    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'in flight', model_config_id: model })).body;
+    await turnReaches(admin, chat.id, turn.id, ['running']);
+
+    await pg.stop();
+    for (const request of [
+      () => admin.get('/api/v1/chats'),
+      () => admin.post(`/api/v1/chats/${idle.id}/messages`, { content: 'while down' }),
+      () => admin.as('cq_some_token_nobody_has_seen_before_0000').get('/api/v1/chats'),
+    ]) {
+      const res = await bounded(request());
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ message: 'Database unavailable.' });
+    }
+    const readiness = await bounded(admin.get('/readyz'));
+    expect(readiness.status).toBe(503);
+    expect(readiness.body.checks.postgres).toBe('down');
+    const workerReadiness = await bounded(fetch(`${processes[1]!.url}/readyz`));
+    expect(workerReadiness.status).toBe(503);
+    expect(((await workerReadiness.json()) as any).checks).toMatchObject({ postgres: 'down', redis: 'ok' });
+    // Long enough for the turn's reply to come back while there is nowhere to write it.
+    await hold(1_500);
+
+    await pg.start();
+    const sent = await eventually(
+      async () => {
+        const res = await admin.post(`/api/v1/chats/${idle.id}/messages`, { content: 'after the restart' });
+        return res.status === 201 ? res : undefined;
+      },
+      { what: 'the API to reconnect' },
+    );
+    expect(sent.body.message.content).toBe('after the restart');
+
+    const done = await turnReaches(admin, chat.id, turn.id, ['completed'], 20_000);
+    expect(done.status).toBe('completed');
+    const history = (await admin.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
+    expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    // The outage cost the turn no retry (BullMQ counts the finishing attempt too, so 1 is none), so
+    // however long Postgres is away, the turn waits for it instead of running out of attempts.
+    const redis = createRedis(inject('redisUrl'), 'consumer');
+    const queue = createTurnQueue(redis, prefix);
+    try {
+      expect((await queue.getJob(turnJobId(turn.id)))?.attemptsMade).toBe(1);
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+    await turnReaches(admin, idle.id, sent.body.turn.id, ['completed']);
+    expect((await fetch(`${processes[1]!.url}/readyz`)).status).toBe(200);
+  });
+});

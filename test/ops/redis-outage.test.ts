@@ -1,0 +1,154 @@
+import { withTimeout } from '@chatq/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
+import { ApiClient } from '../harness/http.ts';
+import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
+import { mockModel } from './fixtures.ts';
+import { hold, PrivateRedis, type ServiceProcess, startService } from './processes.ts';
+
+/** No request may wait on a dead Redis longer than this (ENQUEUE_TIMEOUT_MS plus slack). */
+const BOUND_MS = 3_000;
+
+describe('Redis restarted under a running API and workers', () => {
+  let redis: PrivateRedis;
+  let db: TestDatabase;
+  let admin: ApiClient;
+  let env: Record<string, string>;
+  const processes: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    db = await createTestDatabase();
+    env = testEnv(db, uniqueName('q'), {
+      REDIS_URL: redis.url,
+      ENQUEUE_TIMEOUT_MS: '500',
+      WORKER_LOCK_DURATION_MS: '1000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    });
+    processes.push(
+      ...(await Promise.all([startService('api', env), startService('worker', env), startService('worker', env)])),
+    );
+    admin = new ApiClient(processes[0]!.url, ADMIN_TOKEN);
+  });
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await redis?.close();
+    await db?.drop();
+  });
+
+  /** A request that must answer, not hang, however Redis is doing. */
+  const bounded = <T>(request: Promise<T>): Promise<T> => withTimeout(request, BOUND_MS, 'request during the outage');
+
+  it('keeps accepting sends and edits, and processes every turn once Redis is back', async () => {
+    const model = await mockModel(admin, 200);
+    const before = await Promise.all(
+      [1, 2, 3, 4].map(
+        async (i) => (await admin.post('/api/v1/chats', { content: `before ${i}`, model_config_id: model })).body,
+      ),
+    );
+
+    await redis.kill();
+    const readiness = await bounded(admin.get('/readyz'));
+    expect(readiness.status).toBe(503);
+    expect(readiness.body.checks.redis).toBe('down');
+
+    const during = [];
+    for (let i = 1; i <= 6; i++) {
+      const created = await bounded(admin.post('/api/v1/chats', { content: `during ${i}`, model_config_id: model }));
+      expect(created.status).toBe(201);
+      during.push(created.body);
+    }
+    const edits = [];
+    for (const { chat, message } of before) {
+      const edited = await bounded(
+        admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: `edited ${chat.id}` }),
+      );
+      expect(edited.status).toBe(200);
+      edits.push(edited.body);
+    }
+    await hold(1_000);
+    await redis.start();
+
+    const expected = new Map<string, string>([
+      ...during.map(({ chat }) => [chat.id, chat.title] as [string, string]),
+      ...edits.map(({ message }) => [message.chat_id, message.content] as [string, string]),
+    ]);
+    for (const [chatId, content] of expected) {
+      const history = await eventually(
+        async () => {
+          const res = await admin.get(`/api/v1/chats/${chatId}/messages`);
+          return res.body.data.length === 2 ? res.body.data : undefined;
+        },
+        { timeoutMs: 20_000, what: `the reply in chat ${chatId}` },
+      );
+      expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+      expect(history[0].content).toBe(content);
+    }
+    const live = await db.sql`select count(*)::int as n from turns where status in ('queued', 'running')`;
+    expect(live[0]!.n).toBe(0);
+    const twice = await db.sql`
+      select turn_id from messages where role = 'assistant' group by turn_id having count(*) > 1`;
+    expect(twice).toHaveLength(0);
+    expect((await admin.get('/readyz')).status).toBe(200);
+  });
+
+  it('lets an API start while Redis is down, and enqueues directly once Redis is up', async () => {
+    await redis.kill();
+    const late = await startService('api', env);
+    processes.push(late);
+    const client = new ApiClient(late.url, ADMIN_TOKEN);
+    const during = (await bounded(client.post('/api/v1/chats', { content: 'before Redis' }))).body;
+    expect(during.turn.status).toBe('queued');
+
+    await redis.start();
+    await eventually(async () => ((await client.get('/readyz')).status === 200 ? true : undefined), {
+      what: 'the late API to see Redis',
+    });
+    const after = (await client.post('/api/v1/chats', { content: 'after Redis' })).body;
+    for (const { chat, turn } of [during, after]) {
+      await eventually(
+        async () =>
+          (await client.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`)).body.turn.status === 'completed'
+            ? true
+            : undefined,
+        { timeoutMs: 15_000, what: `turn ${turn.id}` },
+      );
+    }
+    // Only the turn sent while Redis was away needed the outbox relay.
+    const relayed = await db.sql<{ id: string; relayed: boolean }[]>`
+      select id, relayed_at is not null as relayed from turns where id in (${during.turn.id}, ${after.turn.id})`;
+    expect(Object.fromEntries(relayed.map((r) => [r.id, r.relayed]))).toEqual({
+      [during.turn.id]: true,
+      [after.turn.id]: false,
+    });
+  });
+
+  it('re-runs a turn whose job Redis lost while its worker died with it', async () => {
+    const model = await mockModel(admin, 2_000);
+    // The doomed worker must be the one that claims the turn.
+    await Promise.all(processes.filter((p) => p.kind === 'worker').map((p) => p.stop()));
+    const doomed = await startService('worker', env);
+    processes.push(doomed);
+    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'orphan', model_config_id: model })).body;
+    await eventually(async () => {
+      const res = await admin.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`);
+      return res.body.turn.status === 'running' ? true : undefined;
+    });
+
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    await redis.kill();
+    redis.forget();
+    await redis.start();
+    processes.push(await startService('worker', env));
+
+    const history = await eventually(
+      async () => {
+        const res = await admin.get(`/api/v1/chats/${chat.id}/messages`);
+        return res.body.data.length === 2 ? res.body.data : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the orphaned turn to be answered' },
+    );
+    expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+  });
+});

@@ -1,0 +1,127 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
+import { ApiClient } from '../harness/http.ts';
+import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
+import { mockModel, turnReaches } from './fixtures.ts';
+import { type ServiceProcess, startService } from './processes.ts';
+
+/** Workers that notice a dead peer within about two seconds. */
+const FAST_RECOVERY = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000' };
+
+describe('worker processes that crash or are stopped', () => {
+  let db: TestDatabase;
+  let env: Record<string, string>;
+  let api: ServiceProcess;
+  let admin: ApiClient;
+  const workers: ServiceProcess[] = [];
+
+  const startWorker = async (extra: Record<string, string> = {}) => {
+    const worker = await startService('worker', { ...env, ...FAST_RECOVERY, ...extra });
+    workers.push(worker);
+    return worker;
+  };
+
+  const assistantReplies = async (chatId: string) =>
+    (await admin.get(`/api/v1/chats/${chatId}/messages`)).body.data.filter((m: any) => m.role === 'assistant');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    env = testEnv(db, uniqueName('q'));
+    api = await startService('api', env);
+    admin = new ApiClient(api.url, ADMIN_TOKEN);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await db?.drop();
+  });
+
+  it('picks a SIGKILLed worker’s turn up again and replies exactly once', async () => {
+    const model = await mockModel(admin, 1_500);
+    const doomed = await startWorker();
+    const created = await admin.post('/api/v1/chats', { content: 'survive this', model_config_id: model });
+    const { chat, turn } = created.body;
+    await turnReaches(admin, chat.id, turn.id, ['running']);
+
+    doomed.kill('SIGKILL');
+    expect((await doomed.exited).signal).toBe('SIGKILL');
+    await startWorker();
+
+    const done = await turnReaches(admin, chat.id, turn.id, ['completed']);
+    expect(done.status).toBe('completed');
+    expect(await assistantReplies(chat.id)).toHaveLength(1);
+    const [row] = await db.sql`select attempts from turns where id = ${turn.id}`;
+    expect(row!.attempts).toBe(2);
+  });
+
+  it('fails a turn that keeps killing its workers after WORKER_MAX_TURN_ATTEMPTS, with a clear last_error', async () => {
+    const model = await mockModel(admin, 60_000);
+    const limits = { WORKER_MAX_TURN_ATTEMPTS: '2' };
+    const created = await admin.post('/api/v1/chats', { content: 'poison', model_config_id: model });
+    const { chat, turn } = created.body;
+
+    for (const attempt of [1, 2]) {
+      const worker = await startWorker(limits);
+      await eventually(
+        async () => {
+          const [row] = await db.sql`select attempts from turns where id = ${turn.id}`;
+          return row!.attempts === attempt ? true : undefined;
+        },
+        { what: `claim number ${attempt}` },
+      );
+      worker.kill('SIGKILL');
+      await worker.exited;
+    }
+    await startWorker(limits);
+
+    const failed = await turnReaches(admin, chat.id, turn.id, ['failed']);
+    expect(failed.error).toMatch(/abandoned after 2 attempts/);
+    const after = (await admin.get(`/api/v1/chats/${chat.id}`)).body.chat;
+    expect(after.status).toBe('error');
+    expect(after.last_error).toMatch(/abandoned after 2 attempts/);
+    expect(await assistantReplies(chat.id)).toHaveLength(0);
+  });
+
+  it('finishes in-flight turns on SIGTERM and exits 0, leaving queued ones to other workers', async () => {
+    const model = await mockModel(admin, 1_000);
+    const draining = await startWorker({ WORKER_CONCURRENCY: '3', SHUTDOWN_GRACE_MS: '10000' });
+    const chats = await Promise.all(
+      [1, 2, 3].map(
+        async (i) => (await admin.post('/api/v1/chats', { content: `in flight ${i}`, model_config_id: model })).body,
+      ),
+    );
+    await Promise.all(chats.map(({ chat, turn }) => turnReaches(admin, chat.id, turn.id, ['running'])));
+
+    draining.kill('SIGTERM');
+    const later = (await admin.post('/api/v1/chats', { content: 'queued during the drain', model_config_id: model }))
+      .body;
+    expect(await draining.exited).toEqual({ code: 0, signal: null });
+    for (const { chat, turn } of chats) {
+      expect((await turnReaches(admin, chat.id, turn.id, ['completed'], 1_000)).status).toBe('completed');
+      expect(await assistantReplies(chat.id)).toHaveLength(1);
+    }
+    const [row] = await db.sql`select status from turns where id = ${later.turn.id}`;
+    expect(row!.status).toBe('queued');
+
+    await startWorker();
+    await turnReaches(admin, later.chat.id, later.turn.id, ['completed']);
+    expect(await assistantReplies(later.chat.id)).toHaveLength(1);
+  });
+
+  it('hands running turns back to the queue when SIGTERM’s grace period runs out', async () => {
+    const model = await mockModel(admin, 3_000);
+    // A lock this long would keep the turn from anyone else for 30 s if it were not handed back.
+    const slow = await startWorker({ SHUTDOWN_GRACE_MS: '1000', WORKER_LOCK_DURATION_MS: '30000' });
+    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'too slow', model_config_id: model })).body;
+    await turnReaches(admin, chat.id, turn.id, ['running']);
+
+    slow.kill('SIGTERM');
+    expect(await slow.exited).toEqual({ code: 0, signal: null });
+    await startWorker();
+
+    await turnReaches(admin, chat.id, turn.id, ['completed'], 10_000);
+    expect(await assistantReplies(chat.id)).toHaveLength(1);
+  });
+});
