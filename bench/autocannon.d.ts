@@ -15,7 +15,10 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
     body?: string;
-    requests?: (Request & { setupRequest?: (req: Request) => Request; onResponse?: (status: number) => void })[];
+    requests?: (Request & {
+      setupRequest?: (req: Request) => Request;
+      onResponse?: (status: number, body: string) => void;
+    })[];
   }
   interface Histogram {
     average: number;

@@ -23,7 +23,7 @@ const app = Fastify();
 app.get('/healthz', async () => ({ status: 'ok' }));
 app.post<{ Params: { chat: string }; Body: { content: string } }>('/send/:chat', async (request, reply) => {
   const [row] = await sql<{ r: Change }[]>`
-    select chatq_send_message(${owner}, ${request.params.chat}, ${request.body.content}, ${null}) as r`;
+    select chatq_send_message(${owner}, ${request.params.chat}, ${request.body.content}, ${null}, 'queue', 20, ${null}, ${null}) as r`;
   await enqueue(row!.r);
   return reply.code(201).send(row!.r);
 });

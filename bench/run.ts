@@ -3,7 +3,7 @@
 // to floors measured in the same run: bare servers doing the same database calls and enqueues.
 // Prints markdown tables; README.md keeps the numbers of one run.
 import type { TurnJob } from '@chatq/contracts';
-import { addTurnJobs, createRedis, createSql, createTurnQueue, type Sql } from '@chatq/platform';
+import { addTurnJobs, createRedis, createSql, createTurnQueue, deleteKeys, Redis, type Sql } from '@chatq/platform';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -74,6 +74,7 @@ async function drive(url: string, method: string, paths: string[], body: unknown
   // autocannon ends a run on its one-second tick: the rate is timed to the last answer instead.
   const started = performance.now();
   let last = started;
+  let firstRefusal: string | undefined;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -84,14 +85,17 @@ async function drive(url: string, method: string, paths: string[], body: unknown
         method,
         body: JSON.stringify(body),
         setupRequest: (req) => ({ ...req, path: paths[next++] }),
-        onResponse: () => {
+        onResponse: (status: number, body: string) => {
           last = performance.now();
+          if (status >= 300 && !firstRefusal) firstRefusal = `${status} ${body.slice(0, 300)}`;
         },
       },
     ],
   });
   if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${method} ${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    throw new Error(
+      `${method} ${url}: ${result.non2xx} non-2xx answers (first: ${firstRefusal}), ${result.errors} errors`,
+    );
   }
   const seconds = (last - started) / 1000;
   return { perSec: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99 };
@@ -134,7 +138,8 @@ async function settle(sql: Sql, prefixes: string[]): Promise<void> {
 /** Queued turns on `chats`, made directly in SQL (the drain measures workers, not the API). */
 async function queuedTurns(sql: Sql, owner: string, chats: string[]): Promise<TurnJob[]> {
   const rows = await sql<{ t: { id: string; chat_id: string; generation: number } }[]>`
-    select chatq_send_message(${owner}, id, 'hello', null) -> 'turn' as t from unnest(${chats}::uuid[]) as id`;
+    select chatq_send_message(${owner}, id, 'hello', null, 'queue', 20, null, null) -> 'turn' as t
+    from unnest(${chats}::uuid[]) as id`;
   return rows.map(({ t }) => ({ turn_id: t.id, chat_id: t.chat_id, generation: Number(t.generation) }));
 }
 
@@ -362,7 +367,10 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
-    await obliterate(prefixes);
+    // Every key the run made (queues, event logs, counters) starts with its name.
+    const redis = new Redis(REDIS_URL);
+    await deleteKeys(redis, `${RUN}*`);
+    redis.disconnect();
     await sql.end({ timeout: 1 });
     await admin.unsafe(`drop database if exists ${RUN} with (force)`);
     await admin.end();

@@ -1,4 +1,4 @@
-import { createSql, migrate } from '@chatq/platform';
+import { createSql, deleteKeys, migrate, Redis } from '@chatq/platform';
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { resolveServices } from './services.ts';
@@ -42,6 +42,10 @@ export default async function setup(project: TestProject) {
       select datname from pg_database where datname like ${`${runId}%`}`;
     for (const { datname } of dbs) await admin.unsafe(`drop database if exists ${datname} with (force)`);
     await admin.end();
+    // Queues, event logs and counters of every test file start with the run id.
+    const redis = new Redis(services.redisUrl);
+    await deleteKeys(redis, `${runId}*`);
+    redis.disconnect();
     await services.stop();
   };
 }

@@ -37,3 +37,15 @@ export function createRedis(
     clusterRetryStrategy: retryStrategy,
   });
 }
+
+/** Deletes every key matching `pattern` (SCAN and UNLINK in batches). For tests and tools, not request paths. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

@@ -4,7 +4,9 @@ import type { AppendRefusal, ChatEventLog, Logger } from '@chatq/platform';
 /**
  * The event log as one running turn writes it. Appends go out as they come, without waiting:
  * ioredis keeps one connection's commands in order, so deltas land in the order they were produced,
- * and `end` waits for all of them before the final events. A `fenced` refusal means the turn was
+ * and `end` waits for all of them before the final events. At most one delta append is in flight:
+ * text produced meanwhile goes out as one delta when it returns, so a fast model costs Redis a few
+ * appends per turn rather than one per token, and a slow one still streams token by token. A `fenced` refusal means the turn was
  * interrupted or superseded and its stop message may have been missed: `onFenced` stops it anyway.
  * Event failures never fail the turn; Postgres stays the truth.
  */
@@ -16,6 +18,9 @@ export class TurnEventWriter {
   private readonly onFenced: () => void;
   private readonly logger: Logger;
   private readonly inflight = new Set<Promise<void>>();
+  /** Text produced while a delta append was in flight, sent as the next delta. */
+  private pendingText = '';
+  private deltas: Promise<void> | undefined;
   private warned = false;
 
   constructor(
@@ -37,7 +42,17 @@ export class TurnEventWriter {
   }
 
   delta(text: string): void {
-    this.send('delta', [{ type: 'message.delta', data: { turn_id: this.turn.id, text } }], text);
+    if (this.deltas) this.pendingText += text;
+    else this.deltas = this.sendDeltas(text);
+  }
+
+  private async sendDeltas(text: string): Promise<void> {
+    for (let next = text; next;) {
+      await this.send('delta', [{ type: 'message.delta', data: { turn_id: this.turn.id, text: next } }], next);
+      next = this.pendingText;
+      this.pendingText = '';
+    }
+    this.deltas = undefined;
   }
 
   /** Waits for every append so far, then records the turn's last events. */
@@ -48,10 +63,10 @@ export class TurnEventWriter {
   }
 
   async flush(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    while (this.inflight.size > 0 || this.deltas) await Promise.all([...this.inflight, this.deltas]);
   }
 
-  private send(op: 'start' | 'delta' | 'end', events: ChatEvent[], delta = ''): void {
+  private send(op: 'start' | 'delta' | 'end', events: ChatEvent[], delta = ''): Promise<void> {
     const append = this.log
       .turn(op, this.chatId, this.ownerId, this.turn, events, delta)
       .then((result) => this.onResult(result))
@@ -62,6 +77,7 @@ export class TurnEventWriter {
       })
       .finally(() => this.inflight.delete(append));
     this.inflight.add(append);
+    return append;
   }
 
   private onResult(result: string[] | AppendRefusal): void {
