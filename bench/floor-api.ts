@@ -1,7 +1,7 @@
 // The benchmark's HTTP floor: a bare fastify route per change doing exactly chatq's database call
 // (the same chatq_* function, one round trip) and the same enqueue, and nothing else: no auth, no
 // validation, no error mapping. chatq's API is measured as a fraction of this.
-import { createRedis, createSql, createTurnQueue, addTurnJobs } from '@chatq/platform';
+import { addTurnJob, createRedis, createSql, createTurnQueue } from '@chatq/platform';
 import Fastify from 'fastify';
 
 const env = process.env;
@@ -16,7 +16,7 @@ interface Change {
 
 async function enqueue(change: Change): Promise<void> {
   const t = change.turn;
-  if (t) await addTurnJobs(queue, [{ turn_id: t.id, chat_id: t.chat_id, generation: Number(t.generation) }]);
+  if (t) await addTurnJob(queue, { turn_id: t.id, chat_id: t.chat_id, generation: Number(t.generation) });
 }
 
 const app = Fastify();

@@ -24,9 +24,14 @@ export function createTurnQueue(connection: ConnectionOptions, prefix: string): 
   return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix, telemetry: queueTelemetry() });
 }
 
-/** Adds the turn's job under its deterministic id, so adding it again is a no-op. */
+const jobOptions = (job: TurnJob): JobsOptions => ({ ...JOB_OPTIONS, jobId: turnJobId(job.turn_id) });
+
+/** Adds the turn's job under its deterministic id, so adding it again is a no-op. One command. */
+export async function addTurnJob(queue: Queue<TurnJob>, job: TurnJob): Promise<void> {
+  await queue.add('turn', job, jobOptions(job));
+}
+
+/** Adds many turns' jobs at once (the outbox relay, tools). */
 export async function addTurnJobs(queue: Queue<TurnJob>, jobs: TurnJob[]): Promise<void> {
-  await queue.addBulk(
-    jobs.map((job) => ({ name: 'turn', data: job, opts: { ...JOB_OPTIONS, jobId: turnJobId(job.turn_id) } })),
-  );
+  await queue.addBulk(jobs.map((job) => ({ name: 'turn', data: job, opts: jobOptions(job) })));
 }

@@ -6,7 +6,7 @@ import {
   type TurnJob,
 } from '@chatq/contracts';
 import {
-  addTurnJobs,
+  addTurnJob,
   ChatEventLog,
   checkReadiness,
   createRedis,
@@ -93,7 +93,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     turnDeadlineMs: config.turnDeadlineMs,
     events,
     aborts,
-    enqueue: (job) => addTurnJobs(queue, [job]),
+    enqueue: (job) => addTurnJob(queue, job),
   });
 
   const inFlight = new InFlightJobs();

@@ -1,5 +1,5 @@
 import type { Turn, TurnJob } from '@chatq/contracts';
-import { addTurnJobs, withTimeout } from '@chatq/platform';
+import { addTurnJob, withTimeout } from '@chatq/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
 import { afterCommit } from '../db/transaction.ts';
@@ -25,7 +25,7 @@ export class TurnEnqueuer {
   private async push(turn: Turn, log: FastifyBaseLogger): Promise<void> {
     const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
     try {
-      await withTimeout(addTurnJobs(this.queue, [job]), this.timeoutMs, 'enqueue');
+      await withTimeout(addTurnJob(this.queue, job), this.timeoutMs, 'enqueue');
     } catch (err) {
       log.warn({ err, turn_id: turn.id }, 'enqueue failed; the outbox relay will enqueue this turn');
     }
