@@ -1,10 +1,6 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { Usage } from '@chatq/contracts';
 import type { Logger } from '@chatq/platform';
-import { type LanguageModel, type LanguageModelUsage, streamText } from 'ai';
+import type { LanguageModel, LanguageModelUsage } from 'ai';
 import { fitToContext } from './context.ts';
 import { ProviderConfigError } from './errors.ts';
 import { callSettings } from './options.ts';
@@ -28,28 +24,40 @@ function requireKey(call: ModelCall): string {
  * The AI SDK model for a call. `base_url` replaces the SDK's default endpoint for every kind, so a
  * proxy, gateway or air-gapped mirror works the same way as the public API. OpenAI goes through
  * Chat Completions, the API that OpenAI-compatible servers also speak, unless options say
- * `"api": "responses"`.
+ * `"api": "responses"`. Each provider package loads on its first call: together they weigh tens of
+ * megabytes a worker that only uses one kind (or the mock) need not carry.
  */
-function languageModel(kind: AiSdkKind, call: ModelCall, api: 'chat' | 'responses' | undefined): LanguageModel {
+async function languageModel(
+  kind: AiSdkKind,
+  call: ModelCall,
+  api: 'chat' | 'responses' | undefined,
+): Promise<LanguageModel> {
   const baseURL = call.provider.baseUrl ?? undefined;
   const name = call.model.name;
   switch (kind) {
     case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const openai = createOpenAI({ apiKey: requireKey(call), baseURL });
       return api === 'responses' ? openai.responses(name) : openai.chat(name);
     }
-    case 'anthropic':
+    case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       return createAnthropic({ apiKey: requireKey(call), baseURL })(name);
-    case 'google':
+    }
+    case 'google': {
+      const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
       return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL })(name);
-    case 'openai-compatible':
+    }
+    case 'openai-compatible': {
       if (!baseURL) throw new ProviderConfigError('openai-compatible provider needs a base_url');
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       return createOpenAICompatible({
         name: 'openai-compatible',
         baseURL,
         apiKey: call.provider.apiKey ?? undefined,
         includeUsage: true,
       })(name);
+    }
   }
 }
 
@@ -85,8 +93,9 @@ const abortReason = (signal: AbortSignal): unknown =>
  */
 export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<ModelReply> {
   const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
+  const { streamText } = await import('ai');
   const result = streamText({
-    model: languageModel(kind, call, api),
+    model: await languageModel(kind, call, api),
     messages: fitToContext(call.messages, call.model.contextLimit, call.model.maxOutputTokens),
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
     ...settings,
