@@ -116,6 +116,15 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     },
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // A job that failed for good without its turn being failed (an error outside the provider call,
+  // on every attempt) would leave the chat busy: fail the turn, unless a newer claim or change owns it.
+  worker.on('failed', (job, err) => {
+    if (!job?.finishedOn) return;
+    logger.error({ err, job_id: job.id, turn_id: job.data.turn_id }, 'turn job failed for good');
+    turns
+      .fail(job.data.turn_id, null, `turn failed after ${job.attemptsMade} attempts (internal error)`)
+      .catch((e: unknown) => logger.warn({ err: e, turn_id: job.data.turn_id }, 'could not record the turn failure'));
+  });
   metrics.watch(worker);
 
   const checks = startProviderCheckWorker({
