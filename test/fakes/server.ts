@@ -37,6 +37,8 @@ export interface Received {
   key: string | undefined;
   model: string | undefined;
   messages: { role: string; content: string }[];
+  /** When the client closed the connection before the response was complete (an aborted call). */
+  closedAt?: number;
 }
 
 /** How one provider API reads requests and writes responses. */
@@ -95,7 +97,7 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
       const url = new URL(req.url ?? '/', 'http://fake');
       const body = await readBody(req);
       const route = protocol.route(req.method ?? 'GET', url.pathname, body);
-      received.push({
+      const entry: Received = {
         at,
         method: req.method ?? 'GET',
         path: url.pathname + url.search,
@@ -104,6 +106,10 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
         key: protocol.key(req.headers),
         model: route?.model,
         messages: route && body ? protocol.messages(body) : [],
+      };
+      received.push(entry);
+      res.on('close', () => {
+        if (!res.writableFinished) entry.closedAt = Date.now();
       });
       if (!route) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such route' }));
