@@ -34,7 +34,7 @@ describe('OpenTelemetry tracing', () => {
     });
     const names = spans.map((s) => s.name);
     expect(names).toContain('POST /api/v1/chats');
-    expect(names).toContain('addBulk turns');
+    expect(names).toContain('add turns.turn');
     const call = spans.find((s) => s.name.startsWith('chat '))!;
     expect(call.attributes['gen_ai.system']).toBe('mock');
     expect(call.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
