@@ -28,7 +28,9 @@ export interface ApiServer {
 export async function createApiServer(config: ApiConfig, logger: Logger): Promise<ApiServer> {
   await ensureDatabase(config.databaseUrl, logger);
   const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-api' });
-  const redis = createRedis(config.redisUrl, 'producer', {}, config.redisCluster);
+  // Auto-pipelining folds the rate-limit counts, event appends and enqueues of concurrent requests
+  // into one socket write per tick.
+  const redis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: true }, config.redisCluster);
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
   const queue = createTurnQueue(redis, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));

@@ -68,7 +68,13 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
   // Events give up after one reconnect while Redis is away (a turn must not wait on them), but may
   // be sent before the first connect completes; stop messages need a connection in subscriber mode.
-  const eventsRedis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true }, config.redisCluster);
+  // Auto-pipelining folds the appends of all running turns into one socket write per tick.
+  const eventsRedis = createRedis(
+    config.redisUrl,
+    'producer',
+    { enableOfflineQueue: true, enableAutoPipelining: true },
+    config.redisCluster,
+  );
   eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
   const events = new ChatEventLog(eventsRedis, config.events);
   const aborts = new TurnAborts(
