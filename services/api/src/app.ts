@@ -167,6 +167,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(
     async (api) => {
       requireAuth(api);
+      // Every log line about a chat carries its id, next to request_id and user_id.
+      api.addHook('preHandler', async (request, reply) => {
+        const chatId = (request.params as { chat_id?: string } | undefined)?.chat_id;
+        if (chatId) request.log = reply.log = request.log.child({ chat_id: chatId });
+      });
       await api.register(userRoutes, { users: usersService });
       await api.register(providerRoutes, { providers });
       await api.register(modelConfigRoutes, { modelConfigs });

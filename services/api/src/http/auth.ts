@@ -21,13 +21,14 @@ const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/=]{16,512})$/;
 export function identifyCallers(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('user', null as unknown as User);
   app.decorateRequest('caller', undefined);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const match = BEARER.exec(request.headers.authorization ?? '');
     const caller = match ? await auth.authenticate(match[1]!) : undefined;
     if (!caller) return;
     request.caller = caller;
     request.user = caller.user;
-    request.log = request.log.child({ user_id: caller.user.id });
+    // The reply's logger writes the 'request completed' line: both carry the caller.
+    request.log = reply.log = request.log.child({ user_id: caller.user.id });
   });
 }
 
