@@ -139,6 +139,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const usage = new UsageService(new UsageRepository(sql));
   const checker = new ProviderChecker(deps.redis, {
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     prefix: config.queuePrefix,
     timeoutMs: config.providerCheckTimeoutMs,
     logger: deps.logger,

@@ -140,6 +140,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     logger,
     providerTimeoutMs: config.providerTimeoutMs,
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     prefix: config.queuePrefix,
     concurrency: config.checkConcurrency,
   });

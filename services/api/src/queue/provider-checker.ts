@@ -16,14 +16,19 @@ export class ProviderChecker {
   private readonly producer: Redis;
   private queue: Queue<ProviderCheckJob, ProviderTestResult> | undefined;
   private readonly redisUrl: string;
+  private readonly redisCluster: boolean;
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   private subscription: { events: QueueEvents; connection: Redis; ready: Promise<unknown> } | undefined;
 
-  constructor(producer: Redis, options: { redisUrl: string; prefix: string; timeoutMs: number; logger: Logger }) {
+  constructor(
+    producer: Redis,
+    options: { redisUrl: string; redisCluster: boolean; prefix: string; timeoutMs: number; logger: Logger },
+  ) {
     this.producer = producer;
     this.redisUrl = options.redisUrl;
+    this.redisCluster = options.redisCluster;
     this.prefix = options.prefix;
     this.timeoutMs = options.timeoutMs;
     this.logger = options.logger;
@@ -53,7 +58,7 @@ export class ProviderChecker {
   /** The QueueEvents subscription, or a 503 when Redis does not let it start in time. */
   private async subscribed(): Promise<QueueEvents> {
     if (!this.subscription) {
-      const connection = createRedis(this.redisUrl, 'consumer');
+      const connection = createRedis(this.redisUrl, 'consumer', {}, this.redisCluster);
       const events = new QueueEvents(PROVIDER_CHECK_QUEUE, { connection, prefix: this.prefix });
       events.on('error', (err) => this.logger.debug({ err }, 'provider check events error'));
       this.subscription = { events, connection, ready: events.waitUntilReady() };

@@ -58,9 +58,9 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
 
 /** The BullMQ consumer of provider checks, on a blocking connection of its own. */
 export function startProviderCheckWorker(
-  deps: CheckProviderDeps & { redisUrl: string; prefix: string; concurrency: number },
+  deps: CheckProviderDeps & { redisUrl: string; redisCluster: boolean; prefix: string; concurrency: number },
 ): { worker: Worker<ProviderCheckJob, ProviderTestResult>; close: () => Promise<void> } {
-  const connection = createRedis(deps.redisUrl, 'consumer');
+  const connection = createRedis(deps.redisUrl, 'consumer', {}, deps.redisCluster);
   const worker = new Worker<ProviderCheckJob, ProviderTestResult>(
     PROVIDER_CHECK_QUEUE,
     createProviderCheckProcessor(deps),
