@@ -1,14 +1,14 @@
 import { ConfigError, createLogger, installShutdown, migrate } from '@chatq/platform';
 import { loadApiConfig } from '@chatq/api/config.ts';
-import { buildApp } from '@chatq/api/app.ts';
 import { hashToken } from '@chatq/api/domain/tokens.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
-import { createRedis, createTurnQueue, loadMigrations } from '@chatq/platform';
+import { loadMigrations } from '@chatq/platform';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/db.ts';
-import { ADMIN_TOKEN, startStack, testEnv, type TestStack } from '../harness/stack.ts';
+import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
+import { apiWithoutRedis } from '../harness/offline-redis.ts';
 
 describe('config', () => {
   it('names the variable that is wrong', () => {
@@ -172,24 +172,13 @@ describe('http conventions', () => {
 
 describe('readiness and shutdown', () => {
   it('goes not-ready when Redis is unreachable', async () => {
-    const db = await createTestDatabase();
-    const env = testEnv(db, 'unused', { REDIS_URL: 'redis://127.0.0.1:1' });
-    const config = loadApiConfig(env);
-    const logger = createLogger({ service: 'test', level: 'silent' });
-    const redis = createRedis(config.redisUrl, 'producer', { lazyConnect: true, retryStrategy: () => null });
-    redis.on('error', () => {});
-    const queue = createTurnQueue(redis, config.queuePrefix);
-    queue.on('error', () => {});
-    const app = buildApp({ config, logger, sql: db.sql, redis, queue, migrations: await loadMigrations() });
+    const { app, close } = await apiWithoutRedis();
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: 'not_ready', checks: { postgres: 'ok', redis: 'down', migrations: 'ok' } });
     } finally {
-      await app.close();
-      await queue.close().catch(() => {});
-      redis.disconnect();
-      await db.drop();
+      await close();
     }
   });
 

@@ -1,13 +1,12 @@
-import { buildApp } from '@chatq/api/app.ts';
 import { loadApiConfig } from '@chatq/api/config.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { createApiServer } from '@chatq/api/server.ts';
-import { createLogger, createRedis, createTurnQueue, loadMigrations } from '@chatq/platform';
+import { createLogger } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
-import { ADMIN_TOKEN, startStack, testEnv, type TestStack } from '../harness/stack.ts';
+import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
+import { apiWithoutRedis } from '../harness/offline-redis.ts';
 
 const LIMITS = {
   RATE_LIMIT_REQUESTS_PER_MINUTE: '5',
@@ -135,15 +134,9 @@ describe('rate limits', () => {
 
 describe('rate limits without Redis', () => {
   it('let requests through uncounted rather than failing them', async () => {
-    const db = await createTestDatabase();
-    const config = loadApiConfig(testEnv(db, 'unused', { REDIS_URL: 'redis://127.0.0.1:1', ...LIMITS }));
-    const logger = createLogger({ service: 'test', level: 'silent' });
-    await ensureAdmin(new UsersRepository(db.sql), ADMIN_TOKEN, logger);
-    const redis = createRedis(config.redisUrl, 'producer', { lazyConnect: true, retryStrategy: () => null });
-    redis.on('error', () => {});
-    const queue = createTurnQueue(redis, config.queuePrefix);
-    queue.on('error', () => {});
-    const app = buildApp({ config, logger, sql: db.sql, redis, queue, migrations: await loadMigrations() });
+    const { app, close } = await apiWithoutRedis(LIMITS, (db) =>
+      ensureAdmin(new UsersRepository(db.sql), ADMIN_TOKEN, createLogger({ service: 'test', level: 'silent' })),
+    );
     try {
       for (let i = 0; i < 7; i++) {
         const res = await app.inject({
@@ -156,10 +149,7 @@ describe('rate limits without Redis', () => {
         expect(res.headers.ratelimit).toBeUndefined();
       }
     } finally {
-      await app.close();
-      await queue.close().catch(() => {});
-      redis.disconnect();
-      await db.drop();
+      await close();
     }
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMockModel } from '../harness/models.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 import { ApiClient } from '../harness/http.ts';
+import { settledChat } from '../harness/chats.ts';
 
 let stack: TestStack;
 let user: ApiClient;
@@ -19,15 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function settled(chatId: string) {
-  return eventually(
-    async () => {
-      const res = await user.get(`/api/v1/chats/${chatId}`);
-      return ['idle', 'error'].includes(res.body.chat.status) ? res.body.chat : undefined;
-    },
-    { what: `chat ${chatId} to settle` },
-  );
-}
+const settled = (chatId: string) => settledChat(user, chatId);
 
 const messagesOf = async (chatId: string) => (await user.get(`/api/v1/chats/${chatId}/messages`)).body.data;
 

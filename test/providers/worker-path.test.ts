@@ -4,7 +4,8 @@ import { startFakeAnthropic } from '../fakes/anthropic.ts';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import type { ApiClient } from '../harness/http.ts';
-import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+import { startStack, type TestStack } from '../harness/stack.ts';
+import { settledChat } from '../harness/chats.ts';
 
 const KEY = 'sk-e2e-0123456789';
 /** $3 / $15 per million tokens: the fakes' default 11 in + 3 out cost 33 + 45 microdollars. */
@@ -38,13 +39,7 @@ async function modelOn(
 
 /** Waits until the chat's turn is over and returns the chat and its messages. */
 async function settled(client: ApiClient, chatId: string) {
-  const chat = await eventually(
-    async () => {
-      const res = await client.get(`/api/v1/chats/${chatId}`);
-      return ['idle', 'error'].includes(res.body.chat.status) ? res.body.chat : undefined;
-    },
-    { timeoutMs: 20_000, what: 'the turn to finish' },
-  );
+  const chat = await settledChat(client, chatId);
   const messages = (await client.get(`/api/v1/chats/${chatId}/messages`)).body.data;
   return { chat, messages };
 }

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import type { ApiClient } from '../harness/http.ts';
 import { SseClient } from '../harness/sse.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+import { settledChat } from '../harness/chats.ts';
 
 let stack: TestStack;
 let member: ApiClient;
@@ -23,10 +24,7 @@ async function slowChat(): Promise<string> {
 
 /** The conversation once the chat has nothing live or queued any more. */
 async function settled(chatId: string) {
-  await eventually(
-    async () => ((await member.get(`/api/v1/chats/${chatId}`)).body.chat.status === 'idle' ? true : undefined),
-    { what: 'the chat to settle', timeoutMs: 20_000 },
-  );
+  await settledChat(member, chatId);
   return (await member.get(`/api/v1/chats/${chatId}/messages`)).body;
 }
 

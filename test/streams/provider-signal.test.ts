@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
 import { SseClient } from '../harness/sse.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+import { settledChat } from '../harness/chats.ts';
 
 /*
  * The worker with a scripted model in place of a provider: it sees exactly what a provider call
@@ -50,10 +51,7 @@ async function hangingCall(content: string) {
 }
 
 async function settled(chatId: string) {
-  await eventually(
-    async () => ((await member.get(`/api/v1/chats/${chatId}`)).body.chat.status === 'idle' ? true : undefined),
-    { what: 'the chat to settle' },
-  );
+  await settledChat(member, chatId);
   return (await member.get(`/api/v1/chats/${chatId}/messages`)).body.data;
 }
 
