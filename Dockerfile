@@ -9,6 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/platform/package.json libs/platform/
+COPY libs/chat-core/package.json libs/chat-core/
 COPY services/api/package.json services/api/
 COPY services/worker/package.json services/worker/
 # --ignore-scripts: no install script may fetch binaries; optional native speedups fall back to JS.

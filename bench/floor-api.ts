@@ -1,7 +1,8 @@
 // The benchmark's HTTP floor: a bare fastify route per change doing exactly chatq's database call
 // (the same chatq_* function, one round trip) and the same enqueue, and nothing else: no auth, no
 // validation, no error mapping. chatq's API is measured as a fraction of this.
-import { addTurnJob, createRedis, createSql, createTurnQueue } from '@chatq/platform';
+import { addTurnJob, createTurnQueue } from '@chatq/chat-core';
+import { createRedis, createSql } from '@chatq/platform';
 import Fastify from 'fastify';
 
 const env = process.env;

@@ -3,7 +3,8 @@
 // to floors measured in the same run: bare servers doing the same database calls and enqueues.
 // Prints markdown tables; README.md keeps the numbers of one run.
 import type { TurnJob } from '@chatq/contracts';
-import { addTurnJobs, createRedis, createSql, createTurnQueue, deleteKeys, Redis, type Sql } from '@chatq/platform';
+import { addTurnJobs, createTurnQueue } from '@chatq/chat-core';
+import { createRedis, createSql, deleteKeys, Redis, type Sql } from '@chatq/platform';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

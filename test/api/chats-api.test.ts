@@ -1,6 +1,7 @@
 import { type ChatqClient, ChatqApiError } from '@chatq/client';
 import { type Chat, turnJobId } from '@chatq/contracts';
-import { createRedis, createTurnQueue } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 

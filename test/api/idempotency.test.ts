@@ -1,5 +1,6 @@
 import { REPLAYED_HEADER } from '@chatq/api/http/idempotency.ts';
-import { createRedis, createTurnQueue, type RedisClient as Redis } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis, type RedisClient as Redis } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';

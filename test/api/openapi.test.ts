@@ -1,6 +1,7 @@
 import { buildApp } from '@chatq/api/app.ts';
 import { loadApiConfig } from '@chatq/api/config.ts';
-import { createLogger, createRedis, createTurnQueue, loadMigrations, type RedisClient as Redis } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createLogger, createRedis, loadMigrations, type RedisClient as Redis } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

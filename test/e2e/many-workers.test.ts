@@ -1,4 +1,4 @@
-import { addTurnJobs, createTurnQueue } from '@chatq/platform';
+import { addTurnJobs, createTurnQueue } from '@chatq/chat-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMockModel } from '../harness/models.ts';

@@ -120,7 +120,7 @@ describe('assistant turns', () => {
     // Queue a turn on the now-disabled model behind the API's back (the API itself would refuse it).
     await stack.sql`select chatq_start_turn(${chatId}, 'hello', ${doomed})`;
     const [turn] = await stack.sql`select id, generation from turns where chat_id = ${chatId}`;
-    const { addTurnJobs, createTurnQueue } = await import('@chatq/platform');
+    const { addTurnJobs, createTurnQueue } = await import('@chatq/chat-core');
     const { Redis } = await import('ioredis');
     const redis = new Redis(stack.env.REDIS_URL!, { maxRetriesPerRequest: null });
     const queue = createTurnQueue(redis, stack.prefix);

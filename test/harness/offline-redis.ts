@@ -1,6 +1,7 @@
 import { buildApp } from '@chatq/api/app.ts';
 import { loadApiConfig } from '@chatq/api/config.ts';
-import { createLogger, createRedis, createTurnQueue, loadMigrations } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createLogger, createRedis, loadMigrations } from '@chatq/platform';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testEnv } from './stack.ts';

@@ -1,5 +1,6 @@
 import { turnJobId } from '@chatq/contracts';
-import { createRedis, createTurnQueue } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../harness/stack.ts';
 

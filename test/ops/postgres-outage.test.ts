@@ -1,5 +1,6 @@
 import { turnJobId } from '@chatq/contracts';
-import { createRedis, createTurnQueue, withTimeout } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis, withTimeout } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';

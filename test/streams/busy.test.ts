@@ -1,5 +1,6 @@
 import { MAX_QUEUED_MESSAGES, turnJobId } from '@chatq/contracts';
-import { addTurnJobs, createRedis, createTurnQueue } from '@chatq/platform';
+import { addTurnJobs, createTurnQueue } from '@chatq/chat-core';
+import { createRedis } from '@chatq/platform';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
 import { SseClient } from '../harness/sse.ts';

@@ -1,5 +1,6 @@
 import { turnJobId } from '@chatq/contracts';
-import { createRedis, createTurnQueue } from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis } from '@chatq/platform';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
 import type { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

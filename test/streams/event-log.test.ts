@@ -1,5 +1,6 @@
 import type { ChatEvent } from '@chatq/contracts';
-import { ChatEventLog, compareEventIds, createRedis } from '@chatq/platform';
+import { ChatEventLog, compareEventIds } from '@chatq/chat-core';
+import { createRedis } from '@chatq/platform';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from '../harness/db.ts';

@@ -1,4 +1,4 @@
-import { compareEventIds } from '@chatq/platform';
+import { compareEventIds } from '@chatq/chat-core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';

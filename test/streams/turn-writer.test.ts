@@ -1,5 +1,6 @@
 import type { ChatEvent } from '@chatq/contracts';
-import { ChatEventLog, createLogger, createRedis } from '@chatq/platform';
+import { ChatEventLog } from '@chatq/chat-core';
+import { createLogger, createRedis } from '@chatq/platform';
 import { TurnEventWriter } from '@chatq/worker/events/turn-events.ts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -1,6 +1,6 @@
 import type { TurnJob } from '@chatq/contracts';
+import { ChatEventLog } from '@chatq/chat-core';
 import {
-  ChatEventLog,
   checkReadiness,
   createMetricsRegistry,
   createRedis,

@@ -1,12 +1,5 @@
-import {
-  createRedis,
-  createSql,
-  createTurnQueue,
-  ensureDatabase,
-  type Logger,
-  loadMigrations,
-  migrate,
-} from '@chatq/platform';
+import { createTurnQueue } from '@chatq/chat-core';
+import { createRedis, createSql, ensureDatabase, type Logger, loadMigrations, migrate } from '@chatq/platform';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { ApiConfig } from './config.ts';

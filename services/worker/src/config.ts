@@ -1,4 +1,5 @@
-import { clusterNeedsHashTag, commonEnv, envVar, parseEnv, TURN_JOB_ATTEMPTS } from '@chatq/platform';
+import { TURN_JOB_ATTEMPTS } from '@chatq/chat-core';
+import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
 import { z } from 'zod';
 import { DEFAULT_RETRY_BASE_MS } from './jobs/backoff.ts';
 

@@ -5,12 +5,10 @@ import {
   TURN_QUEUE,
   type TurnJob,
 } from '@chatq/contracts';
+import { addTurnJob, ChatEventLog, createTurnQueue } from '@chatq/chat-core';
 import {
-  addTurnJob,
-  ChatEventLog,
   checkReadiness,
   createRedis,
-  createTurnQueue,
   loadMigrations,
   type Logger,
   queueTelemetry,

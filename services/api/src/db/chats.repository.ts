@@ -3,14 +3,13 @@ import {
   type ChatRow,
   type MessageRow,
   type QueuedMessageRow,
-  type Sql,
   toChat,
   toMessage,
   toQueuedMessage,
   toTurn,
   type TurnRow,
-  type Tx,
-} from '@chatq/platform';
+} from '@chatq/chat-core';
+import { type Sql, type Tx } from '@chatq/platform';
 import type { PageRequest } from '../domain/pagination.ts';
 import { keyset } from './keyset.ts';
 

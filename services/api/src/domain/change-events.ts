@@ -1,5 +1,5 @@
 import type { ChatEvent, Message, Turn, TurnAbort } from '@chatq/contracts';
-import { chatStatusEvent, turnCancelledEvents, turnQueuedEvents, turnStatusEvent } from '@chatq/platform';
+import { chatStatusEvent, turnCancelledEvents, turnQueuedEvents, turnStatusEvent } from '@chatq/chat-core';
 import type { ChangeOk } from '../db/chats.repository.ts';
 
 /** What the outside world must learn of a committed change. */

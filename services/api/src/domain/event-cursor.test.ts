@@ -1,4 +1,4 @@
-import { compareEventIds } from '@chatq/platform';
+import { compareEventIds } from '@chatq/chat-core';
 import { describe, expect, it } from 'vitest';
 import { chooseStart } from './event-cursor.ts';
 

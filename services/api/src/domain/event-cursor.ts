@@ -1,4 +1,4 @@
-import { compareEventIds } from '@chatq/platform';
+import { compareEventIds } from '@chatq/chat-core';
 
 /** How a client's event stream begins. */
 export type StreamStart =

@@ -1,12 +1,5 @@
-import {
-  type ChatEventLog,
-  compareEventIds,
-  type LoggedEvent,
-  type Logger,
-  type RawEntry,
-  type RedisClient as Redis,
-  toLoggedEvent,
-} from '@chatq/platform';
+import { type ChatEventLog, compareEventIds, type LoggedEvent, type RawEntry, toLoggedEvent } from '@chatq/chat-core';
+import { type Logger, type RedisClient as Redis } from '@chatq/platform';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Receives a log's new events, oldest first. Must not throw. */

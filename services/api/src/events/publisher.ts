@@ -1,5 +1,6 @@
 import type { ChatEvent, TurnAbort } from '@chatq/contracts';
-import { type ChatEventLog, withTimeout } from '@chatq/platform';
+import { type ChatEventLog } from '@chatq/chat-core';
+import { withTimeout } from '@chatq/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SeenReply } from '../db/chats.repository.ts';
 

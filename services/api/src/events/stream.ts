@@ -1,4 +1,4 @@
-import { type ChatEventLog, compareEventIds, type LoggedEvent } from '@chatq/platform';
+import { type ChatEventLog, compareEventIds, type LoggedEvent } from '@chatq/chat-core';
 import { chooseStart } from '../domain/event-cursor.ts';
 import type { EventHub } from './hub.ts';
 

@@ -1,4 +1,4 @@
-import type { ChatEventLog } from '@chatq/platform';
+import type { ChatEventLog } from '@chatq/chat-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceUnavailableError } from '../domain/errors.ts';
 import type { SseResponder } from '../http/sse.ts';

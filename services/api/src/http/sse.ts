@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '@chatq/platform';
+import type { LoggedEvent } from '@chatq/chat-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { EventStream } from '../events/stream.ts';

@@ -1,5 +1,6 @@
 import type { Turn, TurnJob } from '@chatq/contracts';
-import { addTurnJob, withTimeout } from '@chatq/platform';
+import { addTurnJob } from '@chatq/chat-core';
+import { withTimeout } from '@chatq/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
 import { afterCommit } from '../db/transaction.ts';

@@ -1,5 +1,6 @@
 import type { ProviderKind, TurnJob, Usage } from '@chatq/contracts';
-import type { ChatRow, MessageRow, Sql, TurnRow, Tx } from '@chatq/platform';
+import type { ChatRow, MessageRow, TurnRow } from '@chatq/chat-core';
+import type { Sql, Tx } from '@chatq/platform';
 
 /** The model config row as the claim returns it (jsonb: numerics arrive as numbers). */
 export interface ClaimedModel {

@@ -1,5 +1,6 @@
 import type { ChatEvent } from '@chatq/contracts';
-import type { AppendRefusal, ChatEventLog, Logger } from '@chatq/platform';
+import type { AppendRefusal, ChatEventLog } from '@chatq/chat-core';
+import type { Logger } from '@chatq/platform';
 
 /**
  * The event log as one running turn writes it. Appends go out as they come, without waiting:

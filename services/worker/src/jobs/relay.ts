@@ -1,5 +1,6 @@
 import type { TurnJob } from '@chatq/contracts';
-import { addTurnJobs, type Logger } from '@chatq/platform';
+import { addTurnJobs } from '@chatq/chat-core';
+import { type Logger } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import type { TurnsRepository } from '../db/turns.repository.ts';
 

@@ -3,14 +3,12 @@ import {
   afterTurnEvents,
   type ChatEventLog,
   chatStatusEvent,
-  isDatabaseUnavailable,
-  type Logger,
-  type SecretBox,
   toChat,
   toMessage,
   toTurn,
   turnStatusEvent,
-} from '@chatq/platform';
+} from '@chatq/chat-core';
+import { isDatabaseUnavailable, type Logger, type SecretBox } from '@chatq/platform';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { TurnAborts } from '../control/turn-aborts.ts';

@@ -1,6 +1,6 @@
 import { TURN_QUEUE, turnJobId, type TurnJob } from '@chatq/contracts';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { queueTelemetry } from './tracing.ts';
+import { queueTelemetry } from '@chatq/platform';
 
 /** Retry policy for provider failures; the worker's backoff strategy of this name adds jitter and honours Retry-After. */
 export const TURN_BACKOFF = 'provider';

@@ -1,5 +1,5 @@
 import type { ChatEvent, ChatEventType, TurnAbort } from '@chatq/contracts';
-import type { RedisClient as Redis } from './redis.ts';
+import type { RedisClient as Redis } from '@chatq/platform';
 
 /** One event as stored: its stream id, type, and data as the JSON text clients receive. */
 export interface LoggedEvent {

@@ -1,6 +1,6 @@
 import type { Chat, Message, Turn } from '@chatq/contracts';
 import { describe, expect, it } from 'vitest';
-import { afterTurnEvents, turnCancelledEvents, turnQueuedEvents } from './chat-event-builders.ts';
+import { afterTurnEvents, turnCancelledEvents, turnQueuedEvents } from './event-builders.ts';
 
 const chat: Chat = {
   id: 'c',
