@@ -1,4 +1,13 @@
-import type { Chat, ChatStatus, Message, QueuedMessage, Turn, TurnStatus, Usage } from '@chatq/contracts';
+import {
+  type Chat,
+  ChatStatus,
+  type Message,
+  type QueuedMessage,
+  type Turn,
+  TurnStatus,
+  Usage,
+} from '@chatq/contracts';
+import { z } from 'zod';
 
 /** Postgres hands back Date objects from columns and strings from jsonb: both become RFC 3339. */
 export function iso(value: Date | string): string {
@@ -9,51 +18,84 @@ export function isoOrUndefined(value: Date | string | null | undefined): string 
   return value == null ? undefined : iso(value);
 }
 
+/** A timestamp as a column (Date) or inside `to_jsonb` (RFC 3339 text) hands it back. */
+const DbTime = z.union([z.date(), z.string()]);
+/** bigint and numeric columns arrive as text; inside jsonb they are numbers. */
+const DbNumber = z.union([z.number(), z.string()]);
+
+/**
+ * The rows the chatq_* SQL functions and the repositories return, as schemas: every JSON result of
+ * a chatq_* call is parsed with them, so a function that changes its shape fails loudly at the
+ * boundary instead of leaking `undefined` into the services. Unknown columns are stripped.
+ */
+export const ChatRow = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: ChatStatus,
+  last_model_config_id: z.string(),
+  last_error: z.string().nullable(),
+  archived: z.boolean(),
+  created_at: DbTime,
+  updated_at: DbTime,
+});
 /** A `chats` row, as a query or `to_jsonb` returns it. */
-export interface ChatRow {
-  id: string;
-  title: string;
-  status: ChatStatus;
-  last_model_config_id: string;
-  last_error: string | null;
-  archived: boolean;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
+export type ChatRow = z.infer<typeof ChatRow>;
 
-export interface MessageRow {
-  id: string;
+export const MessageRow = z.object({
+  id: z.string(),
   /** Position in the chat; present where a query selects it (message pages are keyed on it). */
-  seq?: string | number;
-  chat_id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  model_config_id: string | null;
-  usage: Usage | null;
-  cost_micros: number | string | null;
-  interrupted?: boolean | null;
-  created_at: Date | string;
-}
+  seq: DbNumber.optional(),
+  chat_id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  model_config_id: z.string().nullable(),
+  usage: Usage.nullable(),
+  cost_micros: DbNumber.nullable(),
+  interrupted: z.boolean().nullish(),
+  created_at: DbTime,
+});
+export type MessageRow = z.infer<typeof MessageRow>;
 
-export interface QueuedMessageRow {
-  id: string;
-  chat_id: string;
-  content: string;
-  model_config_id: string;
-  created_at: Date | string;
-}
+export const QueuedMessageRow = z.object({
+  id: z.string(),
+  chat_id: z.string(),
+  content: z.string(),
+  model_config_id: z.string(),
+  created_at: DbTime,
+});
+export type QueuedMessageRow = z.infer<typeof QueuedMessageRow>;
 
-export interface TurnRow {
-  id: string;
-  chat_id: string;
-  generation: number | string;
-  status: TurnStatus;
-  model_config_id: string;
-  error: string | null;
-  created_at: Date | string;
-  started_at: Date | string | null;
-  finished_at: Date | string | null;
-}
+export const TurnRow = z.object({
+  id: z.string(),
+  chat_id: z.string(),
+  generation: DbNumber,
+  status: TurnStatus,
+  model_config_id: z.string(),
+  error: z.string().nullable(),
+  created_at: DbTime,
+  started_at: DbTime.nullable(),
+  finished_at: DbTime.nullable(),
+});
+export type TurnRow = z.infer<typeof TurnRow>;
+
+/**
+ * Why a chat state change was refused: the one list of codes the chatq_* functions may return as
+ * `{"error": code}`. infra/sql/functions keeps the same list (`chatq_refusal_codes()`), and a test
+ * holds the two equal.
+ */
+export const CHANGE_REFUSALS = [
+  'chat_not_found',
+  'chat_archived',
+  'invalid_model',
+  'no_default_model',
+  'message_not_found',
+  'not_user_message',
+  'queue_full',
+  'not_interruptible',
+  'queued_message_not_found',
+] as const;
+export const ChangeRefusal = z.enum(CHANGE_REFUSALS);
+export type ChangeRefusal = z.infer<typeof ChangeRefusal>;
 
 /*
  * Rows to API shapes. The API and the workers both use these (the workers for event payloads), so a
