@@ -19,41 +19,53 @@ $$;
 --  * the result starts with a user message, as Anthropic and Google require (leading assistant
 --    messages left by the cut are dropped). A history with no user message is left as it is.
 -- A null p_context_limit keeps everything, up to a safety cap of the 2,000 newest messages so that
--- no chat, however long, makes a claim unbounded; a model that reads more sets context_limit.
+-- no chat, however long, makes a claim unbounded; a model that reads more sets context_limit. With a
+-- limit, the budget bounds the walk (every message costs at least 4).
 -- Returns [{role, content}], oldest first.
 create or replace function chatq_turn_history(p_chat uuid, p_context_limit integer, p_max_output_tokens integer)
 returns jsonb
 language plpgsql stable as $$
 declare
+  c_batch constant integer := 100;
+  c_cap constant integer := 2000;
   v_budget bigint := p_context_limit::bigint - coalesce(p_max_output_tokens, 0);
-  v_seen_user boolean := false;
+  v_before bigint := 9223372036854775807; -- where the walk is: the oldest seq read so far
+  v_batch integer;
   v_cost bigint;
-  v_from_seq bigint; -- oldest message kept so far
-  v_from_user_seq bigint; -- oldest user message kept so far: where the history starts
+  v_kept jsonb[] := '{}'; -- newest first
+  v_start integer; -- the oldest user message among v_kept: where the history starts
   m record;
 begin
-  for m in
-    select seq, role, content from messages
-    where chat_id = p_chat and deleted_at is null
-    order by seq desc
-    limit 2000
+  -- In batches, each a short index range scan: one open-ended query would let the planner pick a
+  -- sequential scan and a sort for a chat that holds a large share of the table.
+  <<walk>>
   loop
-    if p_context_limit is not null then
-      v_cost := chatq_approx_tokens(m.content) + 4;
-      exit when v_seen_user and v_cost > v_budget;
-      v_budget := v_budget - v_cost;
-    end if;
-    v_from_seq := m.seq;
-    if m.role = 'user' then
-      v_seen_user := true;
-      v_from_user_seq := m.seq;
-    end if;
+    v_batch := 0;
+    for m in
+      select seq, role, content from messages
+      where chat_id = p_chat and deleted_at is null and seq < v_before
+      order by seq desc
+      limit c_batch
+    loop
+      v_batch := v_batch + 1;
+      v_before := m.seq;
+      if p_context_limit is null then
+        exit walk when cardinality(v_kept) >= c_cap;
+      else
+        v_cost := chatq_approx_tokens(m.content) + 4;
+        exit walk when v_start is not null and v_cost > v_budget;
+        v_budget := v_budget - v_cost;
+      end if;
+      v_kept := array_append(v_kept, jsonb_build_object('role', m.role, 'content', m.content));
+      if m.role = 'user' then
+        v_start := cardinality(v_kept);
+      end if;
+    end loop;
+    exit walk when v_batch < c_batch;
   end loop;
 
-  return coalesce((
-    select jsonb_agg(jsonb_build_object('role', role, 'content', content) order by seq)
-    from messages
-    where chat_id = p_chat and deleted_at is null and seq >= coalesce(v_from_user_seq, v_from_seq)),
+  return coalesce(
+    (select jsonb_agg(v_kept[i] order by i desc) from generate_series(1, coalesce(v_start, cardinality(v_kept))) i),
     '[]'::jsonb);
 end
 $$;

@@ -102,7 +102,8 @@ async function adoptLegacyMigrations(conn: Conn, logger?: Logger): Promise<void>
     rows.some((r) => r.version === m.version && r.name === m.name);
   const present = LEGACY_MIGRATIONS.filter(isRecorded);
   if (present.length === 0) return;
-  const label = (ms: readonly { version: string; name: string }[]) => ms.map((m) => `${m.version}_${m.name}`).join(', ');
+  const label = (ms: readonly { version: string; name: string }[]) =>
+    ms.map((m) => `${m.version}_${m.name}`).join(', ');
   if (present.length < LEGACY_MIGRATIONS.length) {
     const missing = LEGACY_MIGRATIONS.filter((m) => !isRecorded(m));
     throw new Error(
