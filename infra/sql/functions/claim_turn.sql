@@ -4,7 +4,7 @@
 --    the history that fits it (chatq_turn_history);
 --  * superseded (a send or edit moved the chat on), finished {status} (already terminal), missing;
 --  * failed {error, owner_id, chat, next?}: the model is no longer usable, or the turn ran out of
---    its `p_max_attempts`; the queue then moves on (chatq_after_turn).
+--    its `p_max_attempts`; the queue then moves on (chatq_fail_live_turn).
 -- Called by workers; locks the turn's chat row first.
 create or replace function chatq_claim_turn(p_turn uuid, p_claim uuid, p_max_attempts integer) returns jsonb
 language plpgsql as $$
@@ -33,8 +33,7 @@ begin
     v_error := format('turn abandoned after %s attempts (its worker stopped or timed out each time)', v_turn.attempts);
   end if;
   if v_error is not null then
-    update turns set status = 'failed', error = v_error, finished_at = now() where id = p_turn;
-    return chatq_after_turn(v_chat.id, 'error', v_error)
+    return chatq_fail_live_turn(p_turn, v_chat.id, v_error)
       || jsonb_build_object('outcome', 'failed', 'error', v_error, 'owner_id', v_chat.owner_id);
   end if;
 

@@ -1,5 +1,5 @@
 -- Fails a live turn for good with `p_error` and puts the chat in `error` (or moves the queue on,
--- chatq_after_turn), only if claim `p_claim` owns it; a null `p_claim` fails it whoever claimed it
+-- chatq_fail_live_turn), only if claim `p_claim` owns it; a null `p_claim` fails it whoever claimed it
 -- (its job died). Returns {outcome: failed, chat, next?}, else stale or superseded. Called by
 -- workers; locks the turn's chat row first.
 create or replace function chatq_fail_turn(p_turn uuid, p_claim uuid, p_error text) returns jsonb
@@ -17,7 +17,6 @@ begin
   if chatq_supersede_stale_turn(v_turn, v_chat) then
     return jsonb_build_object('outcome', 'superseded');
   end if;
-  update turns set status = 'failed', error = p_error, finished_at = now() where id = p_turn;
-  return chatq_after_turn(v_chat.id, 'error', p_error) || jsonb_build_object('outcome', 'failed');
+  return chatq_fail_live_turn(p_turn, v_chat.id, p_error) || jsonb_build_object('outcome', 'failed');
 end
 $$;
