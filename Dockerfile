@@ -27,6 +27,7 @@ COPY package.json ./
 COPY libs ./libs
 COPY services ./services
 COPY infra/migrations ./infra/migrations
+COPY infra/sql ./infra/sql
 USER node
 EXPOSE 8080 8081
 # Node forwards SIGTERM to our drain logic only when it is PID 1's direct program: exec form.

@@ -118,7 +118,7 @@ describe('assistant turns', () => {
     const chatId = created.body.chat.id;
     await stack.sql`update model_configs set enabled = false where id = ${doomed}`;
     // Queue a turn on the now-disabled model behind the API's back (the API itself would refuse it).
-    await stack.sql`select chatq_start_turn(${chatId}, 'hello', ${doomed})`;
+    await stack.sql`select chatq_begin_turn(${chatId}, null, 'hello', ${doomed})`;
     const [turn] = await stack.sql`select id, generation from turns where chat_id = ${chatId}`;
     const { addTurnJobs, createTurnQueue } = await import('@chatq/chat-core');
     const { Redis } = await import('ioredis');

@@ -130,10 +130,10 @@ describe.each(KINDS)('$name caller', ({ kind, options, start, root, path }) => {
     expect(fake.received[before]!.headers['x-title']).toBe('chatq');
   });
 
-  it('trims the oldest history to fit context_limit', async () => {
+  it('sends the history as claimed: the claim already fitted it to context_limit', async () => {
     const before = fake.received.length;
     await call({ contextLimit: 64 + 12 }).promise;
-    expect(fake.received[before]!.messages).toEqual([{ role: 'user', content: 'second question' }]);
+    expect(fake.received[before]!.messages).toEqual(HISTORY);
   });
 
   it('fails a 401 as a non-retryable auth error', async () => {

@@ -13,7 +13,7 @@ import { type Sql, type Tx } from '@chatq/platform';
 import type { PageRequest } from '../domain/pagination.ts';
 import { keyset } from './keyset.ts';
 
-/** Why a chat state change was refused, as the chatq_* SQL functions report it. */
+/** Why a chat state change was refused, as the chatq_* SQL functions report it (infra/sql/functions/refusal.sql). */
 export type ChangeRefusal =
   | 'chat_not_found'
   | 'chat_busy'
@@ -109,7 +109,7 @@ const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, archi
 const containing = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
- * Chats, their messages and turns. Changes go through the chatq_* functions (infra/migrations):
+ * Chats, their messages and turns. Changes go through the chatq_* functions (infra/sql/functions/):
  * each is one round trip that locks the chat row first, so the rules hold under concurrency.
  */
 export class ChatsRepository {

@@ -37,6 +37,7 @@ export type Claim =
       turn: { id: string; chat_id: string; generation: number; attempts: number; started_at: string };
       model: ClaimedModel;
       provider: ClaimedProvider;
+      /** The newest live messages that fit the model's context_limit, oldest first. */
       history: { role: 'user' | 'assistant'; content: string }[];
     }
   | { outcome: 'superseded' | 'missing' }
@@ -51,7 +52,7 @@ export type Finish =
 
 /**
  * The worker's side of a turn. Claim, complete and fail are the chatq_* functions (one round trip
- * each, locking the chat row first); see infra/migrations for the rules they enforce.
+ * each, locking the chat row first); see infra/sql/functions/ for the rules they enforce.
  */
 export class TurnsRepository {
   private readonly sql: Sql;

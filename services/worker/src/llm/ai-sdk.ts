@@ -1,7 +1,6 @@
 import type { Usage } from '@chatq/contracts';
 import type { Logger } from '@chatq/platform';
 import type { LanguageModel, LanguageModelUsage } from 'ai';
-import { fitToContext } from './context.ts';
 import { ProviderConfigError } from './errors.ts';
 import { callSettings } from './options.ts';
 import type { ModelCall, ModelReply } from './types.ts';
@@ -96,7 +95,8 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<Model
   const { streamText } = await import('ai');
   const result = streamText({
     model: await languageModel(kind, call, api),
-    messages: fitToContext(call.messages, call.model.contextLimit, call.model.maxOutputTokens),
+    // Already fitted to the model's context by the claim (infra/sql/functions/turn_history.sql).
+    messages: call.messages,
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
     ...settings,
     headers,

@@ -20,6 +20,7 @@ export interface ModelCall {
     contextLimit: number | null;
     options: Record<string, unknown>;
   };
+  /** The history as the claim trimmed it to `contextLimit`; callers send it as it is. */
   messages: ChatTurnMessage[];
   signal: AbortSignal;
   /** Called with each piece of text as the model produces it. */

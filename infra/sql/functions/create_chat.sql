@@ -1,0 +1,30 @@
+-- POST /chats: creates a chat on the given model (else the default one) and, with `p_content`,
+-- starts its first turn. Returns {chat} or what chatq_begin_turn returns; refuses no_default_model
+-- or invalid_model. Called by the API. Locks nothing that exists yet: the chat is new.
+create or replace function chatq_create_chat(p_owner uuid, p_title text, p_model uuid, p_content text) returns jsonb
+language plpgsql as $$
+declare
+  v_model uuid;
+  v_chat chats;
+begin
+  if p_model is null then
+    select id into v_model from model_configs where is_default and deleted_at is null;
+    if v_model is null then
+      return chatq_refusal('no_default_model');
+    end if;
+  end if;
+  v_model := chatq_usable_model(coalesce(p_model, v_model));
+  if v_model is null then
+    return chatq_refusal('invalid_model');
+  end if;
+
+  insert into chats (owner_id, title, last_model_config_id)
+  values (p_owner, p_title, v_model)
+  returning * into v_chat;
+
+  if p_content is null then
+    return jsonb_build_object('chat', to_jsonb(v_chat));
+  end if;
+  return chatq_begin_turn(v_chat.id, null, p_content, v_model);
+end
+$$;

@@ -1,0 +1,8 @@
+-- The opening of every change a user makes to a chat: locks the chat row if `p_owner` owns it and
+-- returns it, else returns null (the caller answers chat_not_found, so another user's chat and a
+-- missing one look the same). Locking first means every later statement of the caller reads a
+-- snapshot taken after the lock: concurrent sends, edits, interrupts and workers serialise per chat.
+create or replace function chatq_lock_owned_chat(p_owner uuid, p_chat uuid) returns chats
+language sql as $$
+  select * from chats where id = p_chat and owner_id = p_owner for update
+$$;
