@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServiceProcess, startService } from '../test/ops/processes.ts';
+import { type ServiceProcess, startService } from '../test/harness/processes.ts';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
@@ -63,8 +63,7 @@ async function spawn(kind: 'api' | 'worker', extra: Record<string, string>, file
 }
 
 async function stop(p: ServiceProcess): Promise<void> {
-  p.kill('SIGTERM');
-  await Promise.race([p.exited, sleep(5_000).then(() => p.stop())]);
+  await p.terminate(5_000);
 }
 
 const log = (line: string) => console.error(`bench: ${line}`);

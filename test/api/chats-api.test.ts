@@ -1,8 +1,7 @@
 import { type ChatqClient, ChatqApiError } from '@chatq/client';
 import { type Chat, turnJobId } from '@chatq/contracts';
-import { createTurnQueue } from '@chatq/chat-core';
-import { createRedis } from '@chatq/platform';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTurnQueue } from '../harness/queue.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 /** The error a client call ends in (fails the test if it succeeds). */
@@ -187,8 +186,7 @@ describe('deleting a chat while its turn runs', () => {
       return row?.status === 'running' ? true : undefined;
     });
     await stack.client.chats.delete(chat.id);
-    const redis = createRedis(inject('redisUrl'), 'consumer');
-    const queue = createTurnQueue(redis, stack.prefix);
+    const queue = openTurnQueue(stack.prefix);
     try {
       const job = await eventually(async () => {
         const state = await queue.getJobState(turnJobId(turn!.id));
@@ -197,7 +195,6 @@ describe('deleting a chat while its turn runs', () => {
       expect(job).toBe('completed');
     } finally {
       await queue.close();
-      redis.disconnect();
     }
     const rows = await stack.sql`select 1 from messages where chat_id = ${chat.id}`;
     expect(rows).toHaveLength(0);

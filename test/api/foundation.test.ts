@@ -4,10 +4,9 @@ import { hashToken } from '@chatq/api/domain/tokens.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
 import { loadMigrations } from '@chatq/platform';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/db.ts';
-import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
+import { ADMIN_TOKEN, eventually, startStack, type TestStack } from '../harness/stack.ts';
 import { apiWithoutRedis } from '../harness/offline-redis.ts';
 
 describe('config', () => {
@@ -185,11 +184,20 @@ describe('readiness and shutdown', () => {
   it('finishes an in-flight request before exiting 0', async () => {
     const stack = await startStack({ worker: false });
     let exitCode: number | undefined;
+    const closing = Promise.withResolvers<void>();
     try {
       const drain = installShutdown({
         logger: createLogger({ service: 'test', level: 'silent' }),
         graceMs: 5_000,
-        steps: [{ name: 'api', run: () => stack.api.app.close() }],
+        steps: [
+          {
+            name: 'api',
+            run: () => {
+              closing.resolve();
+              return stack.api.app.close();
+            },
+          },
+        ],
         exit: (code) => {
           exitCode = code;
         },
@@ -200,9 +208,21 @@ describe('readiness and shutdown', () => {
       await locker`begin`;
       await locker`select 1 from chats where id = ${chat.body.chat.id} for update`;
       const inFlight = stack.admin.post(`/api/v1/chats/${chat.body.chat.id}/messages`, { content: 'hello' });
-      await sleep(200);
+      await eventually(
+        async () => {
+          const [row] = await stack.sql<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`;
+          return row!.n > 0 ? true : undefined;
+        },
+        { what: 'the send to wait on the lock' },
+      );
       const drained = drain();
-      await sleep(200);
+      // The drain is under way: the API has stopped listening and waits only for the send.
+      await closing.promise;
+      await eventually(async () => (stack.api.app.server.listening ? undefined : true), {
+        what: 'the API to stop listening',
+      });
       expect(exitCode).toBeUndefined();
       await locker`commit`;
       locker.release();

@@ -1,9 +1,12 @@
+import { turnJobId } from '@chatq/contracts';
+import { addTurnJobs } from '@chatq/chat-core';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMockModel } from '../harness/models.ts';
-import { eventually, startStack, type TestStack } from '../harness/stack.ts';
-import { ApiClient } from '../harness/http.ts';
 import { settledChat } from '../harness/chats.ts';
+import { ApiClient } from '../harness/http.ts';
+import { createMockModel } from '../harness/models.ts';
+import { finishedTurnJob, openTurnQueue } from '../harness/queue.ts';
+import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 let stack: TestStack;
 let user: ApiClient;
@@ -65,19 +68,6 @@ describe('assistant turns', () => {
     expect(messages[1].model_config_id).toBe(other);
   });
 
-  it('the worker uses the chat’s current model, not the one the turn was queued with', async () => {
-    const created = await user.post('/api/v1/chats', { title: 'switch', model_config_id: fast });
-    const chatId = created.body.chat.id;
-    // Point the chat at another model behind the API's back: the worker must follow the chat.
-    await stack.sql`update chats set last_model_config_id = ${other} where id = ${chatId}`;
-    const sent = await user.post(`/api/v1/chats/${chatId}/messages`, { content: 'which model?' });
-    expect(sent.body.turn.model_config_id).toBe(other);
-    await settled(chatId);
-    const [, reply] = await messagesOf(chatId);
-    expect(reply.model_config_id).toBe(other);
-    expect(reply.content).toContain('[other-model]');
-  });
-
   it('an edit while a slow turn runs supersedes it, and its reply never appears', async () => {
     const created = await user.post('/api/v1/chats', { content: 'slow one', model_config_id: slow });
     const chatId = created.body.chat.id;
@@ -93,15 +83,17 @@ describe('assistant turns', () => {
     });
     expect(edited.status).toBe(200);
     await settled(chatId);
-    // Give the superseded slow call time to finish and try to write.
-    await eventually(
-      async () => {
-        const [t] = await stack.sql`select status from turns where id = ${created.body.turn.id}`;
-        return t!.status === 'superseded' ? true : undefined;
-      },
-      { what: 'the old turn to be superseded' },
-    );
-    await new Promise((r) => setTimeout(r, 1700));
+    // The worker is done with the superseded turn's job: whatever its slow call was going to write,
+    // it has tried by now.
+    const queue = openTurnQueue(stack.prefix);
+    try {
+      const job = await finishedTurnJob(queue, created.body.turn.id);
+      expect(job.returnvalue).toEqual({ outcome: 'superseded' });
+    } finally {
+      await queue.close();
+    }
+    const [old] = await stack.sql`select status from turns where id = ${created.body.turn.id}`;
+    expect(old!.status).toBe('superseded');
     const messages = await messagesOf(chatId);
     expect(messages.map((m: { content: string }) => m.content)).toEqual([
       'fast instead',
@@ -120,19 +112,56 @@ describe('assistant turns', () => {
     // Queue a turn on the now-disabled model behind the API's back (the API itself would refuse it).
     await stack.sql`select chatq_begin_turn(${chatId}, null, 'hello', ${doomed})`;
     const [turn] = await stack.sql`select id, generation from turns where chat_id = ${chatId}`;
-    const { addTurnJobs, createTurnQueue } = await import('@chatq/chat-core');
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(stack.env.REDIS_URL!, { maxRetriesPerRequest: null });
-    const queue = createTurnQueue(redis, stack.prefix);
-    await addTurnJobs(queue, [{ turn_id: turn!.id, chat_id: chatId, generation: Number(turn!.generation) }]);
-    await queue.close();
-    redis.disconnect();
+    const queue = openTurnQueue(stack.prefix);
+    try {
+      await addTurnJobs(queue, [{ turn_id: turn!.id, chat_id: chatId, generation: Number(turn!.generation) }]);
+    } finally {
+      await queue.close();
+    }
 
     const chat = await settled(chatId);
     expect(chat).toMatchObject({ status: 'error', last_error: 'model config is disabled or deleted' });
     const recovered = await user.post(`/api/v1/chats/${chatId}/messages`, { content: 'again', model_config_id: fast });
     expect(recovered.status).toBe(201);
     expect((await settled(chatId)).status).toBe('idle');
+  });
+});
+
+describe('the model a turn runs on', () => {
+  // No worker until the test starts one: a queued turn stays queued for as long as the test likes.
+  let held: TestStack;
+  beforeAll(async () => {
+    held = await startStack({ worker: false });
+  });
+  afterAll(() => held.close());
+
+  it('the worker uses the chat’s current model, not the one the turn was queued with', async () => {
+    const owner = await held.member();
+    const queuedWith = await createMockModel(held.admin, 'queued-with-model');
+    const current = await createMockModel(held.admin, 'current-model');
+    const { chat, turn } = (await owner.post('/api/v1/chats', { content: 'which model?', model_config_id: queuedWith }))
+      .body;
+    expect(turn).toMatchObject({ status: 'queued', model_config_id: queuedWith });
+    const queue = openTurnQueue(held.prefix);
+    try {
+      expect(await queue.getJobState(turnJobId(turn.id))).toBe('waiting');
+
+      // Between the enqueue and the claim, the chat's model changes. No API call does that without
+      // starting a turn of its own (an edit supersedes this one), so the test changes the row.
+      await held.sql`update chats set last_model_config_id = ${current} where id = ${chat.id}`;
+      held.startWorker();
+
+      const job = await finishedTurnJob(queue, turn.id);
+      expect(job.returnvalue).toEqual({ outcome: 'completed' });
+    } finally {
+      await queue.close();
+    }
+    expect((await settledChat(owner, chat.id)).status).toBe('idle');
+    const [, reply] = (await owner.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
+    expect(reply.content).toBe(mockReplyText('current-model', [{ role: 'user', content: 'which model?' }]));
+    expect(reply.model_config_id).toBe(current);
+    const ran = (await owner.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`)).body.turn;
+    expect(ran).toMatchObject({ status: 'completed', model_config_id: current });
   });
 });
 

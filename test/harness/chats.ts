@@ -11,3 +11,20 @@ export async function settledChat(client: ApiClient, chatId: string, timeoutMs =
     { timeoutMs, what: `chat ${chatId} to settle` },
   );
 }
+
+/** Waits until the turn's status is one of `statuses`, and returns the turn. */
+export function turnReaches(
+  client: ApiClient,
+  chatId: string,
+  turnId: string,
+  statuses: string[],
+  timeoutMs = 15_000,
+): Promise<any> {
+  return eventually(
+    async () => {
+      const res = await client.get(`/api/v1/chats/${chatId}/turns/${turnId}`);
+      return statuses.includes(res.body?.turn?.status) ? res.body.turn : undefined;
+    },
+    { timeoutMs, what: `turn ${turnId} to be ${statuses.join(' or ')}` },
+  );
+}

@@ -17,3 +17,10 @@ export async function createMockModel(
   if (config.status !== 201) throw new Error(`model config: ${config.status} ${JSON.stringify(config.body)}`);
   return config.body.model_config.id;
 }
+
+let slowModels = 0;
+
+/** A mock model (on a provider of its own) whose replies take `latencyMs`; returns its config id. */
+export function mockModel(admin: ApiClient, latencyMs: number): Promise<string> {
+  return createMockModel(admin, `mock-${latencyMs}ms-${++slowModels}`, {}, { latency_ms: latencyMs });
+}

@@ -23,13 +23,15 @@ async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
+export async function redisAnswers(url: string): Promise<boolean> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2_000,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  // A refused connection is an answer here (false), not an error to report.
+  redis.on('error', () => {});
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG';

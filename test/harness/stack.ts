@@ -4,6 +4,7 @@ import { createApiServer, type ApiServer } from '@chatq/api/server.ts';
 import { createLogger, createSql, type Sql } from '@chatq/platform';
 import { loadWorkerConfig } from '@chatq/worker/config.ts';
 import { startTurnWorker, type TurnWorker, type TurnWorkerDeps } from '@chatq/worker/worker.ts';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from './db.ts';
 import { ApiClient } from './http.ts';
@@ -57,12 +58,18 @@ export interface TestStack {
 }
 
 export async function startStack(
-  options: { worker?: boolean; env?: Record<string, string>; callModel?: TurnWorkerDeps['callModel'] } = {},
+  options: {
+    worker?: boolean;
+    env?: Record<string, string>;
+    callModel?: TurnWorkerDeps['callModel'];
+    /** Where the API and workers log (at the env's LOG_LEVEL), instead of stdout. */
+    logTo?: DestinationStream;
+  } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
   const prefix = uniqueName('q');
   const env = testEnv(db, prefix, options.env);
-  const logger = createLogger({ service: 'test', level: env.LOG_LEVEL! });
+  const logger = createLogger({ service: 'test', level: env.LOG_LEVEL! }, options.logTo);
   const api = await createApiServer(loadApiConfig(env), logger);
   const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
   const admin = new ApiClient(address, ADMIN_TOKEN);

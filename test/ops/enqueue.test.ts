@@ -1,7 +1,6 @@
 import { turnJobId } from '@chatq/contracts';
-import { createTurnQueue } from '@chatq/chat-core';
-import { createRedis } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTurnQueue } from '../harness/queue.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 
 describe('enqueue after commit', () => {
@@ -14,15 +13,13 @@ describe('enqueue after commit', () => {
 
   it('puts the turn of the very first request on the queue itself, not through the outbox relay', async () => {
     const { turn } = (await stack.admin.post('/api/v1/chats', { content: 'first' })).body;
-    const redis = createRedis(stack.env.REDIS_URL!, 'consumer');
-    const queue = createTurnQueue(redis, stack.prefix);
+    const queue = openTurnQueue(stack.prefix);
     try {
       const job = await queue.getJob(turnJobId(turn.id));
       expect(job?.data).toEqual({ turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation });
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();
-      redis.disconnect();
     }
   });
 });

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
+import { mockModel } from '../harness/models.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
-import { mockModel } from './fixtures.ts';
-import { type ServiceProcess, startService } from './processes.ts';
 
 const CHATS = 1_000;
 const WORKERS = 3;
@@ -61,6 +61,8 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
         // Edit about half the chats, some twice, at random moments of their turn.
         const edits = Math.random() < 0.5 ? 0 : Math.random() < 0.5 ? 1 : 2;
         for (let e = 1; e <= edits; e++) {
+          // Jitter, not a wait for anything: it spreads the edits over the 20 ms turns (queued,
+          // claimed, streaming, completing) so every stage of a turn meets an edit somewhere.
           await sleep(Math.floor(Math.random() * 40));
           const content = `chat ${i} edit ${e}`;
           const edited = await admin.patch(`/api/v1/chats/${chatId}/messages/${messageId}`, { content });

@@ -1,13 +1,14 @@
 import { turnJobId } from '@chatq/contracts';
-import { createTurnQueue } from '@chatq/chat-core';
-import { createRedis, withTimeout } from '@chatq/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTimeout } from '@chatq/platform';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { turnReaches } from '../harness/chats.ts';
 import { uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
+import { mockModel } from '../harness/models.ts';
+import { PrivatePostgres } from '../harness/private-servers.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
+import { openTurnQueue } from '../harness/queue.ts';
 import { ADMIN_TOKEN, eventually, TEST_SECRET_KEY } from '../harness/stack.ts';
-import { mockModel, turnReaches } from './fixtures.ts';
-import { hold, PrivatePostgres, type ServiceProcess, startService } from './processes.ts';
-import { inject } from 'vitest';
 
 /** While Postgres is down a request must fail fast, not wait out connect timeouts. */
 const BOUND_MS = 2_000;
@@ -16,6 +17,7 @@ describe('Postgres restarted under a running API and worker', () => {
   let pg: PrivatePostgres;
   const prefix = uniqueName('q');
   let admin: ApiClient;
+  let worker: ServiceProcess;
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -31,7 +33,9 @@ describe('Postgres restarted under a running API and worker', () => {
       RELAY_AFTER_MS: '500',
     };
     const api = await startService('api', env);
-    processes.push(api, await startService('worker', env));
+    // At warn, the worker says when it could not save a reply for want of a database.
+    worker = await startService('worker', { ...env, LOG_LEVEL: 'warn' });
+    processes.push(api, worker);
     admin = new ApiClient(api.url, ADMIN_TOKEN);
   }, 60_000);
   afterAll(async () => {
@@ -60,11 +64,11 @@ describe('Postgres restarted under a running API and worker', () => {
     const readiness = await bounded(admin.get('/readyz'));
     expect(readiness.status).toBe(503);
     expect(readiness.body.checks.postgres).toBe('down');
-    const workerReadiness = await bounded(fetch(`${processes[1]!.url}/readyz`));
+    const workerReadiness = await bounded(fetch(`${worker.url}/readyz`));
     expect(workerReadiness.status).toBe(503);
     expect(((await workerReadiness.json()) as any).checks).toMatchObject({ postgres: 'down', redis: 'ok' });
-    // Long enough for the turn's reply to come back while there is nowhere to write it.
-    await hold(1_500);
+    // The turn's reply comes back while there is nowhere to write it: the worker puts the job back.
+    await worker.printed('"database unavailable; turn will be retried"');
 
     await pg.start();
     const sent = await eventually(
@@ -82,15 +86,13 @@ describe('Postgres restarted under a running API and worker', () => {
     expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
     // The outage cost the turn no retry (BullMQ counts the finishing attempt too, so 1 is none), so
     // however long Postgres is away, the turn waits for it instead of running out of attempts.
-    const redis = createRedis(inject('redisUrl'), 'consumer');
-    const queue = createTurnQueue(redis, prefix);
+    const queue = openTurnQueue(prefix);
     try {
       expect((await queue.getJob(turnJobId(turn.id)))?.attemptsMade).toBe(1);
     } finally {
       await queue.close();
-      redis.disconnect();
     }
     await turnReaches(admin, idle.id, sent.body.turn.id, ['completed']);
-    expect((await fetch(`${processes[1]!.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
   });
 });

@@ -2,8 +2,10 @@ import { loadWorkerConfig } from '@chatq/worker/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
-import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
-import { PrivateRedisCluster, type ServiceProcess, startService } from './processes.ts';
+import { settledChat } from '../harness/chats.ts';
+import { PrivateRedisCluster } from '../harness/private-servers.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
+import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
 
 describe('on a Redis Cluster', () => {
   let cluster: PrivateRedisCluster;
@@ -27,15 +29,10 @@ describe('on a Redis Cluster', () => {
   it('runs turns end to end with a hash-tagged queue prefix', async () => {
     expect((await admin.get('/readyz')).body.checks.redis).toBe('ok');
     const { chat, message } = (await admin.post('/api/v1/chats', { content: 'hello cluster' })).body;
-    const answered = () =>
-      eventually(async () => {
-        const res = await admin.get(`/api/v1/chats/${chat.id}`);
-        return res.body.chat.status === 'idle' ? true : undefined;
-      });
-    await answered();
+    expect((await settledChat(admin, chat.id)).status).toBe('idle');
     const edited = await admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: 'again' });
     expect(edited.status).toBe(200);
-    await answered();
+    expect((await settledChat(admin, chat.id)).status).toBe('idle');
     const history = (await admin.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
     expect(history.map((m: any) => [m.role, m.role === 'user' ? m.content : 'reply'])).toEqual([
       ['user', 'again'],

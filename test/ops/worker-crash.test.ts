@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { turnReaches } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
+import { mockModel } from '../harness/models.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
-import { mockModel, turnReaches } from './fixtures.ts';
-import { type ServiceProcess, startService } from './processes.ts';
 
 /** Workers that notice a dead peer within about two seconds. */
 const FAST_RECOVERY = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000' };

@@ -1,8 +1,8 @@
-import { MAX_QUEUED_MESSAGES, turnJobId } from '@chatq/contracts';
-import { addTurnJobs, createTurnQueue } from '@chatq/chat-core';
-import { createRedis } from '@chatq/platform';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MAX_QUEUED_MESSAGES } from '@chatq/contracts';
+import { addTurnJobs } from '@chatq/chat-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
+import { finishedTurnJob, openTurnQueue } from '../harness/queue.ts';
 import { SseClient } from '../harness/sse.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 import { settledChat } from '../harness/chats.ts';
@@ -156,19 +156,14 @@ describe('busy_behavior: interrupt', () => {
       expect(turn.body.turn.status).toBe('cancelled');
 
       // However the job reaches a worker (the API's enqueue or the outbox relay), it must not run.
-      const redis = createRedis(inject('redisUrl'), 'consumer');
-      const queue = createTurnQueue(redis, idle.prefix);
+      const queue = openTurnQueue(idle.prefix);
       try {
         await addTurnJobs(queue, [{ turn_id: chat.body.turn.id, chat_id: chat.body.chat.id, generation: 1 }]);
         idle.startWorker();
-        const job = await eventually(async () => {
-          const found = await queue.getJob(turnJobId(chat.body.turn.id));
-          return found?.finishedOn ? found : undefined;
-        });
+        const job = await finishedTurnJob(queue, chat.body.turn.id);
         expect(job.returnvalue).toEqual({ outcome: 'finished' });
       } finally {
         await queue.close();
-        redis.disconnect();
       }
       const [turnRow] = await idle.sql`select attempts from turns where id = ${chat.body.turn.id}`;
       expect(turnRow!.attempts).toBe(0);

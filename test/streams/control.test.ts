@@ -1,15 +1,11 @@
-import { turnJobId } from '@chatq/contracts';
-import { createTurnQueue } from '@chatq/chat-core';
-import { createRedis } from '@chatq/platform';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
-import type { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
-import { spawnApi, spawnWorker, type ServiceProcess } from '../harness/processes.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
+import { finishedTurnJob, openTurnQueue, type TestTurnQueue } from '../harness/queue.ts';
 import { SseClient } from '../harness/sse.ts';
-import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
+import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
 
 /*
  * Stopping turns from the API while worker processes run them. The slow mock would take 5 s to
@@ -21,18 +17,17 @@ const SLOW_MS = 5_000;
 const STOP_WITHIN_MS = 1_000;
 
 let db: TestDatabase;
-let api: ServiceProcess & { baseUrl: string };
+let api: ServiceProcess;
 let workers: ServiceProcess[];
 let client: ApiClient;
-let queue: Queue;
-let redis: ReturnType<typeof createRedis>;
+let queue: TestTurnQueue;
 let slowModel: string;
 const opened: SseClient[] = [];
 
 async function startSlowTurn(content: string) {
   const chat = await client.post('/api/v1/chats', { model_config_id: slowModel });
   const chatId: string = chat.body.chat.id;
-  const events = await SseClient.open(`${api.baseUrl}/api/v1/chats/${chatId}/events`, ADMIN_TOKEN);
+  const events = await SseClient.open(`${api.url}/api/v1/chats/${chatId}/events`, ADMIN_TOKEN);
   opened.push(events);
   const sent = await client.post(`/api/v1/chats/${chatId}/messages`, { content });
   expect(sent.status).toBe(201);
@@ -40,27 +35,16 @@ async function startSlowTurn(content: string) {
   return { chatId, turnId: sent.body.turn.id as string, message: sent.body.message, events };
 }
 
-/** The BullMQ job of `turnId` once it has finished, as the worker process left it. */
-async function finishedJob(turnId: string) {
-  return eventually(
-    async () => {
-      const job = await queue.getJob(turnJobId(turnId));
-      return job?.finishedOn ? job : undefined;
-    },
-    { what: `job of turn ${turnId} to finish` },
-  );
-}
-
 beforeAll(async () => {
   db = await createTestDatabase();
   const prefix = uniqueName('q');
   // No outbox relay: turns must reach the queue straight from the API (and the workers).
   const env = testEnv(db, prefix, { RELAY_AFTER_MS: '600000' });
-  api = await spawnApi(env);
-  workers = await Promise.all([spawnWorker(env), spawnWorker(env)]);
-  client = new ApiClient(api.baseUrl, ADMIN_TOKEN);
-  redis = createRedis(inject('redisUrl'), 'consumer');
-  queue = createTurnQueue(redis, prefix);
+  api = await startService('api', env);
+  // At info, a worker says which turn it was told to stop.
+  workers = await Promise.all([1, 2].map(() => startService('worker', { ...env, LOG_LEVEL: 'info' })));
+  client = new ApiClient(api.url, ADMIN_TOKEN);
+  queue = openTurnQueue(prefix);
   const providers = await client.get('/api/v1/providers');
   const created = await client.post('/api/v1/model-configs', {
     provider_id: providers.body.data[0].id,
@@ -76,7 +60,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await queue?.close();
-  redis?.disconnect();
   await Promise.all([api?.stop(), ...(workers ?? []).map((w) => w.stop())]);
   await db?.drop();
 });
@@ -89,10 +72,10 @@ describe('interrupt', () => {
     expect(res.status).toBe(200);
     expect(res.body.chat).toMatchObject({ id: chatId, status: 'idle' });
 
-    const job = await finishedJob(turnId);
+    const job = await finishedTurnJob(queue, turnId);
     expect(job.returnvalue).toEqual({ outcome: 'interrupted' });
     expect(job.finishedOn! - asked).toBeLessThan(STOP_WITHIN_MS);
-    expect(workers.filter((w) => w.output().includes('"stopping turn"'))).toHaveLength(1);
+    expect(workers.filter((w) => w.output.includes('"stopping turn"'))).toHaveLength(1);
 
     await events.until((all) => all.some((e) => e.event === 'message.completed'), 'the stream to end the reply');
     const streamed = events
@@ -135,7 +118,7 @@ describe('edit during a slow turn', () => {
     });
     expect(edited.status).toBe(200);
 
-    const job = await finishedJob(turnId);
+    const job = await finishedTurnJob(queue, turnId);
     expect(job.returnvalue).toEqual({ outcome: 'superseded' });
     expect(job.finishedOn! - asked).toBeLessThan(STOP_WITHIN_MS);
 

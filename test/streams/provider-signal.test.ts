@@ -1,5 +1,4 @@
 import type { ModelCaller } from '@chatq/worker/llm/types.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
 import { SseClient } from '../harness/sse.ts';
@@ -14,10 +13,17 @@ import { settledChat } from '../harness/chats.ts';
 /** Calls that are waiting for their signal, by the user message that started them. */
 const hanging = new Map<string, { aborted: boolean }>();
 
+/** Failing calls hold until the test lets them fail, by the user message that started them. */
+const failCues = new Map<string, PromiseWithResolvers<void>>();
+const failCue = (content: string) => {
+  if (!failCues.has(content)) failCues.set(content, Promise.withResolvers<void>());
+  return failCues.get(content)!;
+};
+
 const scripted: ModelCaller = async (call) => {
   const last = call.messages.at(-1)!.content;
   if (last.startsWith('fail')) {
-    await sleep(300);
+    await failCue(last).promise;
     throw Object.assign(new Error('invalid key'), { statusCode: 401 });
   }
   if (last.startsWith('hang')) {
@@ -95,7 +101,9 @@ describe('a failing turn', () => {
   it('streams the error, fails the turn and lets the queue move on', async () => {
     const { chatId, events } = await chatWithEvents();
     const failing = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'fail please' });
+    // The failing turn is still live (its call waits for the cue): the next send queues behind it.
     const queued = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'then this' });
+    failCue('fail please').resolve();
     expect(queued.status).toBe(202);
 
     const messages = await settled(chatId);

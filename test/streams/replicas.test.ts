@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ApiClient } from '../harness/http.ts';
-import { spawnApi, spawnWorker, type ServiceProcess } from '../harness/processes.ts';
+import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { SseClient, type SseEvent } from '../harness/sse.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
 
@@ -15,8 +15,8 @@ import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
 
 let db: TestDatabase;
 let prefix: string;
-let api1: ServiceProcess & { baseUrl: string };
-let api2: ServiceProcess & { baseUrl: string };
+let api1: ServiceProcess;
+let api2: ServiceProcess;
 let worker: ServiceProcess;
 let client1: ApiClient;
 let slowModel: string;
@@ -47,10 +47,10 @@ beforeAll(async () => {
   prefix = uniqueName('q');
   // No outbox relay: turns must reach the queue straight from the API (and the workers).
   const env = testEnv(db, prefix, { RELAY_AFTER_MS: '600000' });
-  api1 = await spawnApi(env);
-  api2 = await spawnApi(env);
-  worker = await spawnWorker(env);
-  client1 = new ApiClient(api1.baseUrl, ADMIN_TOKEN);
+  api1 = await startService('api', env);
+  api2 = await startService('api', env);
+  worker = await startService('worker', env);
+  client1 = new ApiClient(api1.url, ADMIN_TOKEN);
   const providers = await client1.get('/api/v1/providers');
   const created = await client1.post('/api/v1/model-configs', {
     provider_id: providers.body.data[0].id,
@@ -72,14 +72,14 @@ afterAll(async () => {
 describe('event streams across API replicas', () => {
   it('resumes on another replica with Last-Event-ID: every delta once, in order', async () => {
     const chatId = await slowChat();
-    const first = await sse(api1.baseUrl, `/api/v1/chats/${chatId}/events`);
+    const first = await sse(api1.url, `/api/v1/chats/${chatId}/events`);
     expect(first.status).toBe(200);
     await client1.post(`/api/v1/chats/${chatId}/messages`, { content: 'stream me' });
     await first.until((events) => deltas(events).length >= 2, 'two deltas on replica 1');
     first.close();
     const seen = [...first.events];
 
-    const second = await sse(api2.baseUrl, `/api/v1/chats/${chatId}/events`, { 'last-event-id': seen.at(-1)!.id });
+    const second = await sse(api2.url, `/api/v1/chats/${chatId}/events`, { 'last-event-id': seen.at(-1)!.id });
     await second.until(completed, 'the reply to complete on replica 2');
 
     const all = [...seen, ...second.events];
@@ -102,11 +102,11 @@ describe('event streams across API replicas', () => {
 
   it('gives a client joining mid-turn the text so far, then only what follows', async () => {
     const chatId = await slowChat();
-    const watcher = await sse(api1.baseUrl, `/api/v1/chats/${chatId}/events`);
+    const watcher = await sse(api1.url, `/api/v1/chats/${chatId}/events`);
     await client1.post(`/api/v1/chats/${chatId}/messages`, { content: 'join me late' });
     await watcher.until((events) => deltas(events).length >= 2, 'two deltas');
 
-    const joiner = await sse(api2.baseUrl, `/api/v1/chats/${chatId}/events`);
+    const joiner = await sse(api2.url, `/api/v1/chats/${chatId}/events`);
     await joiner.until(completed, 'the joiner to see the reply complete');
     await watcher.until(completed, 'the watcher to see the reply complete');
 
@@ -121,7 +121,7 @@ describe('event streams across API replicas', () => {
   it('reads every chat of a replica through one Redis connection, released when clients leave', async () => {
     const chats = [await slowChat(), await slowChat()];
     const clients = await Promise.all(
-      [chats[0], chats[0], chats[0], chats[1], chats[1]].map((id) => sse(api1.baseUrl, `/api/v1/chats/${id}/events`)),
+      [chats[0], chats[0], chats[0], chats[1], chats[1]].map((id) => sse(api1.url, `/api/v1/chats/${id}/events`)),
     );
     const redis = new Redis(inject('redisUrl'));
     try {

@@ -1,120 +1,18 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { eventually } from '../harness/eventually.ts';
+import { eventually } from './eventually.ts';
+import { freePort } from './processes.ts';
+import { redisAnswers } from './services.ts';
+
+/*
+ * Postgres and Redis servers of a test's own, for tests that stop, kill or restart them (outages),
+ * or need a topology the shared ones lack (a cluster). Everything lives in a temp dir.
+ */
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = {
-  api: join(ROOT, 'services/api/src/main.ts'),
-  worker: join(ROOT, 'services/worker/src/main.ts'),
-};
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-/** How a child exited: its code, or the signal that ended it. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/**
- * A chatq API or worker running as a real process (`node services/<kind>/src/main.ts`), on a port
- * of its own. Its output is kept (the last 64 KiB) so a failing test can show it.
- */
-export class ServiceProcess {
-  readonly kind: 'api' | 'worker';
-  readonly port: number;
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
-  #output = '';
-
-  /** `entry` defaults to the service's main.ts; the benchmark runs its floor servers this way too. */
-  constructor(kind: 'api' | 'worker', port: number, env: Record<string, string>, entry = ENTRY[kind]) {
-    this.kind = kind;
-    this.port = port;
-    this.child = spawn(process.execPath, [entry], {
-      env: {
-        PATH: process.env.PATH,
-        ...env,
-        ...(kind === 'api' ? { PORT: String(port) } : { WORKER_PORT: String(port) }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      this.#output = (this.#output + chunk.toString()).slice(-65_536);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get output(): string {
-    return this.#output;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Waits until `/healthz` answers, failing early (with the output) if the process dies. */
-  async ready(timeoutMs = 20_000): Promise<this> {
-    await eventually(
-      async () => {
-        if (!this.running) throw new Error(`${this.kind} exited during startup:\n${this.output}`);
-        return (await answers(`${this.url}/healthz`)) ? true : undefined;
-      },
-      { timeoutMs, intervalMs: 50, what: `${this.kind} on port ${this.port}` },
-    );
-    return this;
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
-  }
-
-  /** Ends the process for good (test cleanup): SIGKILL, then wait for it. TEST_SHOW_OUTPUT=1 prints its logs. */
-  async stop(): Promise<Exit> {
-    this.kill('SIGKILL');
-    const exit = await this.exited;
-    if (process.env.TEST_SHOW_OUTPUT) console.error(`--- ${this.kind} pid ${this.child.pid}\n${this.output}`);
-    return exit;
-  }
-}
-
-export async function startService(
-  kind: 'api' | 'worker',
-  env: Record<string, string>,
-  port?: number,
-  entry?: string,
-): Promise<ServiceProcess> {
-  return new ServiceProcess(kind, port ?? (await freePort()), env, entry).ready();
-}
 
 /** A redis-server of the test's own, with AOF in a temp dir so a restart keeps what it fsynced. */
 export class PrivateRedis {
@@ -162,16 +60,7 @@ export class PrivateRedis {
     await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG' ? true : undefined;
-        } catch {
-          return undefined;
-        } finally {
-          probe.disconnect();
-        }
+        return (await redisAnswers(this.url)) ? true : undefined;
       },
       { timeoutMs: 10_000, what: 'private redis-server' },
     );
@@ -348,6 +237,3 @@ export class PrivatePostgres {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-/** Waits `ms`, for the few places where a test lets an outage last a while on purpose. */
-export const hold = (ms: number) => sleep(ms);
