@@ -84,10 +84,23 @@ export class ChatqResultError extends Error {
   readonly fn: string;
 
   constructor(fn: string, issues: readonly z.core.$ZodIssue[]) {
-    const where = issues.map((i) => `${i.path.join('.') || '(result)'}: ${i.code}`).join('; ');
-    super(`${fn} returned an unexpected result (${where})`);
+    super(`${fn} returned an unexpected result (${issues.map(describeIssue).join('; ')})`);
     this.fn = fn;
   }
+}
+
+/** Where a result failed and what the schema wanted there, from the schema's side only. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.join('.') || '(result)';
+  const wanted =
+    issue.code === 'invalid_type'
+      ? issue.expected
+      : issue.code === 'invalid_value'
+        ? issue.values.join(' | ')
+        : issue.code === 'invalid_union' && 'options' in issue
+          ? (issue.options as unknown[]).join(' | ')
+          : undefined;
+  return wanted === undefined ? `${where}: ${issue.code}` : `${where}: expected ${wanted}`;
 }
 
 /** Parses the JSON result of chatq function `fn`, or throws a ChatqResultError. */
