@@ -14,6 +14,7 @@ import { RetryableTurnError } from './backoff.ts';
 import { costMicros } from './cost.ts';
 import type { TurnEnder } from './turn-ended.ts';
 
+/** What the turn processor runs on; worker.ts wires the real ones, tests may inject `callModel`. */
 export interface RunTurnDeps {
   turns: TurnsRepository;
   secrets: SecretBox;
@@ -88,12 +89,12 @@ export function createTurnProcessor(deps: RunTurnDeps) {
   /**
    * An error that escaped the turn (not the provider's: those are classified below) ends the job
    * for good when it is the turn's last attempt, or when retrying cannot help (a chatq_* result the
-   * worker cannot read); BullMQ's `failed` handler then fails the turn. A database outage is left
-   * to the outage wrapper, which retries without using up an attempt.
+   * worker cannot read); BullMQ's `failed` handler then fails the turn. Counting BullMQ's tries is
+   * enough here: an attempt that had claimed the turn is counted again by the next claim. A database
+   * outage is left to the outage wrapper, which retries without using up an attempt.
    */
   function lastTry(job: Job<TurnJob>, err: unknown): unknown {
-    if (err instanceof UnrecoverableError || err instanceof RetryableTurnError || isDatabaseUnavailable(err))
-      return err;
+    if (err instanceof UnrecoverableError || isDatabaseUnavailable(err)) return err;
     if (err instanceof ChatqResultError || turnAttempt(job) >= deps.maxTurnAttempts) {
       const final = new UnrecoverableError(err instanceof Error ? err.message : String(err));
       final.cause = err;
