@@ -5,11 +5,17 @@ import { queueTelemetry } from '@chatq/platform';
 /** Retry policy for provider failures; the worker's backoff strategy of this name adds jitter and honours Retry-After. */
 export const TURN_BACKOFF = 'provider';
 
-/** How often BullMQ runs a turn job before it fails for good. */
-export const TURN_JOB_ATTEMPTS = 5;
+/**
+ * The most attempts WORKER_MAX_TURN_ATTEMPTS may give a turn, and the `attempts` of every turn job.
+ * Only the worker reads WORKER_MAX_TURN_ATTEMPTS and decides which attempt is a turn's last (from
+ * the turn's claim count in Postgres, which also sees crashed workers); BullMQ's count is only a
+ * ceiling it never reaches. So whoever enqueues (API, relay, next-turn enqueue) cannot disagree
+ * with the worker, whatever each process's environment says.
+ */
+export const TURN_ATTEMPTS_CEILING = 100;
 
 const JOB_OPTIONS: JobsOptions = {
-  attempts: TURN_JOB_ATTEMPTS,
+  attempts: TURN_ATTEMPTS_CEILING,
   backoff: { type: TURN_BACKOFF },
   removeOnComplete: { age: 3_600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },

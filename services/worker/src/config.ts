@@ -1,4 +1,4 @@
-import { TURN_JOB_ATTEMPTS } from '@chatq/chat-core';
+import { TURN_ATTEMPTS_CEILING } from '@chatq/chat-core';
 import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
 import { z } from 'zod';
 import { DEFAULT_RETRY_BASE_MS } from './jobs/backoff.ts';
@@ -13,8 +13,11 @@ const WorkerEnv = z
      */
     WORKER_PORT: envVar.int(0, 65_535).default(0),
     HOST: z.string().min(1).default('127.0.0.1'),
-    /** Claims a turn may take, crashes included, before it fails for good. */
-    WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, 100).default(TURN_JOB_ATTEMPTS),
+    /**
+     * Attempts a turn gets before it fails for good: its claims, so provider retries and workers that
+     * crashed or stalled mid-turn count together. The worker alone enforces it (see TURN_ATTEMPTS_CEILING).
+     */
+    WORKER_MAX_TURN_ATTEMPTS: envVar.int(1, TURN_ATTEMPTS_CEILING).default(5),
     /** BullMQ job lock: a worker silent this long is presumed dead and its turn is retried elsewhere. */
     WORKER_LOCK_DURATION_MS: envVar.int(1_000, 600_000).default(30_000),
     WORKER_STALLED_INTERVAL_MS: envVar.int(1_000, 600_000).default(30_000),

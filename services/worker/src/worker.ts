@@ -27,6 +27,7 @@ import { retryThroughDatabaseOutages } from './jobs/database-outage.ts';
 import { drainWorker, InFlightJobs } from './jobs/hand-back.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
+import { createTurnEnder } from './jobs/turn-ended.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
 import { callModel } from './llm/registry.ts';
 import type { ModelCaller } from './llm/types.ts';
@@ -86,6 +87,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   routeSdkWarnings(logger);
   const secrets = new SecretBox(config.secretKey);
   const call = deps.callModel ?? callModel;
+  const ended = createTurnEnder({ events, enqueue: (job) => addTurnJob(queue, job) });
   const processor = createTurnProcessor({
     turns,
     secrets,
@@ -97,7 +99,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     turnDeadlineMs: config.turnDeadlineMs,
     events,
     aborts,
-    enqueue: (job) => addTurnJob(queue, job),
+    ended,
   });
 
   const inFlight = new InFlightJobs();
@@ -111,7 +113,8 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
       // Crashes are bounded by the claim count in Postgres (WORKER_MAX_TURN_ATTEMPTS), which also
-      // records why the turn failed; BullMQ's own stall limit only has to be higher than that.
+      // records why the turn failed; BullMQ's own stall limit only has to be higher than that. Its
+      // `attempts` is a ceiling too (TURN_ATTEMPTS_CEILING): the processor decides the last attempt.
       maxStalledCount: config.maxTurnAttempts + 1,
       settings: {
         backoffStrategy: (attemptsMade, _type, err) => turnBackoff(attemptsMade, err, Math.random, config.retryBaseMs),
@@ -121,13 +124,18 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   // A job that failed for good without its turn being failed (an error outside the provider call,
-  // on every attempt) would leave the chat busy: fail the turn, unless a newer claim or change owns it.
+  // on its last attempt) would leave the chat busy: fail the turn, unless a newer claim or change
+  // owns it, and end it as any other end of a turn. A turn its own job already failed is stale here.
   worker.on('failed', (job, err) => {
     if (!job?.finishedOn) return;
-    logger.error({ err, job_id: job.id, turn_id: job.data.turn_id }, 'turn job failed for good');
+    const { turn_id, chat_id, generation } = job.data;
+    const log = logger.child({ job_id: job.id, chat_id, turn_id });
+    log.error({ err }, 'turn job failed for good');
+    const error = `turn failed after ${job.attemptsMade} attempts (internal error)`;
     turns
-      .fail(job.data.turn_id, null, `turn failed after ${job.attemptsMade} attempts (internal error)`)
-      .catch((e: unknown) => logger.warn({ err: e, turn_id: job.data.turn_id }, 'could not record the turn failure'));
+      .fail(turn_id, null, error)
+      .then((finish) => ended({ chatId: chat_id, turn: { id: turn_id, generation }, finish, error }, log))
+      .catch((e: unknown) => log.warn({ err: e }, 'could not record the turn failure'));
   });
   metrics.watch(worker);
 

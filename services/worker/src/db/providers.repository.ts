@@ -1,13 +1,8 @@
-import type { ProviderKind } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
+import type { ProviderRow } from '../llm/provider-target.ts';
 
 /** A provider as a check needs it, with the model to call. */
-export interface CheckTarget {
-  kind: ProviderKind;
-  base_url: string | null;
-  options: Record<string, unknown>;
-  /** base64 of the sealed key, or null. */
-  api_key: string | null;
+export interface CheckTarget extends ProviderRow {
   /** The requested model, else the provider's oldest enabled model config's; null when neither. */
   model: string | null;
   /** Options of the model config for `model`, when there is one. */
@@ -22,8 +17,8 @@ export class ProvidersRepository {
     this.sql = sql;
   }
 
-  async findCheckTarget(providerId: string, model: string | null, tx: Tx = this.sql): Promise<CheckTarget | undefined> {
-    const [row] = await tx<CheckTarget[]>`
+  async findCheckTarget(providerId: string, model: string | null): Promise<CheckTarget | undefined> {
+    const [row] = await this.sql<CheckTarget[]>`
       select p.kind, p.base_url, p.options, encode(p.api_key, 'base64') as api_key,
              coalesce(${model}::text, mc.model) as model, coalesce(mc.options, '{}'::jsonb) as model_options
       from providers p

@@ -1,58 +1,120 @@
-import type { ProviderKind, TurnJob, Usage } from '@chatq/contracts';
-import type { ChatRow, MessageRow, TurnRow } from '@chatq/chat-core';
-import type { Sql, Tx } from '@chatq/platform';
+import { ProviderKind, type TurnJob, TurnStatus, type Usage } from '@chatq/contracts';
+import { ChatRow, MessageRow, TurnRow } from '@chatq/chat-core';
+import type { Sql } from '@chatq/platform';
+import { z } from 'zod';
 
-/** The model config row as the claim returns it (jsonb: numerics arrive as numbers). */
-export interface ClaimedModel {
-  id: string;
-  model: string;
-  context_limit: number | null;
-  max_output_tokens: number | null;
-  input_price_per_mtok: number | null;
-  output_price_per_mtok: number | null;
-  options: Record<string, unknown>;
-}
+/*
+ * The JSON the chatq_* turn functions return, as schemas built on chat-core's rows. Every result is
+ * parsed here, so a function that changes its shape fails the job at this boundary instead of
+ * leaking `undefined` into a turn. jsonb hands numerics back as numbers and timestamps as text.
+ */
 
-export interface ClaimedProvider {
-  id: string;
-  kind: ProviderKind;
-  base_url: string | null;
-  options: Record<string, unknown>;
-  /** base64 of the sealed key, or null. */
-  api_key: string | null;
-}
+const Options = z.record(z.string(), z.unknown());
+
+/** The model config row as the claim returns it. */
+export const ClaimedModel = z.object({
+  id: z.string(),
+  model: z.string(),
+  context_limit: z.number().nullable(),
+  max_output_tokens: z.number().nullable(),
+  input_price_per_mtok: z.number().nullable(),
+  output_price_per_mtok: z.number().nullable(),
+  options: Options,
+});
+export type ClaimedModel = z.infer<typeof ClaimedModel>;
+
+/** The provider of the claimed model; `api_key` is base64 of the sealed key, or null. */
+export const ClaimedProvider = z.object({
+  id: z.string(),
+  kind: ProviderKind,
+  base_url: z.string().nullable(),
+  options: Options,
+  api_key: z.string().nullable(),
+});
+export type ClaimedProvider = z.infer<typeof ClaimedProvider>;
+
+/** The chat as a turn's end left it; `owner_id` addresses the owner's status feed. */
+const EndedChatRow = ChatRow.extend({ owner_id: z.string() });
 
 /** How a chat stands after one of its turns ended: resting, or running the next queued message. */
-export interface AfterTurn {
-  chat: ChatRow;
-  next?: { message: MessageRow; turn: TurnRow };
-}
+export const AfterTurn = z.object({
+  chat: EndedChatRow,
+  next: z.object({ message: MessageRow, turn: TurnRow }).optional(),
+});
+export type AfterTurn = z.infer<typeof AfterTurn>;
+
+const TurnFailed = AfterTurn.extend({ outcome: z.literal('failed') });
 
 /** What a claim found. Only `claimed` means this worker now owns the turn. */
-export type Claim =
-  | {
-      outcome: 'claimed';
-      owner_id: string;
-      chat: ChatRow;
-      turn: { id: string; chat_id: string; generation: number; attempts: number; started_at: string };
-      model: ClaimedModel;
-      provider: ClaimedProvider;
-      /** The newest live messages that fit the model's context_limit, oldest first. */
-      history: { role: 'user' | 'assistant'; content: string }[];
-    }
-  | { outcome: 'superseded' | 'missing' }
-  | { outcome: 'finished'; status: string }
-  | ({ outcome: 'failed'; error: string; owner_id: string } & AfterTurn);
+export const Claim = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('claimed'),
+    owner_id: z.string(),
+    chat: ChatRow,
+    /** `attempts` counts this claim and every earlier one, crashed and stalled workers' included. */
+    turn: TurnRow.extend({ generation: z.number(), attempts: z.number().int(), started_at: z.string() }),
+    model: ClaimedModel,
+    provider: ClaimedProvider,
+    /** The newest live messages that fit the model's context_limit, oldest first (trimmed in SQL). */
+    history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })),
+  }),
+  z.object({ outcome: z.literal('superseded') }),
+  z.object({ outcome: z.literal('missing') }),
+  z.object({ outcome: z.literal('finished'), status: TurnStatus }),
+  /** The claim itself failed the turn (model gone, or claimed too often); the queue has moved on. */
+  TurnFailed.extend({ error: z.string(), owner_id: z.string() }),
+]);
+export type Claim = z.infer<typeof Claim>;
 
 /** How completing or failing a turn went; only this claim's own, current turn changes anything. */
-export type Finish =
-  | ({ outcome: 'completed'; message: MessageRow } & AfterTurn)
-  | ({ outcome: 'failed' } & AfterTurn)
-  | { outcome: 'superseded' | 'stale' };
+export const Finish = z.discriminatedUnion('outcome', [
+  AfterTurn.extend({ outcome: z.literal('completed'), message: MessageRow }),
+  TurnFailed,
+  z.object({ outcome: z.literal('superseded') }),
+  /** The turn moved on without this claim; `status` is null when its chat (and so the turn) was deleted. */
+  z.object({ outcome: z.literal('stale'), status: TurnStatus.nullable() }),
+]);
+export type Finish = z.infer<typeof Finish>;
+
+/**
+ * A chatq_* function returned JSON that matches none of its outcomes: the SQL and the worker
+ * disagree about the contract. The reason names the function and the paths that failed, never the
+ * values (they may hold message content).
+ */
+export class ChatqResultError extends Error {
+  override name = 'ChatqResultError';
+  readonly fn: string;
+
+  constructor(fn: string, issues: readonly z.core.$ZodIssue[]) {
+    super(`${fn} returned an unexpected result (${issues.map(describeIssue).join('; ')})`);
+    this.fn = fn;
+  }
+}
+
+/** Where a result failed and what the schema wanted there, from the schema's side only. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.join('.') || '(result)';
+  const wanted =
+    issue.code === 'invalid_type'
+      ? issue.expected
+      : issue.code === 'invalid_value'
+        ? issue.values.join(' | ')
+        : issue.code === 'invalid_union' && 'options' in issue
+          ? (issue.options as unknown[]).join(' | ')
+          : undefined;
+  return wanted === undefined ? `${where}: ${issue.code}` : `${where}: expected ${wanted}`;
+}
+
+/** Parses the JSON result of chatq function `fn`, or throws a ChatqResultError. */
+export function parseResult<S extends z.ZodType>(fn: string, schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ChatqResultError(fn, parsed.error.issues);
+  return parsed.data;
+}
 
 /**
  * The worker's side of a turn. Claim, complete and fail are the chatq_* functions (one round trip
- * each, locking the chat row first); see infra/sql/functions/ for the rules they enforce.
+ * each, locking the chat row first), which enforce the turn rules; see infra for them.
  */
 export class TurnsRepository {
   private readonly sql: Sql;
@@ -61,9 +123,9 @@ export class TurnsRepository {
     this.sql = sql;
   }
 
-  async claim(turnId: string, claimId: string, maxAttempts: number, tx: Tx = this.sql): Promise<Claim> {
-    const [row] = await tx<{ r: Claim }[]>`select chatq_claim_turn(${turnId}, ${claimId}, ${maxAttempts}) as r`;
-    return row!.r;
+  async claim(turnId: string, claimId: string, maxAttempts: number): Promise<Claim> {
+    const [row] = await this.sql`select chatq_claim_turn(${turnId}, ${claimId}, ${maxAttempts}) as r`;
+    return parseResult('chatq_claim_turn', Claim, row?.r);
   }
 
   async complete(
@@ -72,17 +134,16 @@ export class TurnsRepository {
     content: string,
     usage: Usage,
     costMicros: number | null,
-    tx: Tx = this.sql,
   ): Promise<Finish> {
-    const [row] = await tx<{ r: Finish }[]>`
-      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${tx.json(usage)}, ${costMicros}) as r`;
-    return row!.r;
+    const [row] = await this.sql`
+      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${this.sql.json(usage)}, ${costMicros}) as r`;
+    return parseResult('chatq_complete_turn', Finish, row?.r);
   }
 
   /** `claimId` null fails the turn whoever claimed it (the job itself has died). */
-  async fail(turnId: string, claimId: string | null, error: string, tx: Tx = this.sql): Promise<Finish> {
-    const [row] = await tx<{ r: Finish }[]>`select chatq_fail_turn(${turnId}, ${claimId}, ${error}) as r`;
-    return row!.r;
+  async fail(turnId: string, claimId: string | null, error: string): Promise<Finish> {
+    const [row] = await this.sql`select chatq_fail_turn(${turnId}, ${claimId}, ${error}) as r`;
+    return parseResult('chatq_fail_turn', Finish, row?.r);
   }
 
   /**
@@ -92,9 +153,9 @@ export class TurnsRepository {
    * that still exists is a no-op (deterministic ids), and a re-added running turn is re-claimed
    * behind the claim fence. SKIP LOCKED lets every worker's relay run without stepping on the others.
    */
-  async takeDueOutbox(afterMs: number, limit: number, tx: Tx = this.sql): Promise<TurnJob[]> {
-    const cutoff = tx`now() - make_interval(secs => ${afterMs / 1000})`;
-    const rows = await tx<{ turn_id: string; chat_id: string; generation: string }[]>`
+  async takeDueOutbox(afterMs: number, limit: number): Promise<TurnJob[]> {
+    const cutoff = this.sql`now() - make_interval(secs => ${afterMs / 1000})`;
+    const rows = await this.sql<{ turn_id: string; chat_id: string; generation: string }[]>`
       with queued as (
         select id from turns
         where status = 'queued' and coalesce(relayed_at, created_at) < ${cutoff}

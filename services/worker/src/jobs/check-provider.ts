@@ -3,6 +3,7 @@ import { createRedis, type Logger, type SecretBox } from '@chatq/platform';
 import { type Job, Worker } from 'bullmq';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { classifyError } from '../llm/classify.ts';
+import { providerTarget } from '../llm/provider-target.ts';
 import type { ModelCaller } from '../llm/types.ts';
 
 export interface CheckProviderDeps {
@@ -36,12 +37,7 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
     const latency = () => Math.round(performance.now() - started);
     try {
       await deps.callModel({
-        provider: {
-          kind: target.kind,
-          baseUrl: target.base_url,
-          apiKey: target.api_key ? deps.secrets.open(Buffer.from(target.api_key, 'base64')) : null,
-          options: target.options,
-        },
+        provider: providerTarget(target, deps.secrets),
         model: { name: model, maxOutputTokens: 1, contextLimit: null, options: target.model_options },
         messages: PING,
         signal: AbortSignal.timeout(Math.min(deps.providerTimeoutMs, remaining)),

@@ -9,7 +9,8 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:54
 
 function fakeJob() {
   const moveToDelayed = vi.fn(async () => {});
-  return { job: { id: 'turn-1', moveToDelayed } as unknown as Job, moveToDelayed };
+  const data = { turn_id: 't1', chat_id: 'c1', generation: 1 };
+  return { job: { id: 'turn-1', data, moveToDelayed } as unknown as Job, moveToDelayed };
 }
 
 describe('retryThroughDatabaseOutages', () => {

@@ -22,7 +22,9 @@ export function retryThroughDatabaseOutages<R>(
     } catch (err) {
       if (!token || !isDatabaseUnavailable(err)) throw err;
       const delayMs = Math.round(DATABASE_RETRY_MS * (0.5 + random()));
-      log.warn({ err, job_id: job.id, retry_in_ms: delayMs }, 'database unavailable; turn will be retried');
+      log
+        .child({ job_id: job.id, chat_id: job.data.chat_id, turn_id: job.data.turn_id })
+        .warn({ err, retry_in_ms: delayMs }, 'database unavailable; turn will be retried');
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     }

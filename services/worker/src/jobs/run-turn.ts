@@ -1,37 +1,33 @@
-import type { ChatEvent, TurnJob } from '@chatq/contracts';
-import {
-  afterTurnEvents,
-  type ChatEventLog,
-  chatStatusEvent,
-  toChat,
-  toMessage,
-  toTurn,
-  turnStatusEvent,
-} from '@chatq/chat-core';
+import type { TurnJob } from '@chatq/contracts';
+import { type ChatEventLog, chatStatusEvent, toChat, turnStatusEvent } from '@chatq/chat-core';
 import { isDatabaseUnavailable, type Logger, type SecretBox } from '@chatq/platform';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { TurnAborts } from '../control/turn-aborts.ts';
-import type { AfterTurn, Claim, Finish, TurnsRepository } from '../db/turns.repository.ts';
+import { type Claim, ChatqResultError, type TurnsRepository } from '../db/turns.repository.ts';
 import { TurnEventWriter } from '../events/turn-events.ts';
 import { classifyError } from '../llm/classify.ts';
+import { providerTarget } from '../llm/provider-target.ts';
 import type { ModelCall, ModelCaller } from '../llm/types.ts';
 import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
 import { costMicros } from './cost.ts';
+import type { TurnEnder } from './turn-ended.ts';
 
+/** What the turn processor runs on; worker.ts wires the real ones, tests may inject `callModel`. */
 export interface RunTurnDeps {
   turns: TurnsRepository;
   secrets: SecretBox;
   callModel: ModelCaller;
   logger: Logger;
+  /** WORKER_MAX_TURN_ATTEMPTS: the attempts a turn gets, counted as `turnAttempt` counts them. */
   maxTurnAttempts: number;
   providerTimeoutMs: number;
   turnDeadlineMs: number;
   events: ChatEventLog;
   aborts: TurnAborts;
-  /** Enqueues the turn of a queued message that started when this one ended (after commit). */
-  enqueue: (job: TurnJob) => Promise<void>;
+  /** Records every end of a turn this processor sees, and starts the next queued message's job. */
+  ended: TurnEnder;
   metrics?: TurnRecorder;
 }
 
@@ -40,15 +36,20 @@ export type TurnJobResult = { outcome: string; detail?: string };
 
 type Claimed = Extract<Claim, { outcome: 'claimed' }>;
 
+/**
+ * Which attempt at its turn this job is making, the number WORKER_MAX_TURN_ATTEMPTS bounds. The
+ * turn's claim count in Postgres is the truth: it counts provider retries and workers that crashed
+ * or stalled mid-turn alike. Attempts that failed before they could claim (the claim itself threw)
+ * never reach Postgres, so BullMQ's count of failed tries is the floor.
+ */
+export function turnAttempt(job: Pick<Job, 'attemptsMade'>, claims = 0): number {
+  return Math.max(claims, job.attemptsMade + 1);
+}
+
 function toModelCall(claim: Claimed, secrets: SecretBox, signal: AbortSignal): ModelCall {
-  const { provider, model } = claim;
+  const { model } = claim;
   return {
-    provider: {
-      kind: provider.kind,
-      baseUrl: provider.base_url,
-      apiKey: provider.api_key ? secrets.open(Buffer.from(provider.api_key, 'base64')) : null,
-      options: provider.options,
-    },
+    provider: providerTarget(claim.provider, secrets),
     model: {
       name: model.model,
       maxOutputTokens: model.max_output_tokens,
@@ -60,88 +61,54 @@ function toModelCall(claim: Claimed, secrets: SecretBox, signal: AbortSignal): M
   };
 }
 
-/** Events of a chat whose turn just ended; the next queued message may have started. */
-function endedEvents(
-  chatId: string,
-  turnId: string,
-  finish: Exclude<Finish, { outcome: 'superseded' | 'stale' }>,
-  error: string,
-): ChatEvent[] {
-  const after = afterTurn(finish);
-  if (finish.outcome === 'completed') {
-    const message = toMessage(finish.message);
-    return [
-      { type: 'message.created', data: { message } },
-      { type: 'message.completed', data: { turn_id: turnId, message_id: message.id, interrupted: false } },
-      turnStatusEvent(chatId, turnId, 'completed'),
-      ...afterTurnEvents(after),
-    ];
-  }
-  return [
-    { type: 'error', data: { chat_id: chatId, turn_id: turnId, message: error } },
-    turnStatusEvent(chatId, turnId, 'failed', error),
-    ...afterTurnEvents(after),
-  ];
-}
-
-function afterTurn(after: AfterTurn) {
-  return {
-    chat: toChat(after.chat),
-    ...(after.next ? { next: { message: toMessage(after.next.message), turn: toTurn(after.next.turn) } } : {}),
-  };
-}
-
 /**
  * Runs one assistant turn: claim it (only if still current), call the chat's *current* model,
  * then persist the reply only if the turn still owns the chat. Retryable provider errors go back to
  * BullMQ with a backoff; anything else, or the last attempt, fails the turn with a readable error.
  * The reply streams to the chat's event log as it is produced; an interrupt or an edit stops the
- * provider call through the turn's AbortSignal (the API has already recorded the outcome). When the
- * turn ends, the chat's next queued message starts and its job is enqueued here.
+ * provider call through the turn's AbortSignal (the API has already recorded the outcome). Every
+ * end of the turn goes through `deps.ended`.
+ *
+ * BullMQ's own `attempts` is only a ceiling (TURN_ATTEMPTS_CEILING): this processor decides
+ * which attempt is the last, from `turnAttempt`, and then ends the job with an UnrecoverableError.
  */
 export function createTurnProcessor(deps: RunTurnDeps) {
-  /** Records how a turn ended and hands the next queued message's turn to the queue. */
-  async function ended(
-    writer: TurnEventWriter,
-    chatId: string,
-    turnId: string,
-    finish: Finish,
-    log: Logger,
-    error = '',
-  ) {
-    if (finish.outcome !== 'completed' && finish.outcome !== 'failed') return writer.flush();
-    await writer.end(endedEvents(chatId, turnId, finish, error));
-    const next = finish.next?.turn;
-    if (next) {
-      await deps
-        .enqueue({ turn_id: next.id, chat_id: chatId, generation: Number(next.generation) })
-        .catch((err: unknown) => log.warn({ err, turn_id: next.id }, 'enqueue failed; the outbox relay will'));
-    }
-  }
-
   return async (job: Job<TurnJob>): Promise<TurnJobResult> => {
     const { turn_id, chat_id } = job.data;
     const log = deps.logger.child({ job_id: job.id, chat_id, turn_id });
     const stop = deps.aborts.register(turn_id);
     try {
       return await run(job, stop, log);
+    } catch (err) {
+      throw lastTry(job, err);
     } finally {
       stop.release();
     }
   };
 
+  /**
+   * An error that escaped the turn (not the provider's: those are classified below) ends the job
+   * for good when it is the turn's last attempt, or when retrying cannot help (a chatq_* result the
+   * worker cannot read); BullMQ's `failed` handler then fails the turn. Counting BullMQ's tries is
+   * enough here: an attempt that had claimed the turn is counted again by the next claim. A database
+   * outage is left to the outage wrapper, which retries without using up an attempt.
+   */
+  function lastTry(job: Job<TurnJob>, err: unknown): unknown {
+    if (err instanceof UnrecoverableError || isDatabaseUnavailable(err)) return err;
+    if (err instanceof ChatqResultError || turnAttempt(job) >= deps.maxTurnAttempts) {
+      const final = new UnrecoverableError(err instanceof Error ? err.message : String(err));
+      final.cause = err;
+      return final;
+    }
+    return err;
+  }
+
   async function run(job: Job<TurnJob>, stop: ReturnType<TurnAborts['register']>, log: Logger): Promise<TurnJobResult> {
-    const { turn_id, chat_id } = job.data;
+    const { turn_id, chat_id, generation } = job.data;
     const claimId = randomUUID();
     const claim = await deps.turns.claim(turn_id, claimId, deps.maxTurnAttempts);
     if (claim.outcome === 'failed') {
-      const writer = new TurnEventWriter(
-        deps.events,
-        { chatId: chat_id, ownerId: claim.owner_id, turn: { id: turn_id, generation: job.data.generation } },
-        () => {},
-        log,
-      );
-      await ended(writer, chat_id, turn_id, claim, log, claim.error);
+      await deps.ended({ chatId: chat_id, turn: { id: turn_id, generation }, finish: claim, error: claim.error }, log);
     }
     if (claim.outcome !== 'claimed') {
       log.info({ outcome: claim.outcome }, 'turn not run');
@@ -156,7 +123,7 @@ export function createTurnProcessor(deps: RunTurnDeps) {
     );
     const fail = async (error: string) => {
       const finish = await deps.turns.fail(turn_id, claimId, error);
-      await ended(writer, chat_id, turn_id, finish, log, error);
+      await deps.ended({ chatId: chat_id, turn: claim.turn, finish, error, writer }, log);
       return finish.outcome;
     };
 
@@ -171,37 +138,13 @@ export function createTurnProcessor(deps: RunTurnDeps) {
     writer.start([turnStatusEvent(chat_id, turn_id, 'running'), chatStatusEvent(toChat(claim.chat))]);
     const signal = AbortSignal.any([AbortSignal.timeout(Math.min(deps.providerTimeoutMs, remaining)), stop.signal]);
     const started = performance.now();
-    let replied = false;
+    let reply;
     try {
-      const reply = await deps.callModel({
+      reply = await deps.callModel({
         ...toModelCall(claim, deps.secrets, signal),
         onDelta: (text) => writer.delta(text),
       });
-      replied = true;
-      const cost = costMicros(reply.usage, claim.model);
-      const finish = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
-      await ended(writer, chat_id, turn_id, finish, log);
-      deps.metrics?.turnFinished({
-        provider: claim.provider.kind,
-        model: claim.model.model,
-        outcome: finish.outcome,
-        seconds: (performance.now() - started) / 1000,
-        usage: reply.usage,
-        costMicros: cost,
-      });
-      log.info(
-        {
-          outcome: finish.outcome,
-          model_config_id: claim.model.id,
-          ms: Math.round(performance.now() - started),
-          usage: reply.usage,
-        },
-        'turn finished',
-      );
-      return { outcome: finish.outcome };
     } catch (err) {
-      // Losing Postgres while saving the reply is not the provider's fault: the outage wrapper retries.
-      if (replied && isDatabaseUnavailable(err)) throw err;
       const stopped = stop.reason();
       if (stopped) {
         await writer.flush();
@@ -209,15 +152,41 @@ export function createTurnProcessor(deps: RunTurnDeps) {
         return { outcome: stopped };
       }
       const c = classifyError(err, claim.model.model);
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn({ err, kind: c.kind, retryable: c.retryable, attempt: job.attemptsMade + 1 }, 'provider call failed');
-      if (c.retryable && !lastAttempt) {
+      const attempt = turnAttempt(job, claim.turn.attempts);
+      log.warn({ err, kind: c.kind, retryable: c.retryable, attempt }, 'provider call failed');
+      if (c.retryable && attempt < deps.maxTurnAttempts) {
         await writer.flush();
         throw new RetryableTurnError(c.message, c.retryAfterMs, { cause: err });
       }
-      const error = c.retryable ? `${c.message}; gave up after ${job.attemptsMade + 1} attempts` : c.message;
+      // Names what the count covers: a turn whose worker crashed once gets one provider retry fewer.
+      const error = c.retryable
+        ? `${c.message}; gave up after ${attempt} attempts (retries and lost workers)`
+        : c.message;
       const outcome = await fail(error);
       throw new UnrecoverableError(`${error} (${outcome})`);
     }
+
+    // Saving the reply is past the provider: its errors (a database outage included) are the job's.
+    const cost = costMicros(reply.usage, claim.model);
+    const finish = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
+    await deps.ended({ chatId: chat_id, turn: claim.turn, finish, writer }, log);
+    deps.metrics?.turnFinished({
+      provider: claim.provider.kind,
+      model: claim.model.model,
+      outcome: finish.outcome,
+      seconds: (performance.now() - started) / 1000,
+      usage: reply.usage,
+      costMicros: cost,
+    });
+    log.info(
+      {
+        outcome: finish.outcome,
+        model_config_id: claim.model.id,
+        ms: Math.round(performance.now() - started),
+        usage: reply.usage,
+      },
+      'turn finished',
+    );
+    return { outcome: finish.outcome };
   }
 }
