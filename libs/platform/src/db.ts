@@ -38,6 +38,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     code === '57P01' || // admin_shutdown
     code === '57P02' || // crash_shutdown
     code === '57P03' || // cannot_connect_now
+    code === '53300' || // too_many_connections: the server is up but full, like a brief outage
     code.startsWith('08') // connection_exception class
   );
 }
