@@ -1,5 +1,6 @@
 import { CHANGE_REFUSALS } from '@chatq/chat-core';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { InternalError } from '../domain/errors.ts';
 import {
   CreateChatJson,
@@ -10,6 +11,9 @@ import {
 } from './chats.results.ts';
 import { IdempotencyClaimJson } from './idempotency.repository.ts';
 import { parseChange, parseResult } from './results.ts';
+
+/** The tables mix the schemas of several functions. */
+type AnySchema = z.ZodType<unknown>;
 
 /* Rows as to_jsonb writes them inside the chatq_* results: timestamps as text, extra columns kept. */
 const at = '2026-01-01T00:00:00.123456+00:00';
@@ -95,7 +99,7 @@ describe('the JSON of each chatq_* change', () => {
     ],
     ['chatq_delete_queued_message', DeleteQueuedJson, { deleted: 'q' }, { deleted: 'q' }],
   ] as const)('%s parses %j', (fn, schema, json, expected) => {
-    expect(parseChange(fn, schema, json)).toMatchObject(expected);
+    expect(parseChange(fn, schema as AnySchema, json)).toMatchObject(expected);
   });
 
   it('turns rows into API shapes: RFC 3339 times, no unknown columns', () => {
@@ -150,7 +154,7 @@ describe('the JSON of each chatq_* change', () => {
   ] as const)(
     'turns %s into an InternalError naming the function and what was wrong',
     (_name, schema, json, reason) => {
-      const err = internalErrorOf(() => parseChange('chatq_x', schema, json));
+      const err = internalErrorOf(() => parseChange('chatq_x', schema as AnySchema, json));
       expect(err.source).toBe('chatq_x');
       expect(err.reason).toContain(reason);
     },
