@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Tx } from '@chatq/platform';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/db.ts';
 
@@ -132,7 +132,7 @@ describe('the history a claim loads', () => {
                    where id = (select last_model_config_id from chats where id = ${long.chatId})`;
       // Rows of `messages` this backend read, as counted so far (the view may include earlier
       // transactions whose counts are not flushed yet, hence the difference).
-      const readSoFar = async (tx: Tx) => {
+      const readSoFar = async (tx: postgres.TransactionSql) => {
         const [row] = await tx`
           select idx_tup_fetch + seq_tup_read as n from pg_stat_xact_user_tables where relname = 'messages'`;
         return Number(row!.n);

@@ -1,4 +1,5 @@
 import { refusalError } from '@chatq/api/domain/chats.service.ts';
+import { CHANGE_REFUSALS, type ChangeRefusal } from '@chatq/chat-core';
 import {
   FUNCTIONS_DIR,
   loadFunctionFiles,
@@ -179,23 +180,11 @@ describe('a fresh install', () => {
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('turns_one_live_per_chat_idx');
   });
 
-  it('has one list of refusal codes, each of which the API maps to an error', async () => {
-    const codes = await one(db.sql<{ r: string[] }[]>`select chatq_refusal_codes() as r`);
-    expect([...codes].sort()).toEqual(
-      [
-        'chat_archived',
-        'chat_not_found',
-        'invalid_model',
-        'message_not_found',
-        'no_default_model',
-        'not_interruptible',
-        'not_user_message',
-        'queue_full',
-        'queued_message_not_found',
-      ].sort(),
-    );
+  it('has one list of refusal codes, the same in SQL and in chat-core, each of which the API maps to an error', async () => {
+    const codes = await one(db.sql<ChangeRefusal[][]>`select chatq_refusal_codes() as r`);
+    expect([...codes].sort()).toEqual([...CHANGE_REFUSALS].sort());
     for (const code of codes) {
-      expect(refusalError(code as Parameters<typeof refusalError>[0]).status).toBeGreaterThanOrEqual(400);
+      expect(refusalError(code).status).toBeGreaterThanOrEqual(400);
       expect(await one(db.sql`select chatq_refusal(${code}) as r`)).toEqual({ error: code });
     }
     await expect(db.sql`select chatq_refusal('chat_busy')`).rejects.toThrow(/chat_busy is not a refusal code/);

@@ -1,8 +1,11 @@
 import postgres from 'postgres';
 
-/** The `postgres` tagged-template client, or a transaction of it: repositories accept either. */
+/**
+ * The `postgres` tagged-template pool. Repositories take this; in the API a query joins the
+ * request's transaction through `scopedSql` (services/api/src/db/transaction.ts), never through a
+ * transaction handle passed along.
+ */
 export type Sql = postgres.Sql;
-export type Tx = postgres.TransactionSql | postgres.Sql;
 
 /** A bounded, prepared-statement pool. Postgres notices are routine (IF NOT EXISTS) and silenced. */
 export function createSql(

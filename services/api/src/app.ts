@@ -22,7 +22,6 @@ import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { RateLimitCounters } from './db/rate-limits.repository.ts';
-import { scopedSql } from './db/transaction.ts';
 import { UsageRepository } from './db/usage.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
 import { AuthService } from './domain/auth.service.ts';
@@ -76,9 +75,8 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Wires repositories, services and routes into a fastify app. No I/O happens here. */
 export function buildApp(deps: ApiDeps): FastifyInstance {
-  const { config } = deps;
-  // Repositories get the scoped pool: their queries join a request's transaction when it has one.
-  const sql = scopedSql(deps.sql);
+  // Repositories' queries join a request's transaction when it has one (see db/transaction.ts).
+  const { config, sql } = deps;
   const secrets = new SecretBox(config.secretKey);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -124,7 +122,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     logger: deps.logger,
   });
   registerIdempotency(app, {
-    sql: deps.sql,
+    sql,
     keys: new IdempotencyRepository(sql),
     secrets,
     ttlSeconds: config.idempotencyTtlSeconds,

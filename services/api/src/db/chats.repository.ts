@@ -9,44 +9,24 @@ import {
   toTurn,
   type TurnRow,
 } from '@chatq/chat-core';
-import { type Sql, type Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
 import type { PageRequest } from '../domain/pagination.ts';
+import {
+  CreateChatJson,
+  type CreateResult,
+  type DeleteChatResult,
+  DeleteQueuedJson,
+  type DeleteQueuedResult,
+  EditMessageJson,
+  type EditResult,
+  InterruptChatJson,
+  type InterruptResult,
+  SendMessageJson,
+  type SendResult,
+} from './chats.results.ts';
 import { keyset } from './keyset.ts';
-
-/** Why a chat state change was refused, as the chatq_* SQL functions report it (infra/sql/functions/refusal.sql). */
-export type ChangeRefusal =
-  | 'chat_not_found'
-  | 'chat_busy'
-  | 'chat_archived'
-  | 'invalid_model'
-  | 'no_default_model'
-  | 'message_not_found'
-  | 'not_user_message'
-  | 'queue_full'
-  | 'not_interruptible'
-  | 'queued_message_not_found';
-
-/** A live turn a change cancelled, and the partial reply it kept. */
-export interface CancelledTurn {
-  turn_id: string;
-  generation: number;
-  message?: Message;
-}
-
-/** What a change wrote. Which fields are set depends on the change. */
-export interface ChangeOk {
-  error?: undefined;
-  chat: Chat;
-  message?: Message;
-  turn?: Turn;
-  /** A send that waits behind the live turn. */
-  queuedMessage?: QueuedMessage;
-  /** The live turn this change superseded (edits): its provider call must stop. */
-  supersededTurnId?: string;
-  cancelled?: CancelledTurn;
-  /** The queued message that started after a turn ended. */
-  next?: { message: Message; turn: Turn };
-}
+import { parseChange } from './results.ts';
+import { scopedSql } from './transaction.ts';
 
 /** Filters of a chat list; absent ones do not filter. */
 export interface ChatFilter {
@@ -62,41 +42,6 @@ export interface SequencedMessage {
   message: Message;
 }
 
-/** The outcome of a state change: the refusal, or what it wrote. */
-export type ChangeResult = { error: ChangeRefusal } | ChangeOk;
-
-interface ChangeJson {
-  error?: ChangeRefusal;
-  chat?: ChatRow;
-  message?: MessageRow;
-  turn?: TurnRow;
-  queued_message?: QueuedMessageRow;
-  superseded_turn_id?: string | null;
-  cancelled?: { turn_id: string; generation: number; message: MessageRow | null } | null;
-  next?: { message: MessageRow; turn: TurnRow };
-}
-
-function toChangeResult(json: ChangeJson): ChangeResult {
-  if (json.error) return { error: json.error };
-  return {
-    chat: toChat(json.chat!),
-    ...(json.message ? { message: toMessage(json.message) } : {}),
-    ...(json.turn ? { turn: toTurn(json.turn) } : {}),
-    ...(json.queued_message ? { queuedMessage: toQueuedMessage(json.queued_message) } : {}),
-    ...(json.superseded_turn_id ? { supersededTurnId: json.superseded_turn_id } : {}),
-    ...(json.cancelled
-      ? {
-          cancelled: {
-            turn_id: json.cancelled.turn_id,
-            generation: Number(json.cancelled.generation),
-            ...(json.cancelled.message ? { message: toMessage(json.cancelled.message) } : {}),
-          },
-        }
-      : {}),
-    ...(json.next ? { next: { message: toMessage(json.next.message), turn: toTurn(json.next.turn) } } : {}),
-  };
-}
-
 /** What an interrupt read from the event log before it changed the chat. */
 export interface SeenReply {
   turnId: string | null;
@@ -109,26 +54,21 @@ const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, archi
 const containing = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
- * Chats, their messages and turns. Changes go through the chatq_* functions (infra/sql/functions/):
+ * Chats, their messages and turns. Changes go through the chatq_* functions (infra/sql/functions):
  * each is one round trip that locks the chat row first, so the rules hold under concurrency.
  */
 export class ChatsRepository {
   private readonly sql: Sql;
 
+  /** Queries join the caller's transaction, if any (see `transaction`). */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.sql = scopedSql(sql);
   }
 
-  async create(
-    owner: string,
-    title: string,
-    model: string | null,
-    content: string | null,
-    tx: Tx = this.sql,
-  ): Promise<ChangeResult> {
-    const [row] = await tx<{ r: ChangeJson }[]>`
+  async create(owner: string, title: string, model: string | null, content: string | null): Promise<CreateResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_create_chat(${owner}, ${title}, ${model}, ${content}) as r`;
-    return toChangeResult(row!.r);
+    return parseChange('chatq_create_chat', CreateChatJson, row?.r);
   }
 
   /** With `busy` = interrupt, `seen` is the live reply the caller froze (see ChatEventLog.hold). */
@@ -140,29 +80,24 @@ export class ChatsRepository {
     busy: BusyBehavior,
     queueMax: number,
     seen: SeenReply | null,
-    tx: Tx = this.sql,
-  ): Promise<ChangeResult> {
-    const [row] = await tx<{ r: ChangeJson }[]>`
+  ): Promise<SendResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_send_message(${owner}, ${chatId}, ${content}, ${model}, ${busy}, ${queueMax},
                                 ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
-    return toChangeResult(row!.r);
+    return parseChange('chatq_send_message', SendMessageJson, row?.r);
   }
 
-  async interrupt(owner: string, chatId: string, seen: SeenReply | null, tx: Tx = this.sql): Promise<ChangeResult> {
-    const [row] = await tx<{ r: ChangeJson }[]>`
+  async interrupt(owner: string, chatId: string, seen: SeenReply | null): Promise<InterruptResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_interrupt_chat(${owner}, ${chatId}, ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
-    return toChangeResult(row!.r);
+    return parseChange('chatq_interrupt_chat', InterruptChatJson, row?.r);
   }
 
-  async deleteQueued(
-    owner: string,
-    chatId: string,
-    id: string,
-    tx: Tx = this.sql,
-  ): Promise<{ error: ChangeRefusal } | { error?: undefined }> {
-    const [row] = await tx<{ r: { error?: ChangeRefusal } }[]>`
+  async deleteQueued(owner: string, chatId: string, id: string): Promise<DeleteQueuedResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_delete_queued_message(${owner}, ${chatId}, ${id}) as r`;
-    return row!.r.error ? { error: row!.r.error } : {};
+    const result = parseChange('chatq_delete_queued_message', DeleteQueuedJson, row?.r);
+    return 'kind' in result ? result : { kind: 'unqueued', chat_id: chatId, queued_message_id: result.deleted };
   }
 
   async edit(
@@ -171,28 +106,27 @@ export class ChatsRepository {
     messageId: string,
     content: string,
     model: string | null,
-    tx: Tx = this.sql,
-  ): Promise<ChangeResult> {
-    const [row] = await tx<{ r: ChangeJson }[]>`
+  ): Promise<EditResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_edit_message(${owner}, ${chatId}, ${messageId}, ${content}, ${model}) as r`;
-    return toChangeResult(row!.r);
+    return parseChange('chatq_edit_message', EditMessageJson, row?.r);
   }
 
-  async find(owner: string, chatId: string, tx: Tx = this.sql): Promise<Chat | undefined> {
-    const [row] = await tx<ChatRow[]>`
-      select ${tx.unsafe(CHAT_COLUMNS)} from chats where id = ${chatId} and owner_id = ${owner}`;
+  async find(owner: string, chatId: string): Promise<Chat | undefined> {
+    const [row] = await this.sql<ChatRow[]>`
+      select ${this.sql.unsafe(CHAT_COLUMNS)} from chats where id = ${chatId} and owner_id = ${owner}`;
     return row && toChat(row);
   }
 
   /** One keyset page of the owner's chats, newest first (ids are time-ordered). */
-  async list(owner: string, filter: ChatFilter, page: PageRequest<string>, tx: Tx = this.sql): Promise<Chat[]> {
-    const { where, orderLimit } = keyset(tx, 'id', 'desc', page);
-    const rows = await tx<ChatRow[]>`
-      select ${tx.unsafe(CHAT_COLUMNS)} from chats
+  async list(owner: string, filter: ChatFilter, page: PageRequest<string>): Promise<Chat[]> {
+    const { where, orderLimit } = keyset(this.sql, 'id', 'desc', page);
+    const rows = await this.sql<ChatRow[]>`
+      select ${this.sql.unsafe(CHAT_COLUMNS)} from chats
       where owner_id = ${owner}
-        ${filter.status === undefined ? tx`` : tx`and status = ${filter.status}`}
-        ${filter.archived === undefined ? tx`` : tx`and archived = ${filter.archived}`}
-        ${filter.q === undefined ? tx`` : tx`and title ilike ${containing(filter.q)}`}
+        ${filter.status === undefined ? this.sql`` : this.sql`and status = ${filter.status}`}
+        ${filter.archived === undefined ? this.sql`` : this.sql`and archived = ${filter.archived}`}
+        ${filter.q === undefined ? this.sql`` : this.sql`and title ilike ${containing(filter.q)}`}
         ${where}
       ${orderLimit}`;
     return rows.map(toChat);
@@ -206,10 +140,9 @@ export class ChatsRepository {
     owner: string,
     chatId: string,
     page: PageRequest<string>,
-    tx: Tx = this.sql,
   ): Promise<{ messages: SequencedMessage[]; queued: QueuedMessage[] } | undefined> {
-    const { where, orderLimit } = keyset(tx, 'm.seq', 'asc', page);
-    const rows = await tx<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
+    const { where, orderLimit } = keyset(this.sql, 'm.seq', 'asc', page);
+    const rows = await this.sql<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
       select m.id, m.seq, m.chat_id, m.role, m.content, m.model_config_id, m.usage, m.cost_micros,
              m.interrupted, m.created_at,
              coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
@@ -232,15 +165,14 @@ export class ChatsRepository {
     owner: string,
     chatId: string,
     patch: { title?: string; archived?: boolean },
-    tx: Tx = this.sql,
   ): Promise<Chat | undefined> {
-    const [row] = await tx<ChatRow[]>`
+    const [row] = await this.sql<ChatRow[]>`
       update chats
       set title = coalesce(${patch.title ?? null}, title),
           archived = coalesce(${patch.archived ?? null}, archived),
           updated_at = now()
       where id = ${chatId} and owner_id = ${owner}
-      returning ${tx.unsafe(CHAT_COLUMNS)}`;
+      returning ${this.sql.unsafe(CHAT_COLUMNS)}`;
     return row && toChat(row);
   }
 
@@ -248,18 +180,19 @@ export class ChatsRepository {
    * Deletes the chat with its messages and turns (foreign keys cascade). A worker holding its turn
    * then finds it gone: claim answers `missing`, complete and fail answer `stale`, nothing is written.
    */
-  async delete(owner: string, chatId: string, tx: Tx = this.sql): Promise<{ liveTurnId: string | null } | undefined> {
-    const [row] = await tx<{ live_turn_id: string | null }[]>`
+  async delete(owner: string, chatId: string): Promise<DeleteChatResult> {
+    const [row] = await this.sql<{ live_turn_id: string | null }[]>`
       with live as (
-        select id from turns where chat_id = ${chatId} and status in ('queued', 'running')
+        select id from turns where chat_id = ${chatId} and chatq_turn_is_live(status)
       )
       delete from chats where id = ${chatId} and owner_id = ${owner}
       returning (select id from live) as live_turn_id`;
-    return row && { liveTurnId: row.live_turn_id };
+    if (!row) return { kind: 'refused', refusal: 'chat_not_found' };
+    return { kind: 'deleted', chat_id: chatId, ...(row.live_turn_id ? { live_turn_id: row.live_turn_id } : {}) };
   }
 
-  async findTurn(owner: string, chatId: string, turnId: string, tx: Tx = this.sql): Promise<Turn | undefined> {
-    const [row] = await tx<TurnRow[]>`
+  async findTurn(owner: string, chatId: string, turnId: string): Promise<Turn | undefined> {
+    const [row] = await this.sql<TurnRow[]>`
       select t.id, t.chat_id, t.generation, t.status, t.model_config_id, t.error,
              t.created_at, t.started_at, t.finished_at
       from turns t join chats c on c.id = t.chat_id

@@ -1,4 +1,7 @@
-import type { Sql, Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
+import { z } from 'zod';
+import { parseResult } from './results.ts';
+import { scopedSql } from './transaction.ts';
 
 /** A response recorded under an Idempotency-Key; `body` is sealed. */
 export interface IdempotencyRecord {
@@ -10,40 +13,38 @@ export interface IdempotencyRecord {
 /** What taking a key found: another transaction holds it, or its live record (if any). */
 export type IdempotencyClaim = { busy: true } | { busy: false; record?: IdempotencyRecord };
 
-interface ClaimJson {
-  busy: boolean;
-  fingerprint?: string;
-  status?: number;
-  body?: string;
-}
+const base64 = (text: string) => Buffer.from(text, 'base64');
+
+/** chatq_idempotency_claim. Strict without a record, so a half-written record is not taken for none. */
+export const IdempotencyClaimJson = z.union([
+  z.strictObject({ busy: z.literal(true) }),
+  z
+    .object({ busy: z.literal(false), fingerprint: z.string(), status: z.number().int(), body: z.string() })
+    .transform((r): IdempotencyClaim => ({
+      busy: false,
+      record: { fingerprint: base64(r.fingerprint), status: r.status, body: base64(r.body) },
+    })),
+  z.strictObject({ busy: z.literal(false) }),
+]);
 
 /** Idempotency keys per caller. `claim` and `insert` must run in the transaction of the change. */
 export class IdempotencyRepository {
   private readonly sql: Sql;
 
+  /** Queries join the caller's transaction, if any (see `transaction`). */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.sql = scopedSql(sql);
   }
 
   /** Returns the live record of the key, or else locks the key for the rest of the transaction (or reports it busy). */
-  async claim(userId: string, key: string, tx: Tx = this.sql): Promise<IdempotencyClaim> {
-    const [row] = await tx<{ r: ClaimJson }[]>`select chatq_idempotency_claim(${userId}, ${key}) as r`;
-    const r = row!.r;
-    if (r.busy) return { busy: true };
-    if (r.fingerprint === undefined) return { busy: false };
-    return {
-      busy: false,
-      record: {
-        fingerprint: Buffer.from(r.fingerprint, 'base64'),
-        status: r.status!,
-        body: Buffer.from(r.body!, 'base64'),
-      },
-    };
+  async claim(userId: string, key: string): Promise<IdempotencyClaim> {
+    const [row] = await this.sql<{ r: unknown }[]>`select chatq_idempotency_claim(${userId}, ${key}) as r`;
+    return parseResult('chatq_idempotency_claim', IdempotencyClaimJson, row?.r);
   }
 
   /** Records the response; replaces an expired record of the same key. */
-  async insert(userId: string, key: string, record: IdempotencyRecord, ttlSeconds: number, tx: Tx = this.sql) {
-    await tx`
+  async insert(userId: string, key: string, record: IdempotencyRecord, ttlSeconds: number) {
+    await this.sql`
       insert into idempotency_keys (user_id, key, fingerprint, status, body, expires_at)
       values (${userId}, ${key}, ${record.fingerprint}, ${record.status}, ${record.body},
               now() + make_interval(secs => ${ttlSeconds}))
@@ -54,8 +55,8 @@ export class IdempotencyRepository {
   }
 
   /** Deletes up to `batch` expired records; returns how many went. */
-  async pruneExpired(batch: number, tx: Tx = this.sql): Promise<number> {
-    const rows = await tx`
+  async pruneExpired(batch: number): Promise<number> {
+    const rows = await this.sql`
       delete from idempotency_keys
       where ctid in (select ctid from idempotency_keys where expires_at <= now() limit ${batch})
       returning 1`;

@@ -1,4 +1,4 @@
-import type { Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
 import type { PageRequest } from '../domain/pagination.ts';
 
 /**
@@ -8,23 +8,23 @@ import type { PageRequest } from '../domain/pagination.ts';
  * backwards. No OFFSET: a page costs the same wherever it is, and rows inserted meanwhile never
  * shift the ones a cursor points past.
  */
-export function keyset<K extends string>(tx: Tx, column: string, order: 'asc' | 'desc', page: PageRequest<K>) {
+export function keyset<K extends string>(sql: Sql, column: string, order: 'asc' | 'desc', page: PageRequest<K>) {
   // Going `before` a cursor walks the list backwards; toPage() turns the rows round again.
   const ascending = (order === 'asc') === (page.direction === 'after');
-  const col = tx.unsafe(column);
+  const col = sql.unsafe(column);
   return {
     where:
       page.cursor === null
-        ? tx``
+        ? sql``
         : page.direction === 'after'
           ? ascending
-            ? tx`and ${col} > ${page.cursor}`
-            : tx`and ${col} < ${page.cursor}`
+            ? sql`and ${col} > ${page.cursor}`
+            : sql`and ${col} < ${page.cursor}`
           : ascending
-            ? tx`and ${col} >= ${page.cursor}`
-            : tx`and ${col} <= ${page.cursor}`,
+            ? sql`and ${col} >= ${page.cursor}`
+            : sql`and ${col} <= ${page.cursor}`,
     orderLimit: ascending
-      ? tx`order by ${col} asc limit ${page.limit + 1}`
-      : tx`order by ${col} desc limit ${page.limit + 1}`,
+      ? sql`order by ${col} asc limit ${page.limit + 1}`
+      : sql`order by ${col} desc limit ${page.limit + 1}`,
   };
 }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
+import { scopedSql } from './transaction.ts';
 import type { PageRequest } from '../domain/pagination.ts';
 import { keyset } from './keyset.ts';
 import { iso, numberOrNull } from './rows.ts';
@@ -34,56 +35,57 @@ export type ModelConfigFields = Omit<ModelConfig, 'id' | 'created_at' | 'updated
 export class ModelConfigsRepository {
   private readonly sql: Sql;
 
+  /** Queries join the caller's transaction, if any (see `transaction`). */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.sql = scopedSql(sql);
   }
 
-  async list(onlyEnabled: boolean, page: PageRequest<string>, tx: Tx = this.sql): Promise<ModelConfig[]> {
-    const { where, orderLimit } = keyset(tx, 'id', 'asc', page);
-    const rows = await tx<ModelConfigRow[]>`
+  async list(onlyEnabled: boolean, page: PageRequest<string>): Promise<ModelConfig[]> {
+    const { where, orderLimit } = keyset(this.sql, 'id', 'asc', page);
+    const rows = await this.sql<ModelConfigRow[]>`
       select * from model_configs
-      where deleted_at is null ${onlyEnabled ? tx`and enabled` : tx``} ${where}
+      where deleted_at is null ${onlyEnabled ? this.sql`and enabled` : this.sql``} ${where}
       ${orderLimit}`;
     return rows.map(toModelConfig);
   }
 
-  async findById(id: string, tx: Tx = this.sql): Promise<ModelConfig | undefined> {
-    const [row] = await tx<ModelConfigRow[]>`
+  async findById(id: string): Promise<ModelConfig | undefined> {
+    const [row] = await this.sql<ModelConfigRow[]>`
       select * from model_configs where id = ${id} and deleted_at is null`;
     return row && toModelConfig(row);
   }
 
   /** Clears the current default so a new one can take its place (partial unique index). */
-  async clearDefault(exceptId: string | null, tx: Tx): Promise<void> {
-    await tx`
+  async clearDefault(exceptId: string | null): Promise<void> {
+    await this.sql`
       update model_configs set is_default = false, updated_at = now()
       where is_default and deleted_at is null and id is distinct from ${exceptId}`;
   }
 
-  async insert(f: ModelConfigFields, tx: Tx = this.sql): Promise<ModelConfig> {
-    const [row] = await tx<ModelConfigRow[]>`
-      insert into model_configs ${tx({ ...f, options: tx.json(f.options as never) } as never)}
+  async insert(f: ModelConfigFields): Promise<ModelConfig> {
+    const [row] = await this.sql<ModelConfigRow[]>`
+      insert into model_configs ${this.sql({ ...f, options: this.sql.json(f.options as never) } as never)}
       returning *`;
     return toModelConfig(row!);
   }
 
-  async update(id: string, patch: Partial<ModelConfigFields>, tx: Tx = this.sql): Promise<ModelConfig | undefined> {
+  async update(id: string, patch: Partial<ModelConfigFields>): Promise<ModelConfig | undefined> {
     const set: Record<string, unknown> = { ...patch, updated_at: new Date() };
-    if (patch.options !== undefined) set.options = tx.json(patch.options as never);
-    const [row] = await tx<ModelConfigRow[]>`
-      update model_configs set ${tx(set as never)} where id = ${id} and deleted_at is null returning *`;
+    if (patch.options !== undefined) set.options = this.sql.json(patch.options as never);
+    const [row] = await this.sql<ModelConfigRow[]>`
+      update model_configs set ${this.sql(set as never)} where id = ${id} and deleted_at is null returning *`;
     return row && toModelConfig(row);
   }
 
-  async softDelete(id: string, tx: Tx = this.sql): Promise<boolean> {
-    const rows = await tx`
+  async softDelete(id: string): Promise<boolean> {
+    const rows = await this.sql`
       update model_configs set deleted_at = now(), is_default = false, updated_at = now()
       where id = ${id} and deleted_at is null returning id`;
     return rows.length === 1;
   }
 
-  async providerExists(providerId: string, tx: Tx = this.sql): Promise<boolean> {
-    const rows = await tx`select 1 from providers where id = ${providerId} and deleted_at is null`;
+  async providerExists(providerId: string): Promise<boolean> {
+    const rows = await this.sql`select 1 from providers where id = ${providerId} and deleted_at is null`;
     return rows.length === 1;
   }
 }

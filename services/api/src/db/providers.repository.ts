@@ -1,5 +1,6 @@
 import type { Provider, ProviderKind } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
+import { scopedSql } from './transaction.ts';
 import type { PageRequest } from '../domain/pagination.ts';
 import { keyset } from './keyset.ts';
 import { iso } from './rows.ts';
@@ -32,48 +33,49 @@ export type ProviderPatch = Partial<Omit<ProviderInsert, 'kind'>>;
 export class ProvidersRepository {
   private readonly sql: Sql;
 
+  /** Queries join the caller's transaction, if any (see `transaction`). */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.sql = scopedSql(sql);
   }
 
-  async list(page: PageRequest<string>, tx: Tx = this.sql): Promise<Provider[]> {
-    const { where, orderLimit } = keyset(tx, 'id', 'asc', page);
-    const rows = await tx<ProviderRow[]>`
-      select ${tx.unsafe(COLUMNS)} from providers where deleted_at is null ${where} ${orderLimit}`;
+  async list(page: PageRequest<string>): Promise<Provider[]> {
+    const { where, orderLimit } = keyset(this.sql, 'id', 'asc', page);
+    const rows = await this.sql<ProviderRow[]>`
+      select ${this.sql.unsafe(COLUMNS)} from providers where deleted_at is null ${where} ${orderLimit}`;
     return rows.map(toProvider);
   }
 
-  async findById(id: string, tx: Tx = this.sql): Promise<Provider | undefined> {
-    const [row] = await tx<ProviderRow[]>`
-      select ${tx.unsafe(COLUMNS)} from providers where id = ${id} and deleted_at is null`;
+  async findById(id: string): Promise<Provider | undefined> {
+    const [row] = await this.sql<ProviderRow[]>`
+      select ${this.sql.unsafe(COLUMNS)} from providers where id = ${id} and deleted_at is null`;
     return row && toProvider(row);
   }
 
   /** Undefined when a live provider already has this name. */
-  async insert(p: ProviderInsert, tx: Tx = this.sql): Promise<Provider | undefined> {
-    const [row] = await tx<ProviderRow[]>`
+  async insert(p: ProviderInsert): Promise<Provider | undefined> {
+    const [row] = await this.sql<ProviderRow[]>`
       insert into providers (name, kind, base_url, api_key, options)
-      values (${p.name}, ${p.kind}, ${p.base_url}, ${p.api_key}, ${tx.json(p.options as never)})
+      values (${p.name}, ${p.kind}, ${p.base_url}, ${p.api_key}, ${this.sql.json(p.options as never)})
       on conflict (name) where deleted_at is null do nothing
-      returning ${tx.unsafe(COLUMNS)}`;
+      returning ${this.sql.unsafe(COLUMNS)}`;
     return row && toProvider(row);
   }
 
-  async update(id: string, patch: ProviderPatch, tx: Tx = this.sql): Promise<Provider | undefined> {
+  async update(id: string, patch: ProviderPatch): Promise<Provider | undefined> {
     const set: Record<string, unknown> = { updated_at: new Date() };
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.base_url !== undefined) set.base_url = patch.base_url;
     if (patch.api_key !== undefined) set.api_key = patch.api_key;
-    if (patch.options !== undefined) set.options = tx.json(patch.options as never);
-    const [row] = await tx<ProviderRow[]>`
-      update providers set ${tx(set)} where id = ${id} and deleted_at is null
-      returning ${tx.unsafe(COLUMNS)}`;
+    if (patch.options !== undefined) set.options = this.sql.json(patch.options as never);
+    const [row] = await this.sql<ProviderRow[]>`
+      update providers set ${this.sql(set)} where id = ${id} and deleted_at is null
+      returning ${this.sql.unsafe(COLUMNS)}`;
     return row && toProvider(row);
   }
 
   /** Soft-deletes the provider and its model configs together. */
-  async softDelete(id: string, tx: Tx = this.sql): Promise<boolean> {
-    const [row] = await tx`
+  async softDelete(id: string): Promise<boolean> {
+    const [row] = await this.sql`
       with p as (
         update providers set deleted_at = now() where id = ${id} and deleted_at is null returning id
       )

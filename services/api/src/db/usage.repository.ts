@@ -1,5 +1,6 @@
 import type { UsageTotals } from '@chatq/contracts';
-import type { Sql, Tx } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
+import { scopedSql } from './transaction.ts';
 
 type Sum = string | number | null;
 
@@ -41,14 +42,15 @@ const TOTALS = `
 export class UsageRepository {
   private readonly sql: Sql;
 
+  /** Queries join the caller's transaction, if any (see `transaction`). */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.sql = scopedSql(sql);
   }
 
   /** Undefined when the chat is not the owner's. */
-  async forChat(owner: string, chatId: string, tx: Tx = this.sql): Promise<UsageTotals | undefined> {
-    const [row] = await tx<TotalsRow[]>`
-      select ${tx.unsafe(TOTALS)}
+  async forChat(owner: string, chatId: string): Promise<UsageTotals | undefined> {
+    const [row] = await this.sql<TotalsRow[]>`
+      select ${this.sql.unsafe(TOTALS)}
       from chats c
       left join messages m on m.chat_id = c.id and m.role = 'assistant' and m.usage is not null
       where c.id = ${chatId} and c.owner_id = ${owner}
@@ -57,9 +59,9 @@ export class UsageRepository {
   }
 
   /** Undefined when the user does not exist. `from` inclusive, `to` exclusive. */
-  async forUser(userId: string, from: string | null, to: string | null, tx: Tx = this.sql) {
-    const [row] = await tx<TotalsRow[]>`
-      select ${tx.unsafe(TOTALS)}
+  async forUser(userId: string, from: string | null, to: string | null) {
+    const [row] = await this.sql<TotalsRow[]>`
+      select ${this.sql.unsafe(TOTALS)}
       from users u
       left join chats c on c.owner_id = u.id
       left join messages m on m.chat_id = c.id and m.role = 'assistant' and m.usage is not null

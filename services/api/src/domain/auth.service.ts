@@ -1,12 +1,6 @@
-import type { User } from '@chatq/contracts';
 import type { UsersRepository } from '../db/users.repository.ts';
+import type { Caller } from './caller.ts';
 import { hashToken } from './tokens.ts';
-
-/** Who is calling, and with which token (rate limits count per token). */
-export interface Caller {
-  user: User;
-  tokenId: string;
-}
 
 interface CacheEntry {
   caller: Caller | undefined;

@@ -1,7 +1,9 @@
-import type { Logger, Sql } from '@chatq/platform';
+import type { Sql } from '@chatq/platform';
 import type { ModelConfigsRepository } from '../db/model-configs.repository.ts';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
+import { transaction } from '../db/transaction.ts';
 import type { UsersRepository } from '../db/users.repository.ts';
+import type { Logger } from './logger.ts';
 import { hashToken, mintToken } from './tokens.ts';
 
 /**
@@ -18,7 +20,7 @@ export async function ensureAdmin(
   if (!created) return;
   if (bootstrapToken) log.info({ user_id: created.id }, 'created admin user with CHATQ_BOOTSTRAP_TOKEN');
   // Printed deliberately, once: it is the only way into a fresh install without a bootstrap token.
-  else log.warn(`created admin user; its API token (shown once): ${token}`);
+  else log.warn({ user_id: created.id }, `created admin user; its API token (shown once): ${token}`);
 }
 
 /** Arbitrary constant for the advisory lock that makes seeding single-flight. */
@@ -31,28 +33,23 @@ export async function seedMockProvider(
   modelConfigs: ModelConfigsRepository,
   log: Logger,
 ): Promise<void> {
-  await sql.begin(async (tx) => {
+  // The repositories' queries join this transaction, so the lock covers them.
+  await transaction(sql, async (tx) => {
     await tx`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
-    if ((await providers.list({ limit: 1, direction: 'after', cursor: null }, tx)).length > 0) return;
-    const provider = await providers.insert(
-      { name: 'mock', kind: 'mock', base_url: null, api_key: null, options: {} },
-      tx,
-    );
-    const model = await modelConfigs.insert(
-      {
-        provider_id: provider!.id,
-        model: 'mock-1',
-        display_name: 'Mock (built in)',
-        enabled: true,
-        is_default: true,
-        context_limit: null,
-        max_output_tokens: null,
-        input_price_per_mtok: null,
-        output_price_per_mtok: null,
-        options: {},
-      },
-      tx,
-    );
+    if ((await providers.list({ limit: 1, direction: 'after', cursor: null })).length > 0) return;
+    const provider = await providers.insert({ name: 'mock', kind: 'mock', base_url: null, api_key: null, options: {} });
+    const model = await modelConfigs.insert({
+      provider_id: provider!.id,
+      model: 'mock-1',
+      display_name: 'Mock (built in)',
+      enabled: true,
+      is_default: true,
+      context_limit: null,
+      max_output_tokens: null,
+      input_price_per_mtok: null,
+      output_price_per_mtok: null,
+      options: {},
+    });
     log.info({ provider_id: provider!.id, model_config_id: model.id }, 'seeded the mock provider and default model');
   });
 }

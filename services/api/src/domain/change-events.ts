@@ -1,9 +1,10 @@
 import type { ChatEvent, Message, Turn, TurnAbort } from '@chatq/contracts';
 import { chatStatusEvent, turnCancelledEvents, turnQueuedEvents, turnStatusEvent } from '@chatq/chat-core';
-import type { ChangeOk } from '../db/chats.repository.ts';
+import type { Change } from '../db/chats.results.ts';
 
 /** What the outside world must learn of a committed change. */
 export interface ChangeNotice {
+  chatId: string;
   events: ChatEvent[];
   /** The turn the change started (to enqueue), if any. */
   started?: { message: Message; turn: Turn };
@@ -15,27 +16,58 @@ export interface ChangeNotice {
 
 /**
  * Derives events, fence and stop from a change: a superseded or cancelled turn ends (and its
- * worker stops), a started turn is announced with its message, and the chat's status always is.
- * Pure: table-tested in change-events.test.ts.
+ * worker stops), a started turn is announced with its message, and the chat's status is whenever
+ * the change can move it. Pure: table-tested in change-events.test.ts.
  */
-export function noticeOf(result: ChangeOk): ChangeNotice {
-  const chatId = result.chat.id;
-  const started =
-    result.next ?? (result.turn && result.message ? { turn: result.turn, message: result.message } : undefined);
-  const { cancelled, supersededTurnId } = result;
-  return {
-    events: [
-      ...(supersededTurnId ? [turnStatusEvent(chatId, supersededTurnId, 'superseded')] : []),
-      ...(cancelled ? turnCancelledEvents(chatId, cancelled) : []),
-      ...(started ? turnQueuedEvents(started) : []),
-      chatStatusEvent(result.chat),
-    ],
-    started,
-    minGeneration: started?.turn.generation ?? (cancelled ? cancelled.generation + 1 : undefined),
-    abort: cancelled
-      ? { turn_id: cancelled.turn_id, reason: 'interrupted' }
-      : supersededTurnId
-        ? { turn_id: supersededTurnId, reason: 'superseded' }
-        : undefined,
-  };
+export function noticeOf(change: Change): ChangeNotice {
+  switch (change.kind) {
+    case 'created':
+      return { chatId: change.chat.id, events: [chatStatusEvent(change.chat)] };
+    case 'started': {
+      const { chat, message, turn, superseded_turn_id: superseded, cancelled } = change;
+      return {
+        chatId: chat.id,
+        events: [
+          ...(superseded ? [turnStatusEvent(chat.id, superseded, 'superseded')] : []),
+          ...(cancelled ? turnCancelledEvents(chat.id, cancelled) : []),
+          ...turnQueuedEvents({ message, turn }),
+          chatStatusEvent(chat),
+        ],
+        started: { message, turn },
+        minGeneration: turn.generation,
+        abort: cancelled
+          ? { turn_id: cancelled.turn_id, reason: 'interrupted' }
+          : superseded
+            ? { turn_id: superseded, reason: 'superseded' }
+            : undefined,
+      };
+    }
+    case 'queued':
+      return { chatId: change.chat.id, events: [{ type: 'message.queued', data: { message: change.queued_message } }] };
+    case 'interrupted': {
+      const { chat, cancelled, next } = change;
+      return {
+        chatId: chat.id,
+        events: [
+          ...turnCancelledEvents(chat.id, cancelled),
+          ...(next ? turnQueuedEvents(next) : []),
+          chatStatusEvent(chat),
+        ],
+        started: next,
+        minGeneration: next?.turn.generation ?? cancelled.generation + 1,
+        abort: { turn_id: cancelled.turn_id, reason: 'interrupted' },
+      };
+    }
+    case 'unqueued':
+      return {
+        chatId: change.chat_id,
+        events: [{ type: 'message.unqueued', data: { chat_id: change.chat_id, id: change.queued_message_id } }],
+      };
+    case 'deleted':
+      return {
+        chatId: change.chat_id,
+        events: [],
+        abort: change.live_turn_id ? { turn_id: change.live_turn_id, reason: 'superseded' } : undefined,
+      };
+  }
 }

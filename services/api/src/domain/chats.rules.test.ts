@@ -4,7 +4,6 @@ import { defaultTitle, refusalError } from './chats.service.ts';
 describe('refusalError', () => {
   it.each([
     ['chat_not_found', 404, 'Chat not found.'],
-    ['chat_busy', 409, 'Chat is busy.'],
     ['invalid_model', 400, 'Invalid model config ID.'],
     ['no_default_model', 400, 'No default model config is set; pass model_config_id.'],
     ['message_not_found', 404, 'Chat message not found.'],

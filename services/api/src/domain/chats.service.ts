@@ -13,8 +13,10 @@ import {
   type UpdateChatBody,
   type User,
 } from '@chatq/contracts';
-import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { ChangeOk, ChangeRefusal, ChangeResult, ChatsRepository } from '../db/chats.repository.ts';
+import type { ChangeRefusal } from '@chatq/chat-core';
+import type { ChatsRepository } from '../db/chats.repository.ts';
+import type { Change } from '../db/chats.results.ts';
+import type { Refused } from '../db/results.ts';
 import type { ChatEventPublisher } from '../events/publisher.ts';
 import type { TurnEnqueuer } from '../queue/turn-enqueuer.ts';
 import { noticeOf } from './change-events.ts';
@@ -22,13 +24,13 @@ import {
   AppError,
   BadRequestError,
   ChatArchivedError,
-  ChatBusyError,
   ChatNotFoundError,
   InvalidModelConfigError,
   NotFoundError,
   NotInterruptibleError,
   QueueFullError,
 } from './errors.ts';
+import type { Logger } from './logger.ts';
 import { pageRequest, seqCursor, toPage, uuidCursor } from './pagination.ts';
 
 /** Maps each refusal of a chat state change to the error the caller sees. */
@@ -36,8 +38,6 @@ export function refusalError(refusal: ChangeRefusal): AppError {
   switch (refusal) {
     case 'chat_not_found':
       return new ChatNotFoundError();
-    case 'chat_busy':
-      return new ChatBusyError();
     case 'chat_archived':
       return new ChatArchivedError();
     case 'invalid_model':
@@ -64,8 +64,9 @@ export function defaultTitle(content: string | undefined): string {
   return line.length <= 60 ? line : `${line.slice(0, 59)}…`;
 }
 
-function unwrap(result: ChangeResult): ChangeOk {
-  if (result.error) throw refusalError(result.error);
+/** The change, or the error its refusal means to the caller. */
+function accepted<T extends Change>(result: T | Refused): T {
+  if (result.kind === 'refused') throw refusalError(result.refusal);
   return result;
 }
 
@@ -73,9 +74,11 @@ function unwrap(result: ChangeResult): ChangeOk {
 export type SendOutcome = { message: Message; turn: Turn } | { queued_message: QueuedMessage };
 
 /**
- * The rules of chats and messages. Every change is one database call (lock, check, write) and, when
- * it started a turn, one enqueue after the commit, next to one event append. Interrupts also freeze
- * the live reply first, so the partial text they keep is exactly what clients were streamed.
+ * The rules of chats and messages. Every change is one database call (lock, check, write); what it
+ * did is announced (events, fences, aborts, the enqueue of the turn it started) only once its
+ * transaction commits: with an Idempotency-Key that is the request's, else the call's own.
+ * Interrupts also freeze the live reply first, so the partial text they keep is exactly what
+ * clients were streamed.
  */
 export class ChatsService {
   private readonly chats: ChatsRepository;
@@ -93,23 +96,21 @@ export class ChatsService {
     body: CreateChatBody,
     log: Logger,
   ): Promise<{ chat: Chat; message?: Message; turn?: Turn }> {
-    const result = unwrap(
-      await this.chats.create(
-        actor.id,
-        body.title?.trim() || defaultTitle(body.content),
-        body.model_config_id ?? null,
-        body.content ?? null,
-      ),
+    const title = body.title?.trim() || defaultTitle(body.content);
+    const result = accepted(
+      await this.chats.create(actor.id, title, body.model_config_id ?? null, body.content ?? null),
     );
-    await this.published(actor, result, log);
-    return { chat: result.chat, message: result.message, turn: result.turn };
+    await this.announce(actor, result, log);
+    return result.kind === 'started'
+      ? { chat: result.chat, message: result.message, turn: result.turn }
+      : { chat: result.chat };
   }
 
   async send(actor: User, chatId: string, body: SendMessageBody, log: Logger): Promise<SendOutcome> {
     const interrupt = body.busy_behavior === 'interrupt';
     const seen = interrupt ? await this.events.hold(chatId, log) : null;
     const result = await this.releasingHold(actor, chatId, interrupt, log, async () =>
-      unwrap(
+      accepted(
         await this.chats.send(
           actor.id,
           chatId,
@@ -121,13 +122,10 @@ export class ChatsService {
         ),
       ),
     );
-    if (result.queuedMessage) {
-      const queued = result.queuedMessage;
-      await this.events.record(chatId, actor.id, [{ type: 'message.queued', data: { message: queued } }], {}, log);
-      return { queued_message: queued };
-    }
-    await this.published(actor, result, log, interrupt);
-    return { message: result.message!, turn: result.turn! };
+    await this.announce(actor, result, log, interrupt);
+    return result.kind === 'queued'
+      ? { queued_message: result.queued_message }
+      : { message: result.message, turn: result.turn };
   }
 
   async edit(
@@ -137,37 +135,35 @@ export class ChatsService {
     body: EditMessageBody,
     log: Logger,
   ): Promise<{ message: Message; turn: Turn }> {
-    const result = unwrap(
+    const result = accepted(
       await this.chats.edit(actor.id, chatId, messageId, body.content, body.model_config_id ?? null),
     );
-    await this.published(actor, result, log);
-    return { message: result.message!, turn: result.turn! };
+    await this.announce(actor, result, log);
+    return { message: result.message, turn: result.turn };
   }
 
   /** Cancels the live turn, keeping its partial reply; the queue then moves on. */
   async interrupt(actor: User, chatId: string, log: Logger): Promise<Chat> {
     const seen = await this.events.hold(chatId, log);
     const result = await this.releasingHold(actor, chatId, true, log, async () =>
-      unwrap(await this.chats.interrupt(actor.id, chatId, seen)),
+      accepted(await this.chats.interrupt(actor.id, chatId, seen)),
     );
-    await this.published(actor, result, log, true);
+    await this.announce(actor, result, log, true);
     return result.chat;
   }
 
   async deleteQueued(actor: User, chatId: string, id: string, log: Logger): Promise<void> {
-    const result = await this.chats.deleteQueued(actor.id, chatId, id);
-    if (result.error) throw refusalError(result.error);
-    await this.events.record(chatId, actor.id, [{ type: 'message.unqueued', data: { chat_id: chatId, id } }], {}, log);
+    await this.announce(actor, accepted(await this.chats.deleteQueued(actor.id, chatId, id)), log);
   }
 
-  /** Runs `change`; if it fails, lifts the hold an interrupt put on the live reply. */
-  private async releasingHold(
+  /** Runs `change`; if it fails, lifts the hold an interrupt put on the live reply (once the request commits). */
+  private async releasingHold<T>(
     actor: User,
     chatId: string,
     held: boolean,
     log: Logger,
-    change: () => Promise<ChangeOk>,
-  ): Promise<ChangeOk> {
+    change: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await change();
     } catch (err) {
@@ -177,14 +173,16 @@ export class ChatsService {
   }
 
   /**
-   * Tells clients and workers what a committed change did, and enqueues the turn it started. Both go
+   * Tells clients and workers what a change did, and enqueues the turn it started, once the
+   * transaction it ran in commits (publisher and enqueuer both defer to `afterCommit`). Both go
    * out together: one Redis round trip on the hot path. Older turns are fenced out of the event log,
    * and the worker running a cancelled or superseded turn is told to stop its provider call.
    */
-  private async published(actor: User, result: ChangeOk, log: Logger, releaseHold = false): Promise<void> {
-    const { events, started, minGeneration, abort } = noticeOf(result);
+  private async announce(actor: User, change: Change, log: Logger, releaseHold = false): Promise<void> {
+    const { chatId, events, started, minGeneration, abort } = noticeOf(change);
+    if (events.length === 0 && !abort && !releaseHold) return;
     await Promise.all([
-      this.events.record(result.chat.id, actor.id, events, { minGeneration, releaseHold, abort }, log),
+      this.events.record(chatId, actor.id, events, { minGeneration, releaseHold, abort }, log),
       started ? this.enqueuer.enqueue(started.turn, log) : undefined,
     ]);
   }
@@ -218,12 +216,7 @@ export class ChatsService {
 
   /** For good: the chat, its messages and turns. The worker running its turn is told to stop. */
   async delete(actor: User, chatId: string, log: Logger): Promise<void> {
-    const deleted = await this.chats.delete(actor.id, chatId);
-    if (!deleted) throw new ChatNotFoundError();
-    if (deleted.liveTurnId) {
-      const abort = { turn_id: deleted.liveTurnId, reason: 'superseded' as const };
-      await this.events.record(chatId, actor.id, [], { abort }, log);
-    }
+    await this.announce(actor, accepted(await this.chats.delete(actor.id, chatId)), log);
   }
 
   async turn(actor: User, chatId: string, turnId: string): Promise<Turn> {

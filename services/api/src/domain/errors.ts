@@ -60,12 +60,6 @@ export class ChatNotFoundError extends NotFoundError {
   }
 }
 
-export class ChatBusyError extends ConflictError {
-  constructor() {
-    super('Chat is busy.');
-  }
-}
-
 export class ServiceUnavailableError extends AppError {
   constructor(message: string) {
     super(503, message);
@@ -115,5 +109,23 @@ export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
     super(429, 'Rate limit exceeded.');
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * A broken promise inside chatq, not something the caller did: e.g. a chatq_* function answered
+ * with a refusal code or a shape this build does not know. The error handler answers 500 with
+ * nothing of it, and logs `source` (the function) and `reason` (what was wrong). Neither may carry
+ * user content: the reason names fields and codes, never values.
+ */
+export class InternalError extends Error {
+  readonly source: string;
+  readonly reason: string;
+
+  constructor(source: string, reason: string) {
+    super(`${source}: ${reason}`);
+    this.source = source;
+    this.reason = reason;
+    this.name = new.target.name;
   }
 }

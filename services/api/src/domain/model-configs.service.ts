@@ -8,6 +8,7 @@ import type {
 } from '@chatq/contracts';
 import type { Sql } from '@chatq/platform';
 import type { ModelConfigFields, ModelConfigsRepository } from '../db/model-configs.repository.ts';
+import { transaction } from '../db/transaction.ts';
 import { BadRequestError, NotFoundError } from './errors.ts';
 import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
@@ -36,13 +37,13 @@ export class ModelConfigsService {
 
   /** Setting a default clears the previous one in the same transaction. */
   create(body: CreateModelConfigBody): Promise<ModelConfig> {
-    return this.sql.begin(async (tx) => {
-      if (!(await this.modelConfigs.providerExists(body.provider_id, tx))) {
+    return transaction(this.sql, async () => {
+      if (!(await this.modelConfigs.providerExists(body.provider_id))) {
         throw new BadRequestError('Provider not found.', undefined, [
           { field: 'body.provider_id', detail: 'no provider has this id' },
         ]);
       }
-      if (body.is_default) await this.modelConfigs.clearDefault(null, tx);
+      if (body.is_default) await this.modelConfigs.clearDefault(null);
       const fields: ModelConfigFields = {
         provider_id: body.provider_id,
         model: body.model,
@@ -55,17 +56,17 @@ export class ModelConfigsService {
         output_price_per_mtok: body.output_price_per_mtok ?? null,
         options: body.options ?? {},
       };
-      return this.modelConfigs.insert(fields, tx);
+      return this.modelConfigs.insert(fields);
     });
   }
 
   update(id: string, body: UpdateModelConfigBody): Promise<ModelConfig> {
-    return this.sql.begin(async (tx) => {
-      if (body.is_default) await this.modelConfigs.clearDefault(id, tx);
+    return transaction(this.sql, async () => {
+      if (body.is_default) await this.modelConfigs.clearDefault(id);
       const patch = Object.fromEntries(
         Object.entries(body).filter(([, v]) => v !== undefined),
       ) as Partial<ModelConfigFields>;
-      return (await this.modelConfigs.update(id, patch, tx)) ?? Promise.reject(notFound());
+      return (await this.modelConfigs.update(id, patch)) ?? Promise.reject(notFound());
     });
   }
 

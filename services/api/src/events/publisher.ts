@@ -1,8 +1,9 @@
 import type { ChatEvent, TurnAbort } from '@chatq/contracts';
 import { type ChatEventLog } from '@chatq/chat-core';
 import { withTimeout } from '@chatq/platform';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../domain/logger.ts';
 import type { SeenReply } from '../db/chats.repository.ts';
+import { afterCommit } from '../db/transaction.ts';
 
 /** Longest an interrupt may freeze a live reply; a crashed API's hold lapses by itself. */
 const HOLD_MS = 5_000;
@@ -20,12 +21,27 @@ export class ChatEventPublisher {
     this.timeoutMs = timeoutMs;
   }
 
-  async record(
+  /**
+   * Appends `events` (with the fence, hold release and abort in `options`) once the transaction this
+   * runs in commits, like the enqueue: nobody hears of a change that rolled back. Without a
+   * transaction, now.
+   */
+  record(
     chatId: string,
     ownerId: string,
     events: ChatEvent[],
     options: { minGeneration?: number; releaseHold?: boolean; abort?: TurnAbort },
-    logger: FastifyBaseLogger,
+    logger: Logger,
+  ): Promise<void> {
+    return afterCommit(() => this.append(chatId, ownerId, events, options, logger));
+  }
+
+  private async append(
+    chatId: string,
+    ownerId: string,
+    events: ChatEvent[],
+    options: { minGeneration?: number; releaseHold?: boolean; abort?: TurnAbort },
+    logger: Logger,
   ): Promise<void> {
     try {
       await withTimeout(this.log.record(chatId, ownerId, events, options), this.timeoutMs, 'event append');
@@ -35,7 +51,7 @@ export class ChatEventPublisher {
   }
 
   /** Freezes the live reply for an interrupt; null when Redis cannot say (nothing partial is kept). */
-  async hold(chatId: string, logger: FastifyBaseLogger): Promise<SeenReply | null> {
+  async hold(chatId: string, logger: Logger): Promise<SeenReply | null> {
     try {
       return await withTimeout(this.log.hold(chatId, HOLD_MS), this.timeoutMs, 'event hold');
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { User } from '@chatq/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthService, Caller } from '../domain/auth.service.ts';
+import type { AuthService } from '../domain/auth.service.ts';
+import type { Caller } from '../domain/caller.ts';
 import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@ import type { ErrorBody } from '@chatq/contracts';
 import { isDatabaseUnavailable } from '@chatq/platform';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, RateLimitedError } from '../domain/errors.ts';
+import { AppError, InternalError, RateLimitedError } from '../domain/errors.ts';
 
 /** Fastify's own client errors, reworded for API callers. */
 const FRAMEWORK_MESSAGES: Record<string, string> = {
@@ -40,6 +40,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
           detail: v.message ?? 'is invalid',
         })),
       } satisfies ErrorBody);
+    }
+    if (err instanceof InternalError) {
+      request.log.error({ err, source: err.source, reason: err.reason }, 'internal error');
+      return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);
     }
     if (isDatabaseUnavailable(err)) {
       request.log.warn({ err }, 'database unavailable');

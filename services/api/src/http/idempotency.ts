@@ -31,7 +31,9 @@ interface Outcome {
  * registered. With a key, one transaction replays the recorded response if there is one (422 if
  * the parameters differ), or else takes the key (409 while another request holds it), runs the
  * handler in a savepoint and records its response before committing: a change and its record
- * commit together or not at all. Without a key the handler runs untouched.
+ * commit together or not at all, and what the change announces (events, aborts, jobs: see
+ * `afterCommit`) goes out after that commit, before the response. Without a key the handler runs
+ * untouched.
  */
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const { sql, keys, secrets, ttlSeconds } = options;

@@ -1,7 +1,7 @@
 import type { Turn, TurnJob } from '@chatq/contracts';
 import { addTurnJob } from '@chatq/chat-core';
 import { withTimeout } from '@chatq/platform';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../domain/logger.ts';
 import type { Queue } from 'bullmq';
 import { afterCommit } from '../db/transaction.ts';
 
@@ -19,11 +19,11 @@ export class TurnEnqueuer {
   }
 
   /** Inside a transaction (an idempotent request), the job goes out only once it has committed. */
-  enqueue(turn: Turn, log: FastifyBaseLogger): Promise<void> {
+  enqueue(turn: Turn, log: Logger): Promise<void> {
     return afterCommit(() => this.push(turn, log));
   }
 
-  private async push(turn: Turn, log: FastifyBaseLogger): Promise<void> {
+  private async push(turn: Turn, log: Logger): Promise<void> {
     const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
     try {
       await withTimeout(addTurnJob(this.queue, job), this.timeoutMs, 'enqueue');
