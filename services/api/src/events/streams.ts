@@ -25,7 +25,7 @@ export class EventStreams {
     return this.log.ownerKey(userId);
   }
 
-  /** Streams `key` to the client; a HEAD request (its checks passed) gets the headers and nothing to hold open. */
+  /** Streams `key` to the client. A HEAD request, its checks passed, gets the headers and nothing more. */
   async serve(request: FastifyRequest, reply: FastifyReply, key: string, after: string | undefined): Promise<void> {
     if (request.method === 'HEAD') return this.sse.serveHead(reply);
     const stream = await openEventStream(this.hub, this.log, key, after).catch((err: unknown) => {
