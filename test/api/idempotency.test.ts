@@ -103,7 +103,7 @@ describe('Idempotency-Key', () => {
     expect(await count('messages', b.id)).toBe(0);
   });
 
-  it('answers 409 while the first request with the key is still in flight', async () => {
+  it('answers 409 with Retry-After: 1 while the first request with the key is still in flight', async () => {
     const chat = (await alice.post('/api/v1/chats', {})).body.chat;
     const path = `/api/v1/chats/${chat.id}/messages`;
     const k = key();
@@ -121,6 +121,7 @@ describe('Idempotency-Key', () => {
       const second = await alice.post(path, { content: 'slow' }, withKey(k));
       expect(second.status).toBe(409);
       expect(second.body.message).toBe('A request with this Idempotency-Key is still in progress.');
+      expect(second.headers.get('retry-after')).toBe('1');
       await locker`commit`;
       expect((await first).status).toBe(201);
     } finally {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Page, PageQuery, QueryBoolean, Text, Timestamp, Uuid } from './common.ts';
+import { Page, PageQuery, QueryBoolean, RequestBody, Text, Timestamp, Uuid } from './common.ts';
 
 export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']);
 export type ChatStatus = z.infer<typeof ChatStatus>;
@@ -84,14 +84,14 @@ export const MAX_MESSAGE_CHARS = 100_000;
 /** Longest chat title, in characters. */
 export const MAX_TITLE_CHARS = 200;
 
-export const CreateChatBody = z.object({
+export const CreateChatBody = RequestBody({
   title: z.string().max(MAX_TITLE_CHARS).optional(),
   model_config_id: Uuid.optional(),
   content: Text(MAX_MESSAGE_CHARS).optional(),
 });
 export type CreateChatBody = z.infer<typeof CreateChatBody>;
 
-export const EditMessageBody = z.object({
+export const EditMessageBody = RequestBody({
   content: Text(MAX_MESSAGE_CHARS),
   model_config_id: Uuid.optional(),
 });
@@ -124,7 +124,7 @@ export type ListChatsQuery = z.infer<typeof ListChatsQuery>;
 export const ListMessagesQuery = PageQuery;
 
 /** Absent fields are unchanged. */
-export const UpdateChatBody = z.object({
+export const UpdateChatBody = RequestBody({
   title: Text(MAX_TITLE_CHARS).optional(),
   archived: z.boolean().optional(),
 });

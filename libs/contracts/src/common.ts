@@ -3,6 +3,16 @@ import { z } from 'zod';
 export const Uuid = z.uuid();
 export const Timestamp = z.iso.datetime({ offset: true });
 
+/**
+ * The object schema of every request body: a field it does not know is refused (400, one validation
+ * per field) rather than dropped, so a misspelt or unsupported field (`model_config` for
+ * `model_config_id`) cannot silently fall back to a default. Query strings stay lenient on purpose:
+ * they only read, and clients and proxies add parameters of their own (cache busters such as
+ * `_=<time>`, an EventSource polyfill's `lastEventId`) that a strict schema would turn into errors
+ * the caller never typed.
+ */
+export const RequestBody = z.strictObject;
+
 /** One failed field of a request: `field` is a dotted path such as `body.content`. */
 export const Validation = z.object({ field: z.string(), detail: z.string() });
 export type Validation = z.infer<typeof Validation>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Page, Timestamp, Uuid } from './common.ts';
+import { Page, RequestBody, Timestamp, Uuid } from './common.ts';
 import { ModelOptions, ModelOptionsInput } from './providers.ts';
 
 export const ModelConfig = z.object({
@@ -31,7 +31,7 @@ const Fields = {
   options: ModelOptionsInput,
 };
 
-export const CreateModelConfigBody = z.object({
+export const CreateModelConfigBody = RequestBody({
   provider_id: Uuid,
   model: Fields.model,
   display_name: Fields.display_name.optional(),
@@ -46,7 +46,7 @@ export const CreateModelConfigBody = z.object({
 export type CreateModelConfigBody = z.infer<typeof CreateModelConfigBody>;
 
 /** Absent fields are unchanged; `null` clears an optional one. */
-export const UpdateModelConfigBody = z.object({
+export const UpdateModelConfigBody = RequestBody({
   model: Fields.model.optional(),
   display_name: Fields.display_name.nullable().optional(),
   enabled: Fields.enabled.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid } from './common.ts';
+import { RequestBody, Uuid } from './common.ts';
 
 /** Name of the BullMQ queue that carries provider checks from the API to the workers. */
 export const PROVIDER_CHECK_QUEUE = 'provider-checks';
@@ -16,7 +16,7 @@ export const ProviderCheckJob = z.object({
 });
 export type ProviderCheckJob = z.infer<typeof ProviderCheckJob>;
 
-export const ProviderTestBody = z.object({
+export const ProviderTestBody = RequestBody({
   /** The model to call; by default the provider's oldest enabled model config. */
   model: z.string().min(1).max(200).optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Page, Timestamp, Uuid } from './common.ts';
+import { Page, RequestBody, Timestamp, Uuid } from './common.ts';
 
 export const ProviderKind = z.enum(['mock', 'openai', 'anthropic', 'google', 'openai-compatible']);
 export type ProviderKind = z.infer<typeof ProviderKind>;
@@ -31,7 +31,7 @@ const Name = z.string().min(1).max(100);
 const BaseUrl = z.url({ protocol: /^https?$/ }).max(2000);
 const ApiKey = z.string().min(1).max(4000);
 
-export const CreateProviderBody = z.object({
+export const CreateProviderBody = RequestBody({
   name: Name,
   kind: ProviderKind,
   base_url: BaseUrl.optional(),
@@ -41,7 +41,7 @@ export const CreateProviderBody = z.object({
 export type CreateProviderBody = z.infer<typeof CreateProviderBody>;
 
 /** `null` clears `base_url` or `api_key`; an absent field is left as it is. */
-export const UpdateProviderBody = z.object({
+export const UpdateProviderBody = RequestBody({
   name: Name.optional(),
   base_url: BaseUrl.nullable().optional(),
   api_key: ApiKey.nullable().optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.ts';
+import { RequestBody, Timestamp, Uuid } from './common.ts';
 
 export const Role = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof Role>;
@@ -22,7 +22,7 @@ export const User = z.object({
 });
 export type User = z.infer<typeof User>;
 
-export const CreateUserBody = z.object({
+export const CreateUserBody = RequestBody({
   username: z
     .string()
     .min(1)
@@ -37,8 +37,8 @@ export const CreatedToken = z.object({ token: z.string() });
 export type CreatedToken = z.infer<typeof CreatedToken>;
 
 /** Admin-only. Absent fields are unchanged; `null` restores the server default. */
-export const UpdateUserBody = z.object({
-  rate_limits: UserRateLimits.partial(),
+export const UpdateUserBody = RequestBody({
+  rate_limits: RequestBody(UserRateLimits.shape).partial(),
 });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 

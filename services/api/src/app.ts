@@ -35,6 +35,9 @@ import { EventHub } from './events/hub.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
 import { identifyCallers, requireAuth } from './http/auth.ts';
+import { AllowedMethods } from './http/allowed-methods.ts';
+import { registerCompression } from './http/compression.ts';
+import { registerCors } from './http/cors.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
@@ -89,11 +92,14 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // `/api/v1/chats/` is `/api/v1/chats`, as clients and proxies that add the slash expect.
+    routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  const routes = new AllowedMethods(app);
+  registerErrorHandling(app, routes);
   registerJsonBodyParser(app);
   const metrics = createMetricsRegistry('api');
   registerQueueMetrics(metrics, deps.queue);
@@ -110,6 +116,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  // Before the hooks that identify and count callers: preflights need neither.
+  if (config.corsOrigins) registerCors(app, config.corsOrigins, routes);
+  registerCompression(app);
 
   registerOpenApi(app);
 

@@ -1,6 +1,22 @@
 import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
 import { z } from 'zod';
 
+/** `https://app.example.com,http://localhost:5173`, or `*` alone for any origin. */
+const Origins = z.string().transform((value, ctx) => {
+  const origins = value.split(',').map((origin) => origin.trim());
+  if (origins.length === 1 && origins[0] === '*') return '*' as const;
+  // Browsers send Origin in this exact form (lower-case host, no path, no default port).
+  const bad = origins.find((origin) => !URL.canParse(origin) || new URL(origin).origin !== origin);
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad}" is not an origin: list origins such as https://app.example.com, comma-separated, or * alone`,
+    });
+    return z.NEVER;
+  }
+  return origins;
+});
+
 const ApiEnv = z
   .object({
     ...commonEnv,
@@ -24,6 +40,8 @@ const ApiEnv = z
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
     IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
     IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
+    /** Browser origins that may call the API (CORS); unset, browsers may not call it cross-origin. */
+    CORS_ORIGINS: Origins.optional(),
   })
   .superRefine(clusterNeedsHashTag);
 
@@ -58,5 +76,6 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     idempotencyPruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

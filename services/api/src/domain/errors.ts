@@ -8,6 +8,8 @@ export class AppError extends Error {
   readonly status: number;
   readonly detail?: string;
   readonly validations?: Validation[];
+  /** When the caller may retry, in seconds; it goes out as the Retry-After header. */
+  readonly retryAfterSeconds?: number;
 
   constructor(status: number, message: string, detail?: string, validations?: Validation[]) {
     super(message);
@@ -18,9 +20,13 @@ export class AppError extends Error {
   }
 }
 
+/** `tokenRejected`: the request carried a bearer token that is not valid (not merely no token). */
 export class UnauthorizedError extends AppError {
-  constructor() {
+  readonly tokenRejected: boolean;
+
+  constructor(tokenRejected: boolean) {
     super(401, 'Unauthorized.');
+    this.tokenRejected = tokenRejected;
   }
 }
 
@@ -33,6 +39,22 @@ export class ForbiddenError extends AppError {
 export class NotFoundError extends AppError {
   constructor(message: string) {
     super(404, message);
+  }
+}
+
+export class RouteNotFoundError extends NotFoundError {
+  constructor() {
+    super('Route not found.');
+  }
+}
+
+/** The path exists, not with this method; `allow` lists the methods it has (the Allow header). */
+export class MethodNotAllowedError extends AppError {
+  readonly allow: readonly string[];
+
+  constructor(allow: readonly string[]) {
+    super(405, 'Method not allowed.');
+    this.allow = allow;
   }
 }
 
@@ -91,6 +113,9 @@ export class IdempotencyKeyReusedError extends AppError {
 }
 
 export class IdempotencyKeyInFlightError extends ConflictError {
+  // Most requests finish well within a second; the retry then gets the recorded response.
+  override readonly retryAfterSeconds = 1;
+
   constructor() {
     super('A request with this Idempotency-Key is still in progress.', 'Retry once it has finished.');
   }
@@ -102,9 +127,8 @@ export class ChatArchivedError extends BadRequestError {
   }
 }
 
-/** `retryAfterSeconds` goes out as the Retry-After header. */
 export class RateLimitedError extends AppError {
-  readonly retryAfterSeconds: number;
+  override readonly retryAfterSeconds: number;
 
   constructor(retryAfterSeconds: number) {
     super(429, 'Rate limit exceeded.');

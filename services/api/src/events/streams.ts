@@ -25,7 +25,9 @@ export class EventStreams {
     return this.log.ownerKey(userId);
   }
 
+  /** Streams `key` to the client. A HEAD request, its checks passed, gets the headers and nothing more. */
   async serve(request: FastifyRequest, reply: FastifyReply, key: string, after: string | undefined): Promise<void> {
+    if (request.method === 'HEAD') return this.sse.serveHead(reply);
     const stream = await openEventStream(this.hub, this.log, key, after).catch((err: unknown) => {
       request.log.warn({ err }, 'could not open event stream');
       throw new ServiceUnavailableError('Event stream unavailable.');

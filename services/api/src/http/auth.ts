@@ -13,7 +13,10 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/=]{16,512})$/;
+/** `Bearer <token>`; auth schemes are case-insensitive (RFC 9110 11.1), so `bearer` works too. */
+const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/=]{16,512})$/i;
+/** A bearer token of any form was sent, whether or not it is valid. */
+const SENT_BEARER = /^Bearer +\S/i;
 
 /**
  * Resolves the bearer token of every request, if it has a valid one, without refusing anything:
@@ -36,7 +39,7 @@ export function identifyCallers(app: FastifyInstance, auth: AuthService): void {
 /** Requires a valid bearer token on every route registered in `app` (an encapsulated scope). */
 export function requireAuth(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
-    if (!request.caller) throw new UnauthorizedError();
+    if (!request.caller) throw new UnauthorizedError(SENT_BEARER.test(request.headers.authorization ?? ''));
   });
 }
 

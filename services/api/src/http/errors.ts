@@ -1,8 +1,15 @@
-import type { ErrorBody } from '@chatq/contracts';
+import type { ErrorBody, Validation } from '@chatq/contracts';
 import { isDatabaseUnavailable } from '@chatq/platform';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, InternalError, RateLimitedError } from '../domain/errors.ts';
+import {
+  AppError,
+  InternalError,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  UnauthorizedError,
+} from '../domain/errors.ts';
+import type { AllowedMethods } from './allowed-methods.ts';
 
 /** Fastify's own client errors, reworded for API callers. */
 const FRAMEWORK_MESSAGES: Record<string, string> = {
@@ -21,24 +28,45 @@ export function appErrorBody(err: AppError): ErrorBody {
   return body;
 }
 
-/** The only place errors become HTTP responses. 5xx details never leave the process. */
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send({ message: 'Route not found.' } satisfies ErrorBody);
+/** The RFC 6750 challenge every 401 carries; `invalid_token` says the token sent was refused. */
+function bearerChallenge(err: UnauthorizedError): string {
+  return err.tokenRejected ? 'Bearer realm="chatq", error="invalid_token"' : 'Bearer realm="chatq"';
+}
+
+/** Zod's issues as validations, one per field: an object's unknown keys are one issue naming them all. */
+function validationsOf(context: string | undefined, issues: FastifySchemaValidationError[]): Validation[] {
+  return issues.flatMap((issue) => {
+    const path = [context, ...issue.instancePath.split('/').filter(Boolean)];
+    if (issue.keyword === 'unrecognized_keys') {
+      const keys = (issue.params as { keys: string[] }).keys;
+      return keys.map((key) => ({ field: [...path, key].join('.'), detail: 'is not a known field' }));
+    }
+    return [{ field: path.join('.'), detail: issue.message ?? 'is invalid' }];
+  });
+}
+
+/**
+ * The only place errors become HTTP responses, headers included (Retry-After, WWW-Authenticate,
+ * Allow come from the typed errors). 5xx details never leave the process. A request no route
+ * matches is a 405 when its path has routes for other methods, else a 404.
+ */
+export function registerErrorHandling(app: FastifyInstance, routes: AllowedMethods): void {
+  app.setNotFoundHandler(async (request) => {
+    const allow = routes.of(request.url);
+    throw allow.length > 0 ? new MethodNotAllowedError(allow) : new RouteNotFoundError();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
-      if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
+      if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+      if (err instanceof UnauthorizedError) void reply.header('www-authenticate', bearerChallenge(err));
+      if (err instanceof MethodNotAllowedError) void reply.header('allow', err.allow.join(', '));
       return reply.code(err.status).send(appErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       return reply.code(400).send({
         message: 'Invalid request.',
-        validations: err.validation.map((v) => ({
-          field: [err.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-          detail: v.message ?? 'is invalid',
-        })),
+        validations: validationsOf(err.validationContext, err.validation),
       } satisfies ErrorBody);
     }
     if (err instanceof InternalError) {

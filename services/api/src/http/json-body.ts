@@ -19,11 +19,15 @@ export function unstorable(value: unknown, depth = 0): string | undefined {
 /**
  * JSON bodies as fastify parses them (prototype-poisoning protection included), refusing with a 400
  * what Postgres would refuse with an error (a NUL in text or jsonb, jsonb nested past its stack).
+ * A route that takes no body (no body schema, e.g. `POST .../interrupt`) accepts an empty one even
+ * when clients label it `application/json`, as many do on every request; a route that takes a body
+ * still refuses an empty one.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && !request.routeOptions.schema?.body) return done(null, undefined);
     parse(request, body as string, (err, value) => {
       if (err) return done(err, undefined);
       const problem = unstorable(value);

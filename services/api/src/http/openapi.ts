@@ -56,5 +56,8 @@ export function registerOpenApi(app: FastifyInstance): void {
     transformObject: jsonSchemaTransformObject,
   });
   void app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // In a plugin, so that it gets the hooks of the plugins registered before (compression).
+  void app.register(async (docs) => {
+    docs.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  });
 }

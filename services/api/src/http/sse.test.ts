@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSse } from './sse.ts';
+import { formatSse, streamPreamble } from './sse.ts';
 
 describe('formatSse', () => {
   it('writes id, event and one data line, ended by a blank line', () => {
@@ -7,5 +7,11 @@ describe('formatSse', () => {
     expect(formatSse({ id: '1-0', type: 'message.delta', data })).toBe(
       'id: 1-0\nevent: message.delta\ndata: {"turn_id":"x","text":"two\\nlines"}\n\n',
     );
+  });
+});
+
+describe('streamPreamble', () => {
+  it('sets the reconnection delay first, then comments, and dispatches no event', () => {
+    expect(streamPreamble(2000)).toBe('retry: 2000\n: connected\n\n');
   });
 });
