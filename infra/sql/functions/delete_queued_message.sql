@@ -5,10 +5,12 @@ create or replace function chatq_delete_queued_message(p_owner uuid, p_chat uuid
 language plpgsql as $$
 declare
   v_chat chats;
+  v_refusal jsonb;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
-  if v_chat.id is null then
-    return chatq_refusal('chat_not_found');
+  v_refusal := chatq_chat_refusal(v_chat, false);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
   delete from queued_messages where id = p_id and chat_id = p_chat;
   if not found then

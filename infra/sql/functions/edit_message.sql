@@ -8,15 +8,14 @@ returns jsonb
 language plpgsql as $$
 declare
   v_chat chats;
+  v_refusal jsonb;
   v_edited messages;
   v_model uuid;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
-  if v_chat.id is null then
-    return chatq_refusal('chat_not_found');
-  end if;
-  if v_chat.archived then
-    return chatq_refusal('chat_archived');
+  v_refusal := chatq_chat_refusal(v_chat, true);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
   select * into v_edited from messages where id = p_message and chat_id = p_chat and deleted_at is null;
   if not found then

@@ -7,11 +7,13 @@ returns jsonb
 language plpgsql as $$
 declare
   v_chat chats;
+  v_refusal jsonb;
   v_cancelled jsonb;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
-  if v_chat.id is null then
-    return chatq_refusal('chat_not_found');
+  v_refusal := chatq_chat_refusal(v_chat, false);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
   v_cancelled := chatq_cancel_live_turn(p_chat, p_seen_turn, p_partial);
   if v_cancelled is null then

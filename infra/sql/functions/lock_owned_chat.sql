@@ -6,3 +6,13 @@ create or replace function chatq_lock_owned_chat(p_owner uuid, p_chat uuid) retu
 language sql as $$
   select * from chats where id = p_chat and owner_id = p_owner for update
 $$;
+
+-- Why a change may not go on with the chat chatq_lock_owned_chat returned: chat_not_found (a null
+-- row), or chat_archived when the change adds messages (`p_adds_messages`); null when it may.
+create or replace function chatq_chat_refusal(p_chat chats, p_adds_messages boolean) returns jsonb
+language sql stable as $$
+  select case
+    when p_chat.id is null then chatq_refusal('chat_not_found')
+    when p_adds_messages and p_chat.archived then chatq_refusal('chat_archived')
+  end
+$$;

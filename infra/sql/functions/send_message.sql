@@ -11,16 +11,15 @@ returns jsonb
 language plpgsql as $$
 declare
   v_chat chats;
+  v_refusal jsonb;
   v_model uuid;
   v_cancelled jsonb;
   v_queued queued_messages;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
-  if v_chat.id is null then
-    return chatq_refusal('chat_not_found');
-  end if;
-  if v_chat.archived then
-    return chatq_refusal('chat_archived');
+  v_refusal := chatq_chat_refusal(v_chat, true);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
   v_model := chatq_usable_model(coalesce(p_model, v_chat.last_model_config_id));
   if v_model is null then

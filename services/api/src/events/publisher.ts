@@ -33,21 +33,13 @@ export class ChatEventPublisher {
     options: { minGeneration?: number; releaseHold?: boolean; abort?: TurnAbort },
     logger: Logger,
   ): Promise<void> {
-    return afterCommit(() => this.append(chatId, ownerId, events, options, logger));
-  }
-
-  private async append(
-    chatId: string,
-    ownerId: string,
-    events: ChatEvent[],
-    options: { minGeneration?: number; releaseHold?: boolean; abort?: TurnAbort },
-    logger: Logger,
-  ): Promise<void> {
-    try {
-      await withTimeout(this.log.record(chatId, ownerId, events, options), this.timeoutMs, 'event append');
-    } catch (err) {
-      logger.warn({ err, chat_id: chatId }, 'event append failed; clients will miss these events');
-    }
+    return afterCommit(async () => {
+      try {
+        await withTimeout(this.log.record(chatId, ownerId, events, options), this.timeoutMs, 'event append');
+      } catch (err) {
+        logger.warn({ err, chat_id: chatId }, 'event append failed; clients will miss these events');
+      }
+    });
   }
 
   /** Freezes the live reply for an interrupt; null when Redis cannot say (nothing partial is kept). */
