@@ -7,16 +7,14 @@ create or replace function chatq_edit_message(p_owner uuid, p_chat uuid, p_messa
 returns jsonb
 language plpgsql as $$
 declare
-  v_chat chats;
   v_refusal jsonb;
+  v_chat chats;
   v_edited messages;
   v_model uuid;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
   v_refusal := chatq_chat_refusal(v_chat, true);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
+  if v_refusal is not null then return v_refusal; end if;
   select * into v_edited from messages where id = p_message and chat_id = p_chat and deleted_at is null;
   if not found then
     return chatq_refusal('message_not_found');

@@ -6,15 +6,13 @@ create or replace function chatq_interrupt_chat(p_owner uuid, p_chat uuid, p_see
 returns jsonb
 language plpgsql as $$
 declare
-  v_chat chats;
   v_refusal jsonb;
+  v_chat chats;
   v_cancelled jsonb;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
   v_refusal := chatq_chat_refusal(v_chat, false);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
+  if v_refusal is not null then return v_refusal; end if;
   v_cancelled := chatq_cancel_live_turn(p_chat, p_seen_turn, p_partial);
   if v_cancelled is null then
     return chatq_refusal('not_interruptible');

@@ -10,17 +10,15 @@ create or replace function chatq_send_message(
 returns jsonb
 language plpgsql as $$
 declare
-  v_chat chats;
   v_refusal jsonb;
+  v_chat chats;
   v_model uuid;
   v_cancelled jsonb;
   v_queued queued_messages;
 begin
   v_chat := chatq_lock_owned_chat(p_owner, p_chat);
   v_refusal := chatq_chat_refusal(v_chat, true);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
+  if v_refusal is not null then return v_refusal; end if;
   v_model := chatq_usable_model(coalesce(p_model, v_chat.last_model_config_id));
   if v_model is null then
     return chatq_refusal('invalid_model');
