@@ -1,0 +1,2 @@
+import { openApiDocument } from '@chatq/contracts';
+console.log(JSON.stringify(openApiDocument(), null, 2));
