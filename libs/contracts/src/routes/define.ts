@@ -121,16 +121,22 @@ export type RouteSpec = Omit<RouteDeclaration, 'responses' | 'errors'> & {
   responses: Partial<Record<number | ErrorStatus, ResponseSpec>>;
 };
 
-/** Methods that accept an Idempotency-Key (the server wraps their handlers). */
-export const IDEMPOTENT_METHODS: ReadonlySet<HttpMethod> = new Set(['POST', 'PATCH']);
+/** Methods whose requests may carry an Idempotency-Key (the server wraps their handlers). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH']);
 
 const IdempotencyKeyHeader = IdempotencyKey.optional().describe(
   'Makes the request safe to retry for 24 h: a retry with the same key and body gets the first response again ' +
     '(with `Idempotent-Replayed: true`) and changes nothing.',
 );
 
-/** Statuses an Idempotency-Key records and replays: what the change itself answered (see the API docs). */
-const isReplayable = (status: number) => status < 500 && status !== 409 && status !== 429;
+/**
+ * Which outcomes an Idempotency-Key remembers, and replays (Stripe's rule): every response the change
+ * itself produced, success or refusal. Not remembered, so a retry runs again: conflicts with
+ * concurrent work (409), rate limiting (429) and server failures (5xx), none of which changed anything.
+ */
+export function isRecordable(status: number): boolean {
+  return status < 500 && status !== 409 && status !== 429;
+}
 
 /**
  * Completes declared routes, keyed by operationId: every error status a route can answer (its own
@@ -150,7 +156,7 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
   const idempotent = IDEMPOTENT_METHODS.has(route.method) && route.auth !== 'public';
   // A replay repeats what the handler answered: its own bodies, never the platform's refusals.
   const replayed = (status: number | ErrorStatus) =>
-    idempotent && typeof status === 'number' && isReplayable(status) && (status in sent || status in own);
+    idempotent && typeof status === 'number' && isRecordable(status) && (status in sent || status in own);
   const headersOf = (status: number | ErrorStatus): ResponseHeader[] => [
     'X-Request-Id',
     'RateLimit-Policy',
