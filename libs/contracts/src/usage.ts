@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from './common.ts';
-import { EXAMPLE } from './examples.ts';
 
 /**
  * Usage summed over assistant replies (edited-away ones too: their tokens were spent). `cost_micros`

@@ -79,7 +79,7 @@ export function registerRoutes(app: FastifyInstance, handlers: Handlers<Routes>)
       if (access(route)) scope.route(routeOptions(route, handlers[operationId as keyof Routes] as RouteHandlerMethod));
     }
   };
-  serve(app, (route) => route.auth === 'public');
+  void app.register(async (probes) => serve(probes, (route) => route.auth === 'public'));
   void app.register(async (api) => {
     requireAuth(api);
     // Every log line about a chat carries its id, next to request_id and user_id.
