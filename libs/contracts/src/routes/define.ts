@@ -161,7 +161,9 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
     'X-Request-Id',
     'RateLimit-Policy',
     'RateLimit',
-    ...(status === 429 || status === 503 || (status === 409 && idempotent) ? ['Retry-After' as const] : []),
+    ...(status === 429 || status === 503 || status === '5XX' || (status === 409 && idempotent)
+      ? ['Retry-After' as const]
+      : []),
     ...(replayed(status) ? ['Idempotent-Replayed' as const] : []),
   ];
   const responses: RouteSpec['responses'] = {};
