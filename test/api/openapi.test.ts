@@ -153,13 +153,16 @@ describe('the OpenAPI document', () => {
         expect(headers, `${op.operationId} ${status}`).toEqual(
           expect.arrayContaining(['X-Request-Id', 'RateLimit-Policy', 'RateLimit']),
         );
-        if (['429', '503'].includes(status)) expect(headers, `${op.operationId} ${status}`).toContain('Retry-After');
+        if (['429', '5XX'].includes(status)) expect(headers, `${op.operationId} ${status}`).toContain('Retry-After');
       }
     }
     const send = operation('sendMessage').responses;
     expect(Object.keys(send['201']!.headers)).toContain('Idempotent-Replayed');
     expect(Object.keys(send['409']!.headers)).toContain('Retry-After');
     expect(Object.keys(send['401']!.headers)).not.toContain('Idempotent-Replayed');
+    // The readiness probe's 503 is its verdict, not an outage with a time to come back.
+    expect(Object.keys(operation('getReadiness').responses['503']!.headers)).not.toContain('Retry-After');
+    expect(Object.keys(operation('testProvider').responses['503']!.headers)).toContain('Retry-After');
     expect(Object.keys(doc.components.headers).sort()).toEqual(Object.keys(RESPONSE_HEADERS).sort());
   });
 

@@ -157,13 +157,14 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
   // A replay repeats what the handler answered: its own bodies, never the platform's refusals.
   const replayed = (status: number | ErrorStatus) =>
     idempotent && typeof status === 'number' && isRecordable(status) && (status in sent || status in own);
+  // When to come back: over a limit, a dependency down, or the same key still running.
+  const retried = (status: number | ErrorStatus) =>
+    status === 429 || status === '5XX' || (status === 503 && !(503 in sent)) || (status === 409 && idempotent);
   const headersOf = (status: number | ErrorStatus): ResponseHeader[] => [
     'X-Request-Id',
     'RateLimit-Policy',
     'RateLimit',
-    ...(status === 429 || status === 503 || status === '5XX' || (status === 409 && idempotent)
-      ? ['Retry-After' as const]
-      : []),
+    ...(retried(status) ? ['Retry-After' as const] : []),
     ...(replayed(status) ? ['Idempotent-Replayed' as const] : []),
   ];
   const responses: RouteSpec['responses'] = {};
