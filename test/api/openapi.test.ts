@@ -1,62 +1,58 @@
 import { buildApp } from '@chatq/api/app.ts';
 import { loadApiConfig } from '@chatq/api/config.ts';
 import { createTurnQueue } from '@chatq/chat-core';
+import {
+  ERRORS,
+  type JsonSchema,
+  type OpenApiDocument,
+  type OpenApiOperation,
+  openApiDocument,
+  type OperationId,
+  RESPONSE_HEADERS,
+  routes,
+  type RouteSpec,
+} from '@chatq/contracts';
 import { createLogger, createRedis, loadMigrations, type RedisClient as Redis } from '@chatq/platform';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/db.ts';
-import { testEnv } from '../harness/stack.ts';
+import { ADMIN_TOKEN, startStack, type TestStack, testEnv } from '../harness/stack.ts';
 
-/** What keeps a route out of a useful OpenAPI document: no schema, no success response, undeclared params. */
-function schemaGaps(routes: RouteOptions[]): string[] {
-  const gaps: string[] = [];
-  for (const route of routes) {
-    const methods = [route.method].flat();
-    const schema = route.schema as { hide?: boolean; response?: object; params?: unknown } | undefined;
-    if (methods.every((m) => m === 'HEAD') || schema?.hide) continue;
-    const name = `${methods.join(',')} ${route.url}`;
-    if (!schema) gaps.push(`${name}: no schema`);
-    else if (!Object.keys(schema.response ?? {}).some((s) => s.startsWith('2'))) gaps.push(`${name}: no 2xx response`);
-    else if (route.url.includes(':') && !schema.params) gaps.push(`${name}: path params not declared`);
-  }
-  return gaps;
-}
+/**
+ * Served on purpose without being in the route table or the document: the document itself, its
+ * HTML viewer and Prometheus metrics. They are for people and scrapers, not API clients, and a
+ * client generated from the table must not grow methods for them.
+ */
+const INFRASTRUCTURE = /^GET \/(openapi\.json|metrics|docs(\/.*)?)$/;
 
-function collectRoutes(app: FastifyInstance): RouteOptions[] {
-  const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    routes.push(route);
-  });
-  return routes;
-}
+const doc: OpenApiDocument = openApiDocument();
+const operations = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
+const operation = (id: OperationId) => operations.find((op) => op.operationId === id)!;
 
-interface OpenApiDoc {
-  openapi: string;
-  paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; responses: object }>>;
-  components: { schemas: Record<string, unknown> };
-}
-
-describe('OpenAPI', () => {
+describe('the route table', () => {
   let db: TestDatabase;
   let redis: Redis;
   let queue: Queue;
   let app: FastifyInstance;
-  let routes: RouteOptions[];
-  let doc: OpenApiDoc;
+  const served: RouteOptions[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const config = loadApiConfig(testEnv(db, 'openapi'));
     redis = createRedis(inject('redisUrl'), 'consumer');
     queue = createTurnQueue(redis, 'openapi');
     const logger = createLogger({ service: 'test', level: 'silent' });
+    const config = loadApiConfig(testEnv(db, 'openapi'));
     app = buildApp({ config, logger, sql: db.sql, redis, queue, migrations: await loadMigrations() });
-    routes = collectRoutes(app);
+    app.addHook('onRoute', (route) => {
+      served.push(route);
+    });
     await app.ready();
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
-    expect(res.statusCode).toBe(200);
-    doc = res.json();
   });
   afterAll(async () => {
     await app.close();
@@ -65,63 +61,397 @@ describe('OpenAPI', () => {
     await db.drop();
   });
 
-  it('finds a route without a schema (the check below can fail)', async () => {
-    const bare = Fastify();
-    const bareRoutes = collectRoutes(bare);
-    bare.get('/bare/:id', async () => 'ok');
-    bare.get('/half', { schema: { querystring: { type: 'object' } } }, async () => 'ok');
-    await bare.ready();
-    expect(schemaGaps(bareRoutes)).toEqual(['GET /bare/:id: no schema', 'GET /half: no 2xx response']);
-    await bare.close();
+  it('is exactly what the server serves, apart from its infrastructure routes', () => {
+    const table = Object.values(routes).map((r) => `${r.method} ${r.path.replace(/\{(\w+)\}/g, ':$1')}`);
+    // fastify answers HEAD for every GET by itself.
+    const routed = servedRoutes(app).filter((name) => !name.startsWith('HEAD '));
+    expect(routed.filter((name) => !INFRASTRUCTURE.test(name)).sort()).toEqual(table.sort());
+    expect(routed).toEqual(expect.arrayContaining(['GET /openapi.json', 'GET /docs', 'GET /metrics']));
   });
 
-  it('every route declares its schema', () => {
-    expect(routes.length).toBeGreaterThan(15);
-    expect(schemaGaps(routes)).toEqual([]);
+  it('guards admin routes, counts turns and registers each route with its operation’s schemas', () => {
+    const table: RouteSpec[] = Object.values(routes);
+    for (const route of table) {
+      const options = served.find(
+        (r) => r.method === route.method && r.url === route.path.replace(/\{(\w+)\}/g, ':$1'),
+      );
+      expect(Boolean(options!.preHandler), route.operationId).toBe(route.auth === 'admin');
+      expect(options!.config?.startsTurn, route.operationId).toBe(route.startsTurn);
+      expect((options!.schema as { params?: unknown }).params, route.operationId).toBe(route.params);
+    }
   });
 
-  it('is OpenAPI 3.1 and documents every route that is not hidden', () => {
-    expect(doc.openapi).toBe('3.1.0');
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
-    );
-    const expected = routes
-      .filter((r) => !(r.schema as { hide?: boolean } | undefined)?.hide)
-      .flatMap((r) => [r.method].flat().map((m) => `${m} ${r.url.replace(/:(\w+)/g, '{$1}')}`))
-      .filter((name) => !name.startsWith('HEAD '));
-    expect(new Set(documented)).toEqual(new Set(expected));
-  });
-
-  it('shares the contract models as components and documents errors, idempotency and auth', () => {
-    expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Chat', 'Message', 'Turn', 'User', 'Provider', 'ModelConfig', 'ErrorBody']),
-    );
-    const send = doc.paths['/api/v1/chats/{chat_id}/messages']!.post!;
-    expect(send.parameters).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ in: 'header', name: 'idempotency-key' }),
-        expect.objectContaining({ in: 'path', name: 'chat_id' }),
-      ]),
-    );
-    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['201', '4XX', '5XX']));
-    const list = doc.paths['/api/v1/chats']!.get!;
-    expect(list.parameters!.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['limit', 'after', 'before', 'status', 'archived', 'q']),
-    );
-    expect(JSON.stringify(doc.paths['/healthz'])).toContain('"security":[]');
-  });
-
-  it('serves the interactive reference at /docs with every asset from this server', async () => {
+  it('serves the generated document at /openapi.json and in the interactive reference at /docs', async () => {
+    expect((await app.inject({ method: 'GET', url: '/openapi.json' })).json()).toEqual(doc);
     const page = await app.inject({ method: 'GET', url: '/docs' });
     expect(page.statusCode).toBe(200);
-    const html = page.body;
-    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
-    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    // Every asset comes from this server: the reference works offline.
+    expect(page.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets).toEqual(expect.arrayContaining(['/docs/static/swagger-ui-bundle.js']));
     for (const asset of assets) {
       expect((await app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
     }
-    const spec = await app.inject({ method: 'GET', url: '/docs/json' });
-    expect(Object.keys(spec.json().paths)).toEqual(Object.keys(doc.paths));
+    expect((await app.inject({ method: 'GET', url: '/docs/json' })).json()).toEqual(doc);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 with a described tag for every operation’s tag and bearer auth', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const tags = doc.tags.map((t) => t.name);
+    for (const op of operations) expect(tags).toEqual(expect.arrayContaining(op.tags));
+    for (const tag of doc.tags) expect(tag.description).not.toBe('');
+  });
+
+  it('gives every operation an operationId, a summary, a description and its security', () => {
+    expect(operations.map((op) => op.operationId).sort()).toEqual(Object.keys(routes).sort());
+    for (const op of operations) {
+      expect(op.summary, op.operationId).toMatch(/\w/);
+      expect(op.description, op.operationId).toMatch(/\w/);
+    }
+    const publicOps = operations.filter((op) => op.security).map((op) => [op.operationId, op.security]);
+    expect(publicOps).toEqual([
+      ['getHealth', []],
+      ['getReadiness', []],
+    ]);
+  });
+
+  it('lists each error status on its own, with the messages it can carry as examples', () => {
+    for (const op of operations) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        expect(status, op.operationId).toMatch(/^([1-5]\d\d|5XX)$/);
+        if (!/^[45]|5XX/.test(status) || op.operationId === 'getReadiness') continue;
+        const examples = Object.values(response.content!['application/json']!.examples ?? {});
+        expect(examples.length, `${op.operationId} ${status}`).toBeGreaterThan(0);
+        for (const { summary, value } of examples) expect(value).toMatchObject({ message: summary });
+      }
+    }
+  });
+
+  it('documents exactly what editing a message can answer', () => {
+    const edit = doc.paths['/api/v1/chats/{chat_id}/messages/{message_id}']!.patch!;
+    expect(Object.keys(edit.responses)).toEqual(['200', '400', '401', '404', '409', '413', '415', '422', '429', '5XX']);
+    expect(messages(edit, '400')).toEqual(
+      expect.arrayContaining(['Invalid request.', 'Cannot modify an archived chat.', 'Invalid model config ID.']),
+    );
+    expect(messages(edit, '404')).toEqual(['Chat not found.', 'Chat message not found.']);
+    expect(messages(edit, '409')).toEqual(['A request with this Idempotency-Key is still in progress.']);
+    expect(messages(edit, '422')).toEqual(['Idempotency key reused with different parameters.']);
+    expect(edit.parameters!.map((p) => `${p.in} ${p.name}`)).toEqual([
+      'path chat_id',
+      'path message_id',
+      'header idempotency-key',
+    ]);
+  });
+
+  it('documents the headers of every response', () => {
+    for (const op of operations) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const headers = Object.keys(response.headers);
+        expect(headers, `${op.operationId} ${status}`).toEqual(
+          expect.arrayContaining(['X-Request-Id', 'RateLimit-Policy', 'RateLimit']),
+        );
+        if (['429', '5XX'].includes(status)) expect(headers, `${op.operationId} ${status}`).toContain('Retry-After');
+        if (status === '401') expect(headers, `${op.operationId} ${status}`).toContain('WWW-Authenticate');
+      }
+    }
+    const send = operation('sendMessage').responses;
+    expect(Object.keys(send['201']!.headers)).toContain('Idempotent-Replayed');
+    expect(Object.keys(send['409']!.headers)).toContain('Retry-After');
+    expect(Object.keys(send['401']!.headers)).not.toContain('Idempotent-Replayed');
+    // The readiness probe's 503 is its verdict, not an outage with a time to come back.
+    expect(Object.keys(operation('getReadiness').responses['503']!.headers)).not.toContain('Retry-After');
+    expect(Object.keys(operation('testProvider').responses['503']!.headers)).toContain('Retry-After');
+    expect(Object.keys(doc.components.headers).sort()).toEqual(Object.keys(RESPONSE_HEADERS).sort());
+  });
+
+  it('documents event streams as text/event-stream with each event’s schema, and resuming by Last-Event-ID', () => {
+    for (const id of ['streamChatEvents', 'watchChats'] as const) {
+      const op = operation(id);
+      expect(Object.keys(op.responses['200']!.content!)).toEqual(['text/event-stream']);
+      expect(op.responses['401']!.content!['application/json']!.schema).toEqual({
+        $ref: '#/components/schemas/ErrorBody',
+      });
+      expect(op.parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'last-event-id' })]),
+      );
+    }
+    expect(operation('streamChatEvents').responses['200']!.content!['text/event-stream']!.schema).toEqual({
+      $ref: '#/components/schemas/ChatEvent',
+    });
+    expect(operation('watchChats').responses['200']!.content!['text/event-stream']!.schema).toEqual({
+      $ref: '#/components/schemas/ChatStatusChange',
+    });
+  });
+
+  it('shares the contract models as components', () => {
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Chat', 'Message', 'Turn', 'User', 'Provider', 'ModelConfig', 'ErrorBody', 'ChatEvent']),
+    );
+    const list = operation('listChats');
+    expect(list.parameters!.map((p) => p.name)).toEqual(['limit', 'after', 'before', 'status', 'archived', 'q']);
+    expect(JSON.stringify(list.responses['200'])).toContain('"$ref":"#/components/schemas/Chat"');
+  });
+
+  it('documents only error messages the server can send', () => {
+    const source = serverSource();
+    const documented = new Set(
+      operations.flatMap((op) => Object.keys(op.responses).flatMap((status) => messages(op, status))),
+    );
+    expect([...documented].filter((message) => !source.includes(`'${message}'`))).toEqual([]);
+    expect([...documented].sort()).toEqual([...new Set(Object.values(ERRORS).map((e) => e.message))].sort());
+  });
+});
+
+/**
+ * A tour of the API that calls every operation, as the documented client would, and checks every
+ * answer against the document: its status is documented, its body matches the documented schema
+ * (each streamed event too), an error's message is one listed for that status, and each header
+ * chatq sends is documented on that response.
+ */
+describe('every response of a tour of the API', () => {
+  let stack: TestStack;
+  const seen: Answer[] = [];
+
+  interface Answer {
+    operationId: OperationId;
+    status: number;
+    headers: Headers;
+    body: unknown;
+    events?: { type: string; data: unknown }[];
+  }
+  interface Call {
+    params?: Record<string, string>;
+    query?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    token?: string | null;
+  }
+
+  /** Calls an operation by its table entry and records the answer. */
+  async function call(operationId: OperationId, options: Call = {}): Promise<Answer> {
+    const route = routes[operationId];
+    const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => options.params![name]!);
+    const query = options.query ? `?${new URLSearchParams(options.query)}` : '';
+    const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+    const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    const controller = new AbortController();
+    const res = await fetch(`${stack.baseUrl}${path}${query}`, {
+      method: route.method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      body: payload,
+      signal: controller.signal,
+    });
+    const answer: Answer = { operationId, status: res.status, headers: res.headers, body: undefined };
+    if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      answer.events = await firstEvents(res, 1);
+      controller.abort();
+    } else {
+      const text = await res.text();
+      answer.body = text ? JSON.parse(text) : undefined;
+    }
+    seen.push(answer);
+    return answer;
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('calls every operation and gets documented answers', async () => {
+    // Probes and the caller.
+    await call('getHealth', { token: null });
+    await call('getReadiness', { token: null });
+    await call('getMe');
+    await call('getMe', { token: null });
+
+    // Users: a member with a token, and one whose rate limit is one request a minute.
+    const member = await call('createUser', { body: { username: 'tour-member' } });
+    await call('createUser', { body: { username: 'tour-member' } });
+    const memberId = (member.body as { user: { id: string } }).user.id;
+    const token = ((await call('createToken', { params: { id: memberId } })).body as { token: string }).token;
+    const stranger = await call('createUser', { body: { username: 'tour-stranger' } });
+    const strangerId = (stranger.body as { user: { id: string } }).user.id;
+    const strangerToken = ((await call('createToken', { params: { id: strangerId } })).body as { token: string }).token;
+    const limited = await call('createUser', { body: { username: 'tour-limited' } });
+    const limitedId = (limited.body as { user: { id: string } }).user.id;
+    await call('updateUser', { params: { id: limitedId }, body: { rate_limits: { requests_per_minute: 1 } } });
+    await call('updateUser', { params: { id: '0197a3b0-0000-7000-8000-000000000000' }, body: { rate_limits: {} } });
+    const limitedToken = ((await call('createToken', { params: { id: limitedId } })).body as { token: string }).token;
+    await call('getMe', { token: limitedToken });
+    await call('getMe', { token: limitedToken });
+
+    // Providers and models: a slow mock, so turns stay in flight long enough to queue and interrupt.
+    const provider = await call('createProvider', { body: { name: 'tour-mock', kind: 'mock' } });
+    const providerId = (provider.body as { provider: { id: string } }).provider.id;
+    await call('createProvider', { body: { name: 'tour-mock', kind: 'mock' }, token });
+    await call('listProviders', { query: { limit: '1' } });
+    await call('listProviders', { query: { after: 'not-a-cursor' } });
+    await call('getProvider', { params: { id: providerId } });
+    await call('updateProvider', { params: { id: providerId }, body: { options: {} } });
+    const model = await call('createModelConfig', {
+      body: { provider_id: providerId, model: 'tour-slow', options: { latency_ms: 3_000 } },
+    });
+    const modelId = (model.body as { model_config: { id: string } }).model_config.id;
+    await call('listModelConfigs', { token });
+    await call('getModelConfig', { params: { id: modelId }, token });
+    await call('updateModelConfig', { params: { id: modelId }, body: { display_name: 'Tour (slow)' } });
+    await call('testProvider', { params: { id: providerId }, body: { model: 'tour-fast' } });
+
+    // A chat with a turn in flight: send behind it, withdraw, interrupt, then edit.
+    const created = await call('createChat', { token, body: { content: 'Hello', model_config_id: modelId } });
+    const chat = created.body as { chat: { id: string }; message: { id: string }; turn: { id: string } };
+    const chatId = chat.chat.id;
+    await call('streamChatEvents', { params: { chat_id: chatId }, query: { after: '0' }, token });
+    await call('watchChats', { token, query: { after: '0' } });
+    await call('listChats', { token });
+    await call('getChat', { params: { chat_id: chatId }, token });
+    await call('getChat', { params: { chat_id: chatId }, token: strangerToken });
+    await call('getTurn', { params: { chat_id: chatId, turn_id: chat.turn.id }, token });
+    const queued = await call('sendMessage', { params: { chat_id: chatId }, body: { content: 'And then?' }, token });
+    const queuedId = (queued.body as { queued_message: { id: string } }).queued_message.id;
+    await call('listMessages', { params: { chat_id: chatId }, token });
+    await call('deleteQueuedMessage', { params: { chat_id: chatId, id: queuedId }, token });
+    await call('deleteQueuedMessage', { params: { chat_id: chatId, id: queuedId }, token });
+    await call('interruptChat', { params: { chat_id: chatId }, token });
+    await settledChat(stack.admin.as(token), chatId);
+    await call('interruptChat', { params: { chat_id: chatId }, token });
+    const first = { params: { chat_id: chatId, message_id: chat.message.id }, token };
+    const again = { body: { content: 'Hello again' }, headers: { 'idempotency-key': 'tour-1' } };
+    const edited = await call('editMessage', { ...first, ...again });
+    await call('editMessage', { ...first, ...again });
+    await call('editMessage', { ...first, ...again, body: { content: 'Other' } });
+    // An edit replaces the message: the old one is gone, later edits address the new one.
+    await call('editMessage', { ...first, body: { content: 'Hi' } });
+    const edit = {
+      params: { chat_id: chatId, message_id: (edited.body as { message: { id: string } }).message.id },
+      token,
+    };
+    await call('editMessage', {
+      ...edit,
+      body: { content: 'Hi', model_config_id: '0197a3b0-0000-7000-8000-000000000000' },
+    });
+    await call('editMessage', { ...edit, rawBody: '{"content":' });
+    await call('editMessage', { ...edit, rawBody: 'x'.repeat(300_000) });
+    await call('editMessage', { ...edit, body: { content: 'Hi' }, headers: { 'content-type': 'text/xml' } });
+    await call('editMessage', { ...edit, body: { content: 'Hi' }, token: null });
+    await call('updateChat', { params: { chat_id: chatId }, body: { archived: true }, token });
+    await call('sendMessage', { params: { chat_id: chatId }, body: { content: 'Archived?' }, token });
+    await call('editMessage', { ...edit, body: { content: 'Archived?' } });
+
+    // Usage, then clean up.
+    await call('getChatUsage', { params: { chat_id: chatId }, token });
+    await call('getMyUsage', { token, query: { from: '2025-01-01T00:00:00Z' } });
+    await call('getUserUsage', { params: { id: memberId }, token });
+    await call('getUserUsage', { params: { id: memberId }, token: strangerToken });
+    await call('deleteChat', { params: { chat_id: chatId }, token });
+    await call('deleteModelConfig', { params: { id: modelId } });
+    await call('deleteProvider', { params: { id: providerId } });
+    await call('deleteProvider', { params: { id: providerId } });
+
+    const succeeded = new Set(seen.filter((a) => a.status < 300).map((a) => a.operationId));
+    expect(Object.keys(routes).filter((id) => !succeeded.has(id as OperationId))).toEqual([]);
+    expect(new Set(seen.map((a) => a.status))).toEqual(
+      new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 422, 429]),
+    );
+    expect(seen.flatMap((answer) => mismatches(answer))).toEqual([]);
+  });
+
+  /** What in an answer the document does not say. */
+  function mismatches(answer: Answer): string[] {
+    const op = operation(answer.operationId);
+    const name = `${answer.operationId} ${answer.status}`;
+    const documented = op.responses[answer.status] ?? (answer.status >= 500 ? op.responses['5XX'] : undefined);
+    if (!documented) return [`${name}: status not documented`];
+    const problems: string[] = [];
+    for (const header of Object.keys(RESPONSE_HEADERS)) {
+      const listed = header in documented.headers;
+      if (answer.headers.has(header) && !listed) problems.push(`${name}: sends undocumented ${header}`);
+      if (listed && RESPONSE_HEADERS[header as keyof typeof RESPONSE_HEADERS].required && !answer.headers.has(header)) {
+        problems.push(`${name}: lacks ${header}`);
+      }
+    }
+    if (answer.status === 204) return answer.body === undefined ? problems : [...problems, `${name}: has a body`];
+    const [[mediaType, media]] = Object.entries(documented.content!) as [[string, { schema: JsonSchema }]];
+    const bodies = mediaType === 'text/event-stream' ? answer.events! : [answer.body];
+    for (const body of bodies) {
+      if (!validate(media.schema, body)) problems.push(`${name}: ${ajv.errorsText()} in ${JSON.stringify(body)}`);
+    }
+    if (
+      answer.status >= 400 &&
+      !messages(op, String(answer.status)).includes((answer.body as { message: string }).message)
+    ) {
+      problems.push(`${name}: undocumented message ${JSON.stringify(answer.body)}`);
+    }
+    return problems;
+  }
+});
+
+/** Every route a server serves, as `METHOD /path`, read from fastify's route tree (segments by depth). */
+function servedRoutes(app: FastifyInstance): string[] {
+  const path: string[] = [];
+  return app
+    .printRoutes()
+    .split('\n')
+    .flatMap((line) => {
+      const node = /^([│ ]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+      if (!node) return [];
+      path.length = node[1]!.length / 4;
+      path.push(node[2]!);
+      return (node[3]?.split(', ') ?? []).map((method) => `${method} ${path.join('')}`);
+    });
+}
+
+/** Validates against the document's own JSON Schemas, `$ref`s to its components included. */
+const ajv = addFormats.default(new Ajv2020({ strict: false, allErrors: true }));
+ajv.addSchema({ $id: 'chatq-openapi', components: doc.components });
+function validate(schema: JsonSchema, value: unknown): boolean {
+  const resolved = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"chatq-openapi#/components/'));
+  return ajv.validate(resolved, value);
+}
+
+/** The error messages an operation documents for a status. */
+function messages(op: OpenApiOperation, status: string): string[] {
+  const examples = op.responses[status]?.content?.['application/json']?.examples ?? {};
+  return Object.values(examples).map((e) => e.summary);
+}
+
+/** The API server's source, where every message it can send is written. */
+function serverSource(): string {
+  const root = join(import.meta.dirname, '../../services/api/src');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+    .map((file) => readFileSync(join(root, file), 'utf8'))
+    .join('\n');
+}
+
+/** Reads a Server-Sent Events stream until it has `count` events, as `{type, data}`. */
+async function firstEvents(res: Response, count: number): Promise<{ type: string; data: unknown }[]> {
+  const events: { type: string; data: unknown }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body!) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const fields = Object.fromEntries(
+        buffer
+          .slice(0, end)
+          .split('\n')
+          .filter((line) => !line.startsWith(':'))
+          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+      );
+      buffer = buffer.slice(end + 2);
+      if (fields.event) events.push({ type: fields.event, data: JSON.parse(fields.data!) });
+      if (events.length === count) return events;
+    }
+  }
+  return events;
+}

@@ -1,7 +1,15 @@
 import { z } from 'zod';
+import { EXAMPLE } from './examples.ts';
 
-export const Uuid = z.uuid();
-export const Timestamp = z.iso.datetime({ offset: true });
+declare module 'zod' {
+  interface GlobalMeta {
+    /** Example values, typed by the schema they illustrate; the OpenAPI document shows them. */
+    examples?: z.$output[];
+  }
+}
+
+export const Uuid = z.uuid().meta({ examples: [EXAMPLE.chatId] });
+export const Timestamp = z.iso.datetime({ offset: true }).meta({ examples: [EXAMPLE.createdAt] });
 
 /**
  * The object schema of every request body: a field it does not know is refused (400, one validation
@@ -14,7 +22,9 @@ export const Timestamp = z.iso.datetime({ offset: true });
 export const RequestBody = z.strictObject;
 
 /** One failed field of a request: `field` is a dotted path such as `body.content`. */
-export const Validation = z.object({ field: z.string(), detail: z.string() });
+export const Validation = z
+  .object({ field: z.string(), detail: z.string() })
+  .meta({ examples: [{ field: 'body.content', detail: 'must not be empty' }] });
 export type Validation = z.infer<typeof Validation>;
 
 /** Every 4xx/5xx body. `detail` and `validations` appear only when they help the caller. */
@@ -32,7 +42,11 @@ export const Text = (max: number) =>
     .max(max)
     .refine((s) => s.trim().length > 0, { message: 'must not be empty' });
 
-const Cursor = z.string().min(1).max(200);
+const Cursor = z
+  .string()
+  .min(1)
+  .max(200)
+  .meta({ examples: ['MDE5N2EzYzItNWIxZS03YzRkLTlmMDAtMmE2YjhjMWQzZTA0'] });
 
 /**
  * Keyset pagination of every list. A cursor (opaque, from `next_cursor`) marks a boundary in the
@@ -52,7 +66,7 @@ export type PageQuery = z.infer<typeof PageQuery>;
  * when paging back), and is null otherwise.
  */
 export const Page = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullable(), has_more: z.boolean() });
+  z.object({ data: z.array(item), next_cursor: Cursor.nullable(), has_more: z.boolean() });
 
 /** A page as code handles it. */
 export interface PageOf<T> {
@@ -65,7 +79,11 @@ export interface PageOf<T> {
 export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Client-chosen key that makes a POST or PATCH safe to retry (see the idempotency docs). */
-export const IdempotencyKey = z.string().min(1).max(255);
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .meta({ examples: ['5f0c6a8e-send-hello-1'] });
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 export const IdParams = z.object({ id: Uuid });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChatStatus, Message, QueuedMessage, TurnStatus } from './chats.ts';
 import { Uuid } from './common.ts';
+import { EXAMPLE } from './examples.ts';
 
 /**
  * Position in a chat's event log: a Redis stream id (`<ms>-<seq>`), sent as the SSE `id:`. `0` means
@@ -8,48 +9,64 @@ import { Uuid } from './common.ts';
  */
 export const EventId = z
   .string()
-  .regex(/^(0|\d{1,20}-\d{1,20})$/, { message: 'must be an event id such as 1700000000000-0' });
+  .regex(/^(0|\d{1,20}-\d{1,20})$/, { message: 'must be an event id such as 1700000000000-0' })
+  .meta({ examples: [EXAMPLE.eventId] });
 export type EventId = z.infer<typeof EventId>;
 
 /** `?after=`: resume after this event (the `Last-Event-ID` header wins when both are sent). */
 export const EventsQuery = z.object({ after: EventId.optional() });
 
 /** A turn changed state. */
-export const TurnStatusEvent = z.object({
-  chat_id: Uuid,
-  turn_id: Uuid,
-  status: TurnStatus,
-  error: z.string().optional(),
-});
+export const TurnStatusEvent = z
+  .object({
+    chat_id: Uuid,
+    turn_id: Uuid,
+    status: TurnStatus,
+    error: z.string().optional(),
+  })
+  .meta({ examples: [{ chat_id: EXAMPLE.chatId, turn_id: EXAMPLE.turnId, status: 'running' }] });
 
 /** A message joined the conversation (user, assistant reply, or an interrupted partial reply). */
 export const MessageCreatedEvent = z.object({ message: Message });
 
 /** Text of the running turn's reply as the model produces it. A joiner's first delta carries the text so far. */
-export const MessageDeltaEvent = z.object({ turn_id: Uuid, text: z.string() });
+export const MessageDeltaEvent = z
+  .object({ turn_id: Uuid, text: z.string() })
+  .meta({ examples: [{ turn_id: EXAMPLE.turnId, text: 'Saturday: breakfast in Alfama' }] });
 
 /** The running turn's reply ended: `message_id` is the stored reply, null when nothing was kept. */
-export const MessageCompletedEvent = z.object({
-  turn_id: Uuid,
-  message_id: Uuid.nullable(),
-  interrupted: z.boolean(),
-});
+export const MessageCompletedEvent = z
+  .object({
+    turn_id: Uuid,
+    message_id: Uuid.nullable(),
+    interrupted: z.boolean(),
+  })
+  .meta({ examples: [{ turn_id: EXAMPLE.turnId, message_id: EXAMPLE.replyId, interrupted: false }] });
 
 /** A message was queued behind the live turn. */
 export const MessageQueuedEvent = z.object({ message: QueuedMessage });
 
 /** A queued message was deleted before it ran. */
-export const MessageUnqueuedEvent = z.object({ chat_id: Uuid, id: Uuid });
+export const MessageUnqueuedEvent = z
+  .object({ chat_id: Uuid, id: Uuid })
+  .meta({ examples: [{ chat_id: EXAMPLE.chatId, id: EXAMPLE.queuedId }] });
 
 /** The chat's status changed; these also feed `GET /chats/watch`. */
-export const ChatStatusEvent = z.object({
-  chat_id: Uuid,
-  status: ChatStatus,
-  last_error: z.string().nullable(),
-});
+export const ChatStatusEvent = z
+  .object({
+    chat_id: Uuid,
+    status: ChatStatus,
+    last_error: z.string().nullable(),
+  })
+  .meta({ examples: [{ chat_id: EXAMPLE.chatId, status: 'idle', last_error: null }] });
 
 /** A turn failed; `message` is safe to show (it is the turn's `error`). */
-export const ErrorEvent = z.object({ chat_id: Uuid, turn_id: Uuid.optional(), message: z.string() });
+export const ErrorEvent = z
+  .object({ chat_id: Uuid, turn_id: Uuid.optional(), message: z.string() })
+  .meta({ examples: [{ chat_id: EXAMPLE.chatId, turn_id: EXAMPLE.turnId, message: 'provider rejected the API key' }] });
+
+/** The one event `GET /chats/watch` streams: a chat of the caller's changed status. */
+export const ChatStatusChange = z.object({ type: z.literal('chat.status'), data: ChatStatusEvent });
 
 /** Every event chatq streams, as `{type, data}`; SSE sends `type` as `event:` and `data` as JSON. */
 export const ChatEvent = z.discriminatedUnion('type', [
@@ -59,7 +76,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.completed'), data: MessageCompletedEvent }),
   z.object({ type: z.literal('message.queued'), data: MessageQueuedEvent }),
   z.object({ type: z.literal('message.unqueued'), data: MessageUnqueuedEvent }),
-  z.object({ type: z.literal('chat.status'), data: ChatStatusEvent }),
+  ChatStatusChange,
   z.object({ type: z.literal('error'), data: ErrorEvent }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEvent>;
@@ -68,10 +85,3 @@ export type ChatEventType = ChatEvent['type'];
 /** Published to workers on the control channel: stop this turn's provider call now. */
 export const TurnAbort = z.object({ turn_id: Uuid, reason: z.enum(['interrupted', 'superseded']) });
 export type TurnAbort = z.infer<typeof TurnAbort>;
-
-/** The body of an event-stream route, for the OpenAPI document: Server-Sent Events, not JSON. */
-export const EventStreamBody = z
-  .string()
-  .describe(
-    'text/event-stream: `id:` is the event id (resume with Last-Event-ID or ?after=), `event:` the type, `data:` its JSON; comment heartbeats keep idle streams open.',
-  );

@@ -9,3 +9,5 @@ export * from './providers.ts';
 export * from './usage.ts';
 export * from './users.ts';
 import './components.ts';
+export * from './openapi.ts';
+export * from './routes/index.ts';

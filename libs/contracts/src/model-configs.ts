@@ -1,22 +1,43 @@
 import { z } from 'zod';
 import { Page, RequestBody, Timestamp, Uuid } from './common.ts';
+import { EXAMPLE } from './examples.ts';
 import { ModelOptions, ModelOptionsInput } from './providers.ts';
 
-export const ModelConfig = z.object({
-  id: Uuid,
-  provider_id: Uuid,
-  model: z.string(),
-  display_name: z.string().nullable(),
-  enabled: z.boolean(),
-  is_default: z.boolean(),
-  context_limit: z.number().int().nullable(),
-  max_output_tokens: z.number().int().nullable(),
-  input_price_per_mtok: z.number().nullable(),
-  output_price_per_mtok: z.number().nullable(),
-  options: ModelOptions,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const ModelConfig = z
+  .object({
+    id: Uuid,
+    provider_id: Uuid,
+    model: z.string(),
+    display_name: z.string().nullable(),
+    enabled: z.boolean(),
+    is_default: z.boolean(),
+    context_limit: z.number().int().nullable(),
+    max_output_tokens: z.number().int().nullable(),
+    input_price_per_mtok: z.number().nullable(),
+    output_price_per_mtok: z.number().nullable(),
+    options: ModelOptions,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({
+    examples: [
+      {
+        id: EXAMPLE.modelConfigId,
+        provider_id: EXAMPLE.providerId,
+        model: 'gpt-4o-mini',
+        display_name: 'GPT-4o mini',
+        enabled: true,
+        is_default: true,
+        context_limit: 128_000,
+        max_output_tokens: 4_096,
+        input_price_per_mtok: 0.15,
+        output_price_per_mtok: 0.6,
+        options: { temperature: 0.7 },
+        created_at: EXAMPLE.createdAt,
+        updated_at: EXAMPLE.createdAt,
+      },
+    ],
+  });
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
 const Fields = {
@@ -42,6 +63,18 @@ export const CreateModelConfigBody = RequestBody({
   input_price_per_mtok: Fields.input_price_per_mtok.optional(),
   output_price_per_mtok: Fields.output_price_per_mtok.optional(),
   options: Fields.options.optional(),
+}).meta({
+  examples: [
+    {
+      provider_id: EXAMPLE.providerId,
+      model: 'gpt-4o-mini',
+      display_name: 'GPT-4o mini',
+      enabled: true,
+      is_default: true,
+      input_price_per_mtok: 0.15,
+      output_price_per_mtok: 0.6,
+    },
+  ],
 });
 export type CreateModelConfigBody = z.infer<typeof CreateModelConfigBody>;
 
@@ -56,7 +89,7 @@ export const UpdateModelConfigBody = RequestBody({
   input_price_per_mtok: Fields.input_price_per_mtok.nullable().optional(),
   output_price_per_mtok: Fields.output_price_per_mtok.nullable().optional(),
   options: Fields.options.optional(),
-});
+}).meta({ examples: [{ display_name: null, enabled: false }] });
 export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
 
 export const ModelConfigResponse = z.object({ model_config: ModelConfig });

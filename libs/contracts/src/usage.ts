@@ -6,21 +6,36 @@ import { Timestamp, Uuid } from './common.ts';
  * sums the priced replies and is null when none of the counted replies had a price, so unpriced
  * stays distinct from free; `unpriced_replies` says how many replies the cost leaves out.
  */
-export const UsageTotals = z.object({
-  replies: z.number().int().nonnegative(),
-  input_tokens: z.number().int().nonnegative(),
-  output_tokens: z.number().int().nonnegative(),
-  reasoning_tokens: z.number().int().nonnegative(),
-  cache_read_tokens: z.number().int().nonnegative(),
-  cache_write_tokens: z.number().int().nonnegative(),
-  cost_micros: z.number().int().nullable(),
-  unpriced_replies: z.number().int().nonnegative(),
-});
+export const UsageTotals = z
+  .object({
+    replies: z.number().int().nonnegative(),
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    reasoning_tokens: z.number().int().nonnegative(),
+    cache_read_tokens: z.number().int().nonnegative(),
+    cache_write_tokens: z.number().int().nonnegative(),
+    cost_micros: z.number().int().nullable(),
+    unpriced_replies: z.number().int().nonnegative(),
+  })
+  .meta({
+    examples: [
+      {
+        replies: 12,
+        input_tokens: 18_240,
+        output_tokens: 3_105,
+        reasoning_tokens: 0,
+        cache_read_tokens: 9_216,
+        cache_write_tokens: 0,
+        cost_micros: 4_599,
+        unpriced_replies: 0,
+      },
+    ],
+  });
 export type UsageTotals = z.infer<typeof UsageTotals>;
 
 /** `from` inclusive, `to` exclusive; either may be left open. */
 export const UsageQuery = z
-  .object({ from: Timestamp.optional(), to: Timestamp.optional() })
+  .object({ from: Timestamp.optional(), to: Timestamp.optional().meta({ examples: ['2025-07-01T00:00:00Z'] }) })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
     message: 'must be before to',
     path: ['from'],

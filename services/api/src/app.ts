@@ -34,8 +34,8 @@ import { UsersService } from './domain/users.service.ts';
 import { EventHub } from './events/hub.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
-import { identifyCallers, requireAuth } from './http/auth.ts';
 import { AllowedMethods } from './http/allowed-methods.ts';
+import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
 import { registerCors } from './http/cors.ts';
 import { registerErrorHandling } from './http/errors.ts';
@@ -48,14 +48,14 @@ import { SseResponder } from './http/sse.ts';
 import { registerHttpTracing } from './http/tracing.ts';
 import { ProviderChecker } from './queue/provider-checker.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
-import { chatRoutes } from './routes/chats.ts';
-import { eventRoutes } from './routes/events.ts';
-import { healthRoutes } from './routes/health.ts';
-import { modelConfigRoutes } from './routes/model-configs.ts';
-import { providerCheckRoutes } from './routes/provider-checks.ts';
-import { providerRoutes } from './routes/providers.ts';
-import { usageRoutes } from './routes/usage.ts';
-import { userRoutes } from './routes/users.ts';
+import { chatHandlers } from './routes/chats.ts';
+import { eventHandlers } from './routes/events.ts';
+import { healthHandlers } from './routes/health.ts';
+import { modelConfigHandlers } from './routes/model-configs.ts';
+import { providerHandlers } from './routes/providers.ts';
+import { registerRoutes } from './routes/register.ts';
+import { usageHandlers } from './routes/usage.ts';
+import { userHandlers } from './routes/users.ts';
 
 /** What the API needs from the outside world; main.ts (or a test) builds these. */
 export interface ApiDeps {
@@ -171,24 +171,14 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   // Event streams never end by themselves: close them so the server can drain.
   app.addHook('preClose', () => streams.close());
 
-  void app.register(healthRoutes, { check: () => checkReadiness({ ...deps, draining: closing }) });
-  void app.register(
-    async (api) => {
-      requireAuth(api);
-      // Every log line about a chat carries its id, next to request_id and user_id.
-      api.addHook('preHandler', async (request, reply) => {
-        const chatId = (request.params as { chat_id?: string } | undefined)?.chat_id;
-        if (chatId) request.log = reply.log = request.log.child({ chat_id: chatId });
-      });
-      await api.register(userRoutes, { users: usersService });
-      await api.register(providerRoutes, { providers });
-      await api.register(modelConfigRoutes, { modelConfigs });
-      await api.register(chatRoutes, { chats });
-      await api.register(usageRoutes, { usage });
-      await api.register(providerCheckRoutes, { checks });
-      await api.register(eventRoutes, { chats, streams });
-    },
-    { prefix: '/api/v1' },
-  );
+  registerRoutes(app, {
+    ...healthHandlers(() => checkReadiness({ ...deps, draining: closing })),
+    ...userHandlers(usersService),
+    ...providerHandlers(providers, checks),
+    ...modelConfigHandlers(modelConfigs),
+    ...chatHandlers(chats),
+    ...usageHandlers(usage),
+    ...eventHandlers(chats, streams),
+  });
   return app;
 }

@@ -2,8 +2,8 @@ import { IDEMPOTENCY_HEADER, IdempotencyKey } from '@chatq/contracts';
 import { createHash } from 'node:crypto';
 import { BadRequestError } from './errors.ts';
 
-/** Methods whose requests may carry an Idempotency-Key. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH']);
+// The route table documents which methods take a key and which answers are replayed: one rule for both.
+export { IDEMPOTENT_METHODS, isRecordable } from '@chatq/contracts';
 
 /** The key a request carries, undefined when it has none; a malformed key is a 400. */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
@@ -25,13 +25,4 @@ export function requestFingerprint(method: string, url: string, body: unknown): 
   return createHash('sha256')
     .update(JSON.stringify([method, url, body ?? null]))
     .digest();
-}
-
-/**
- * Which outcomes a key remembers (Stripe's rule): every response the change itself produced,
- * success or refusal. Not remembered, so a retry runs again: conflicts with concurrent work (409),
- * rate limiting (429) and server failures (5xx), none of which changed anything.
- */
-export function isRecordable(status: number): boolean {
-  return status < 500 && status !== 409 && status !== 429;
 }

@@ -1,12 +1,12 @@
-import { Health, Readiness } from '@chatq/contracts';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { healthRoutes, Readiness } from '@chatq/contracts';
+import type { Handlers } from './register.ts';
 
 /** Liveness and readiness probes; `check` reports each dependency. */
-export const healthRoutes: FastifyPluginAsyncZod<{ check: () => Promise<Readiness> }> = async (app, { check }) => {
-  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+export const healthHandlers = (check: () => Promise<Readiness>): Handlers<typeof healthRoutes> => ({
+  getHealth: async () => ({ status: 'ok' as const }),
 
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
+  getReadiness: async (_request, reply) => {
     const readiness = await check();
     return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness);
-  });
-};
+  },
+});

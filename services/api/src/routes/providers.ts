@@ -1,46 +1,26 @@
-import {
-  CreateProviderBody,
-  IdParams,
-  NoContent,
-  PageQuery,
-  ProviderList,
-  ProviderResponse,
-  UpdateProviderBody,
-} from '@chatq/contracts';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { providerRoutes } from '@chatq/contracts';
+import type { ProviderChecksService } from '../domain/provider-checks.service.ts';
 import type { ProvidersService } from '../domain/providers.service.ts';
-import { adminOnly } from '../http/auth.ts';
+import type { Handlers } from './register.ts';
 
-/** Provider administration: every route is admin-only. */
-export const providerRoutes: FastifyPluginAsyncZod<{ providers: ProvidersService }> = async (app, { providers }) => {
-  app.addHook('preHandler', adminOnly);
+/** Provider administration (admin-only, as the table says), and checks run by a worker. */
+export const providerHandlers = (
+  providers: ProvidersService,
+  checks: ProviderChecksService,
+): Handlers<typeof providerRoutes> => ({
+  createProvider: async (request, reply) => reply.code(201).send({ provider: await providers.create(request.body) }),
 
-  app.post(
-    '/providers',
-    { schema: { body: CreateProviderBody, response: { 201: ProviderResponse } } },
-    async (request, reply) => reply.code(201).send({ provider: await providers.create(request.body) }),
-  );
+  listProviders: async (request) => providers.list(request.query),
 
-  app.get('/providers', { schema: { querystring: PageQuery, response: { 200: ProviderList } } }, async (request) =>
-    providers.list(request.query),
-  );
+  getProvider: async (request) => ({ provider: await providers.get(request.params.id) }),
 
-  app.get('/providers/:id', { schema: { params: IdParams, response: { 200: ProviderResponse } } }, async (request) => ({
-    provider: await providers.get(request.params.id),
-  }));
+  updateProvider: async (request) => ({ provider: await providers.update(request.params.id, request.body) }),
 
-  app.patch(
-    '/providers/:id',
-    { schema: { params: IdParams, body: UpdateProviderBody, response: { 200: ProviderResponse } } },
-    async (request) => ({ provider: await providers.update(request.params.id, request.body) }),
-  );
+  deleteProvider: async (request, reply) => {
+    await providers.delete(request.params.id);
+    return reply.code(204).send(null);
+  },
 
-  app.delete(
-    '/providers/:id',
-    { schema: { params: IdParams, response: { 204: NoContent } } },
-    async (request, reply) => {
-      await providers.delete(request.params.id);
-      return reply.code(204).send(null);
-    },
-  );
-};
+  // 200 with `ok` either way, once a worker answered.
+  testProvider: async (request) => checks.test(request.params.id, request.body ?? {}),
+});

@@ -1,0 +1,109 @@
+import type { ErrorBody } from '../common.ts';
+import type { RouteDeclaration } from './define.ts';
+
+/**
+ * The error bodies the API answers with, by what went wrong: the messages are the API's own
+ * (`services/api/src/domain/errors.ts`, the services and `http/*`), so the reference shows callers
+ * exactly what they will read. A test checks that each one is a message the server can send.
+ */
+export const ERRORS = {
+  // Requests
+  invalidRequest: {
+    message: 'Invalid request.',
+    validations: [{ field: 'body.content', detail: 'must not be empty' }],
+  },
+  malformedJson: { message: 'Malformed JSON body.' },
+  emptyJson: { message: 'Request body must not be empty when content-type is application/json.' },
+  contentLength: { message: 'Content-Length does not match the body.' },
+  bodyTooLarge: { message: 'Request body is too large.', detail: 'The limit is 262144 bytes.' },
+  unsupportedMediaType: { message: 'Unsupported content type; send application/json.' },
+  invalidCursor: {
+    message: 'Invalid cursor.',
+    validations: [{ field: 'querystring.after', detail: 'is not a cursor this list issued' }],
+  },
+  // Callers
+  unauthorized: { message: 'Unauthorized.' },
+  forbidden: { message: 'Forbidden.' },
+  rateLimited: { message: 'Rate limit exceeded.' },
+  // Idempotency
+  idempotencyKeyInFlight: {
+    message: 'A request with this Idempotency-Key is still in progress.',
+    detail: 'Retry once it has finished.',
+  },
+  idempotencyKeyReused: { message: 'Idempotency key reused with different parameters.' },
+  // Server
+  internal: { message: 'Internal server error.' },
+  databaseUnavailable: { message: 'Database unavailable.' },
+  // Chats
+  chatNotFound: { message: 'Chat not found.' },
+  chatArchived: { message: 'Cannot modify an archived chat.' },
+  invalidModelConfig: { message: 'Invalid model config ID.' },
+  noDefaultModel: { message: 'No default model config is set; pass model_config_id.' },
+  messageNotFound: { message: 'Chat message not found.' },
+  notUserMessage: { message: 'Only user messages can be edited.' },
+  queueFull: { message: 'Message queue is full.' },
+  notInterruptible: { message: 'Chat is not in an interruptible state.' },
+  queuedMessageNotFound: { message: 'Queued message not found.' },
+  turnNotFound: { message: 'Turn not found.' },
+  eventStreamUnavailable: { message: 'Event stream unavailable.' },
+  // Administration
+  userNotFound: { message: 'User not found.' },
+  usernameTaken: { message: 'Username is already taken.' },
+  providerNotFound: { message: 'Provider not found.' },
+  unknownProvider: {
+    message: 'Provider not found.',
+    validations: [{ field: 'body.provider_id', detail: 'no provider has this id' }],
+  },
+  providerNameTaken: { message: 'A provider with this name already exists.' },
+  modelConfigNotFound: { message: 'Model config not found.' },
+  checkNotQueued: { message: 'Queue unavailable; the provider check was not sent.' },
+  checkTimedOut: { message: 'No worker answered the provider check in time; is a worker running?' },
+} as const satisfies Record<string, ErrorBody>;
+
+/** Error statuses the API answers with; `5XX` stands for any server failure. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 504 | '5XX';
+
+/** What each error status means, whichever route answers it. */
+export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: 'The request is invalid; `validations` names each field at fault.',
+  401: 'No valid bearer token.',
+  403: 'The caller may not do this.',
+  404: 'Not found (or not yours: other users’ chats are never revealed).',
+  409: 'Conflicts with work in progress; retry later.',
+  413: 'The request body is larger than the server accepts.',
+  415: 'The request body is not JSON.',
+  422: 'The Idempotency-Key was already used for a different request.',
+  429: 'Over a limit; retry after `Retry-After` seconds.',
+  503: 'A dependency is unavailable; retry later.',
+  504: 'A dependency did not answer in time.',
+  '5XX': 'The server failed (500) or its database is unavailable (503); nothing was changed, so a retry is safe.',
+};
+
+/**
+ * Every error a route can answer, by status: its own refusals after the ones every such route
+ * shares (refused input, auth, bodies, idempotency, rate limits, server failures).
+ */
+export function errorResponses(route: RouteDeclaration, idempotent: boolean): Map<ErrorStatus, ErrorBody[]> {
+  // Fastify reads a body on every method but GET, whether or not the route declares one.
+  const readsBody = route.method !== 'GET';
+  const validates = Boolean(route.params ?? route.query ?? route.body ?? route.headers) || idempotent;
+  const shared: [ErrorStatus, ErrorBody[]][] = [
+    [400, validates ? [ERRORS.invalidRequest] : []],
+    [400, readsBody ? [ERRORS.malformedJson, ERRORS.emptyJson, ERRORS.contentLength] : []],
+    [401, route.auth === 'public' ? [] : [ERRORS.unauthorized]],
+    [403, route.auth === 'admin' ? [ERRORS.forbidden] : []],
+    [409, idempotent ? [ERRORS.idempotencyKeyInFlight] : []],
+    [413, readsBody ? [ERRORS.bodyTooLarge] : []],
+    [415, readsBody ? [ERRORS.unsupportedMediaType] : []],
+    [422, idempotent ? [ERRORS.idempotencyKeyReused] : []],
+    [429, [ERRORS.rateLimited]],
+    ['5XX', [ERRORS.internal, ERRORS.databaseUnavailable]],
+  ];
+  const all = new Map<ErrorStatus, ErrorBody[]>();
+  const add = (status: ErrorStatus, bodies: readonly ErrorBody[]) => {
+    if (bodies.length) all.set(status, [...(all.get(status) ?? []), ...bodies]);
+  };
+  for (const [status, bodies] of shared) add(status, bodies);
+  for (const [status, bodies] of Object.entries(route.errors ?? {})) add(Number(status) as ErrorStatus, bodies);
+  return all;
+}

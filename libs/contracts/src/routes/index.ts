@@ -1,0 +1,27 @@
+import { chatRoutes } from './chats.ts';
+import { eventRoutes } from './events.ts';
+import { healthRoutes } from './health.ts';
+import { modelConfigRoutes } from './model-configs.ts';
+import { providerRoutes } from './providers.ts';
+import { usageRoutes } from './usage.ts';
+import { userRoutes } from './users.ts';
+
+export * from './define.ts';
+export * from './errors.ts';
+export { chatRoutes, eventRoutes, healthRoutes, modelConfigRoutes, providerRoutes, usageRoutes, userRoutes };
+
+/**
+ * Every operation of the API, keyed by operationId: the server registers its routes from this table
+ * and the OpenAPI document is generated from it, so neither can drift from the other.
+ */
+export const routes = {
+  ...chatRoutes,
+  ...eventRoutes,
+  ...usageRoutes,
+  ...modelConfigRoutes,
+  ...providerRoutes,
+  ...userRoutes,
+  ...healthRoutes,
+};
+export type Routes = typeof routes;
+export type OperationId = keyof Routes;

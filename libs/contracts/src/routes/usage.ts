@@ -1,0 +1,45 @@
+import { ChatParams } from '../chats.ts';
+import { IdParams } from '../common.ts';
+import { ChatUsageResponse, UsageQuery, UserUsageResponse } from '../usage.ts';
+import { defineRoutes } from './define.ts';
+import { ERRORS } from './errors.ts';
+
+const SUMS =
+  'Sums every assistant reply, edited-away ones too (their tokens were spent). `cost_micros` is null when no ' +
+  'counted reply had a price.';
+
+export const usageRoutes = defineRoutes({
+  getChatUsage: {
+    method: 'GET',
+    path: '/api/v1/chats/{chat_id}/usage',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'Usage of a chat',
+    description: SUMS,
+    params: ChatParams,
+    responses: { 200: { description: 'The chat’s totals.', schema: ChatUsageResponse } },
+    errors: { 404: [ERRORS.chatNotFound] },
+  },
+  getMyUsage: {
+    method: 'GET',
+    path: '/api/v1/users/me/usage',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'Your usage',
+    description: `${SUMS} \`from\` is inclusive, \`to\` exclusive; either may be left open.`,
+    query: UsageQuery,
+    responses: { 200: { description: 'The caller’s totals.', schema: UserUsageResponse } },
+  },
+  getUserUsage: {
+    method: 'GET',
+    path: '/api/v1/users/{id}/usage',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'A user’s usage',
+    description: `${SUMS} Members may read only their own; admins anyone’s.`,
+    params: IdParams,
+    query: UsageQuery,
+    responses: { 200: { description: 'The user’s totals.', schema: UserUsageResponse } },
+    errors: { 403: [ERRORS.forbidden], 404: [ERRORS.userNotFound] },
+  },
+});
