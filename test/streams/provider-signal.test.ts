@@ -114,7 +114,7 @@ describe('a failing turn', () => {
     ]);
     await events.until((all) => all.at(-1)?.data.status === 'idle', 'the chat to rest');
     const turnId = failing.body.turn.id;
-    expect(events.of('error').map((e) => e.data)).toEqual([
+    expect(events.of('turn.failed').map((e) => e.data)).toEqual([
       { chat_id: chatId, turn_id: turnId, message: 'provider rejected the API key (401)' },
     ]);
     expect(events.of('turn.status').find((e) => e.data.turn_id === turnId && e.data.status === 'failed')).toBeDefined();

@@ -101,9 +101,9 @@ describe('a turn job BullMQ gives up on, with a message queued behind it', () =>
       type: e.type,
       data: JSON.parse(e.data),
     }));
-    const failure = events.findIndex((e) => e.type === 'error');
+    const failure = events.findIndex((e) => e.type === 'turn.failed');
     expect(events.slice(failure, failure + 5)).toMatchObject([
-      { type: 'error', data: { chat_id: chat.id, turn_id: turn.id, message: error } },
+      { type: 'turn.failed', data: { chat_id: chat.id, turn_id: turn.id, message: error } },
       { type: 'turn.status', data: { turn_id: turn.id, status: 'failed', error } },
       { type: 'message.created', data: { message: { id: queued.body.queued_message.id, content: 'next' } } },
       { type: 'turn.status', data: { turn_id: next!.id, status: 'queued' } },

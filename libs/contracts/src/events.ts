@@ -60,8 +60,11 @@ export const ChatStatusEvent = z
   })
   .meta({ examples: [{ chat_id: EXAMPLE.chatId, status: 'idle', last_error: null }] });
 
-/** A turn failed; `message` is safe to show (it is the turn's `error`). */
-export const ErrorEvent = z
+/**
+ * A turn failed; `message` is safe to show (it is the turn's `error`). Named `turn.failed`, not
+ * `error`: EventSource hands an event called `error` to its transport `onerror` handler.
+ */
+export const TurnFailedEvent = z
   .object({ chat_id: Uuid, turn_id: Uuid.optional(), message: z.string() })
   .meta({ examples: [{ chat_id: EXAMPLE.chatId, turn_id: EXAMPLE.turnId, message: 'provider rejected the API key' }] });
 
@@ -77,7 +80,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.queued'), data: MessageQueuedEvent }),
   z.object({ type: z.literal('message.unqueued'), data: MessageUnqueuedEvent }),
   ChatStatusChange,
-  z.object({ type: z.literal('error'), data: ErrorEvent }),
+  z.object({ type: z.literal('turn.failed'), data: TurnFailedEvent }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEvent>;
 export type ChatEventType = ChatEvent['type'];

@@ -60,7 +60,7 @@ function endEvents(
     ];
   }
   return [
-    { type: 'error', data: { chat_id: chatId, turn_id: turnId, message: error } },
+    { type: 'turn.failed', data: { chat_id: chatId, turn_id: turnId, message: error } },
     turnStatusEvent(chatId, turnId, 'failed', error),
     ...after,
   ];
