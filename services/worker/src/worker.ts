@@ -28,7 +28,8 @@ import { drainWorker, InFlightJobs } from './jobs/hand-back.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
-import { callModel } from './llm/registry.ts';
+import { createModelCaller } from './llm/registry.ts';
+import { limitReply } from './llm/reply-limit.ts';
 import type { ModelCaller } from './llm/types.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { traceModelCalls } from './tracing.ts';
@@ -85,7 +86,11 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
 
   routeSdkWarnings(logger);
   const secrets = new SecretBox(config.secretKey);
-  const call = deps.callModel ?? callModel;
+  const call = limitReply(
+    deps.callModel ??
+      createModelCaller({ allowLinkLocal: config.providerAllowLinkLocal, maxReplyChars: config.maxReplyChars }),
+    config.maxReplyChars,
+  );
   const processor = createTurnProcessor({
     turns,
     secrets,

@@ -3,6 +3,7 @@ import { createRedis, type Logger, type SecretBox } from '@chatq/platform';
 import { type Job, Worker } from 'bullmq';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { classifyError } from '../llm/classify.ts';
+import { describeProviderError } from '../llm/log-error.ts';
 import type { ModelCaller } from '../llm/types.ts';
 
 export interface CheckProviderDeps {
@@ -50,7 +51,10 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
       return { ok: true, latency_ms: latency(), model };
     } catch (err) {
       const c = classifyError(err, model);
-      deps.logger.info({ provider_id, model, kind: c.kind }, 'provider check failed');
+      deps.logger.info(
+        { provider_id, model, kind: c.kind, error: describeProviderError(err) },
+        'provider check failed',
+      );
       return { ok: false, latency_ms: latency(), model, error: c.message };
     }
   };

@@ -15,6 +15,7 @@ import type { TurnAborts } from '../control/turn-aborts.ts';
 import type { AfterTurn, Claim, Finish, TurnsRepository } from '../db/turns.repository.ts';
 import { TurnEventWriter } from '../events/turn-events.ts';
 import { classifyError } from '../llm/classify.ts';
+import { describeProviderError } from '../llm/log-error.ts';
 import type { ModelCall, ModelCaller } from '../llm/types.ts';
 import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
@@ -210,7 +211,10 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       }
       const c = classifyError(err, claim.model.model);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn({ err, kind: c.kind, retryable: c.retryable, attempt: job.attemptsMade + 1 }, 'provider call failed');
+      log.warn(
+        { error: describeProviderError(err), kind: c.kind, retryable: c.retryable, attempt: job.attemptsMade + 1 },
+        'provider call failed',
+      );
       if (c.retryable && !lastAttempt) {
         await writer.flush();
         throw new RetryableTurnError(c.message, c.retryAfterMs, { cause: err });
