@@ -1,4 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 
@@ -44,13 +44,20 @@ export function refuseAddress(address: string, policy: OutboundPolicy): string |
   );
 }
 
+/** Resolves a host name to all its addresses, as `dns.lookup` with `all: true` does. */
+export type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 /**
  * DNS lookup for sockets that refuses a name resolving to a forbidden address. Checking the address
  * the socket will connect to, not an earlier lookup of the same name, leaves no DNS-rebinding gap.
  */
-function guardedLookup(policy: OutboundPolicy): LookupFunction {
+function guardedLookup(policy: OutboundPolicy, resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const refusal = addresses.map((a) => refuseAddress(a.address, policy)).find(Boolean);
       if (refusal) return callback(new OutboundRefusedError(`${hostname}: ${refusal}`), '', 0);
@@ -139,9 +146,14 @@ function redirected(status: number, init: UndiciRequestInit): UndiciRequestInit 
  * redirect elsewhere is refused, so a trusted host cannot bounce the call, its API key included, to
  * another), error bodies are read up to `maxErrorBodyBytes`, and successful bodies may not carry a
  * line longer than `maxLineBytes`. Takes a URL and an init; a `Request` object is not supported.
+ * `resolve` is the system resolver unless a test names hosts of its own.
  */
-export function createSafeFetch(policy: OutboundPolicy, bounds: ResponseBounds): typeof globalThis.fetch {
-  const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy) } });
+export function createSafeFetch(
+  policy: OutboundPolicy,
+  bounds: ResponseBounds,
+  resolve: Resolver = dnsLookup,
+): typeof globalThis.fetch {
+  const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy, resolve) } });
   return async (input, init) => {
     if (input instanceof Request) throw new TypeError('safe fetch takes a URL and an init, not a Request');
     let url = new URL(input);
