@@ -99,9 +99,10 @@ function sendError(
 /** Writes `next()` until it returns undefined or the client goes away, heeding backpressure. */
 async function pump(res: ServerResponse, entry: Received, next: () => string | undefined, everyMs = 0) {
   entry.sentBytes = 0;
+  const closed = new Promise((resolve) => res.once('close', resolve));
   for (let chunk = next(); chunk !== undefined && !res.destroyed; chunk = next()) {
     entry.sentBytes += Buffer.byteLength(chunk);
-    if (!res.write(chunk)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+    if (!res.write(chunk)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
     if (everyMs > 0) await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   res.end();

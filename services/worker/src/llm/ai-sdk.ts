@@ -96,8 +96,10 @@ const abortReason = (signal: AbortSignal): unknown =>
  */
 export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof globalThis.fetch): Promise<ModelReply> {
   const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
-  const { streamText } = await import('ai');
-  const result = streamText({
+  // The low-memory variant: plain streamText keeps every part of the stream for replays and result
+  // getters this loop never uses, so its memory grows with the number of deltas a provider sends.
+  const { experimental_streamTextLowMemory: streamTextLowMemory } = await import('ai');
+  const result = streamTextLowMemory({
     model: await languageModel(kind, call, api, fetch),
     messages: fitToContext(call.messages, call.model.contextLimit, call.model.maxOutputTokens),
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
