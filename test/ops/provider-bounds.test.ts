@@ -11,6 +11,11 @@ import { freePort, PrivateRedis, ServiceProcess, startService } from './processe
 
 const MiB = 1024 * 1024;
 
+/** Prints a measured number with TEST_SHOW_OUTPUT=1 (as the processes' logs are). */
+const report = (line: string) => {
+  if (process.env.TEST_SHOW_OUTPUT) console.warn(line);
+};
+
 /** Peak resident memory of `pid` since the last `resetPeak` (Linux: VmHWM). */
 const peakRss = (pid: number): number =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
@@ -95,7 +100,7 @@ describe('a worker process facing a hostile provider', () => {
     const rssGrowth = peakRss(pid) - rssBefore;
     const redisGrowth = (await redisMemory(redis, 'used_memory_peak')) - redisBefore;
     const flood = fake.received.at(-1)!;
-    console.info(
+    report(
       `50 MB flood: worker RSS +${(rssGrowth / MiB).toFixed(1)} MiB at peak, Redis +${(redisGrowth / MiB).toFixed(1)} MiB, ` +
         `provider sent ${(flood.sentBytes! / MiB).toFixed(1)} MiB before the worker hung up`,
     );
@@ -117,7 +122,7 @@ describe('a worker process facing a hostile provider', () => {
     expect(fake.received.at(-1)!.sentBytes!).toBeLessThan(20 * MiB);
     const failure = lines.findLast((l) => l.includes('"provider call failed"'));
     expect(failure).toBeDefined();
-    console.info(
+    report(
       `20 MB error body: longest worker log line ${Math.max(...lines.map((l) => l.length))} chars, ` +
         `the failure line ${failure!.length}`,
     );
