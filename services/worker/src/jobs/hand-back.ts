@@ -43,9 +43,9 @@ export class InFlightJobs<D> {
 
 /**
  * Stops `worker` taking jobs and waits for its running jobs, for at most `handBackAfterMs` when
- * given; then hands whatever still runs back to the queue. What is left of BullMQ's close after
- * that is bookkeeping in Redis, waited for at most REDIS_GOODBYE_MS: a Redis that is down would
- * hold an idle worker's stop for the whole grace period.
+ * given; then hands whatever still runs back to the queue and returns without waiting further.
+ * What is left of BullMQ's close after a clean drain is bookkeeping in Redis, waited for at most
+ * REDIS_GOODBYE_MS: a Redis that is down would hold an idle worker's stop for the whole grace period.
  */
 export async function drainWorker<D>(
   worker: Worker<D>,
@@ -55,9 +55,10 @@ export async function drainWorker<D>(
 ): Promise<void> {
   const closing = worker.close();
   if (handBackAfterMs === undefined) return closing;
-  if (!(await settlesWithin(inFlight.idle(), handBackAfterMs))) {
-    const count = await inFlight.handBack();
-    log.warn({ count }, 'drain ran out of time; handed the running jobs back to the queue');
+  if (await settlesWithin(inFlight.idle(), handBackAfterMs)) {
+    await settlesWithin(closing, REDIS_GOODBYE_MS);
+    return;
   }
-  await settlesWithin(closing, REDIS_GOODBYE_MS);
+  const count = await inFlight.handBack();
+  log.warn({ count }, 'drain ran out of time; handed the running jobs back to the queue');
 }
