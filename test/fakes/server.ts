@@ -23,7 +23,17 @@ export type Step =
   /** Starts a reply, sends these chunks, then reports an error inside the stream (HTTP status stays 200). */
   | { streamErrorAfter: string[]; error: 'overloaded' | 'server' }
   /** Accepts the request and never answers, until the client gives up. */
-  | { hang: true };
+  | { hang: true }
+  /**
+   * Streams `delta` as reply deltas, `everyMs` apart (as fast as the client reads when 0), until
+   * `bytes` were sent (then the stream ends without finishing the reply) or, without `bytes`, until
+   * the client goes away.
+   */
+  | { flood: string; bytes?: number; everyMs?: number }
+  /** An error response with a body of `bytes` bytes (a JSON error whose message is filler). */
+  | { status: number; bodyBytes: number }
+  /** A redirect to `location` (relative to the request, or absolute). */
+  | { redirect: string; status: 301 | 302 | 303 | 307 | 308 };
 
 /** One request as the fake saw it, normalised across protocols. */
 export interface Received {
@@ -39,6 +49,8 @@ export interface Received {
   messages: { role: string; content: string }[];
   /** When the client closed the connection before the response was complete (an aborted call). */
   closedAt?: number;
+  /** Bytes of response body written to the socket (flood and bodyBytes steps). */
+  sentBytes?: number;
 }
 
 /** How one provider API reads requests and writes responses. */
@@ -84,6 +96,18 @@ function sendError(
   res.end(JSON.stringify(body));
 }
 
+/** Writes `next()` until it returns undefined or the client goes away, heeding backpressure. */
+async function pump(res: ServerResponse, entry: Received, next: () => string | undefined, everyMs = 0) {
+  entry.sentBytes = 0;
+  const closed = new Promise((resolve) => res.once('close', resolve));
+  for (let chunk = next(); chunk !== undefined && !res.destroyed; chunk = next()) {
+    entry.sentBytes += Buffer.byteLength(chunk);
+    if (!res.write(chunk)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
+    if (everyMs > 0) await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  res.end();
+}
+
 function startStream(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
 }
@@ -117,9 +141,43 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
       }
       const step = steps.shift() ?? { reply: DEFAULT_REPLY };
       const model = route.model ?? 'unknown';
+      if ('redirect' in step) {
+        res.writeHead(step.status, { location: step.redirect }).end();
+        return;
+      }
+      if ('bodyBytes' in step) {
+        res.writeHead(step.status, { 'content-type': 'application/json' });
+        const filler = 'x'.repeat(64 * 1024);
+        const parts = [
+          `{"error":{"message":"`,
+          ...Array(Math.ceil(step.bodyBytes / filler.length)).fill(filler),
+          '"}}',
+        ];
+        return pump(res, entry, () => parts.shift());
+      }
       if ('status' in step) return sendError(res, protocol, step);
       if ('hang' in step) return startStream(res);
       startStream(res);
+      if ('flood' in step) {
+        // Deltas in batches of up to 64 KiB of events; the protocol's opening events go out once.
+        const head = protocol.events(model, [], DEFAULT_USAGE, body, false).length;
+        const perDelta = protocol.events(model, [step.flood], DEFAULT_USAGE, body, false).slice(head).join('');
+        const batch = step.everyMs ? 1 : Math.max(1, Math.floor(65_536 / perDelta.length));
+        const opening = protocol.events(model, [], DEFAULT_USAGE, body, false).join('');
+        let first = true;
+        return pump(
+          res,
+          entry,
+          () => {
+            if (step.bytes !== undefined && entry.sentBytes! >= step.bytes) return undefined;
+            const events = perDelta.repeat(batch);
+            if (!first) return events;
+            first = false;
+            return opening + events;
+          },
+          step.everyMs,
+        );
+      }
       if ('disconnectAfter' in step) {
         const events = protocol.events(model, step.disconnectAfter, DEFAULT_USAGE, body, false);
         res.write(events.join(''), () => res.socket?.destroy());

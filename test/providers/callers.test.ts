@@ -1,6 +1,6 @@
 import type { ProviderKind } from '@chatq/contracts';
 import { classifyError } from '@chatq/worker/llm/classify.ts';
-import { callModel } from '@chatq/worker/llm/registry.ts';
+import { createModelCaller } from '@chatq/worker/llm/registry.ts';
 import type { ChatTurnMessage, ModelCall } from '@chatq/worker/llm/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic.ts';
@@ -59,6 +59,9 @@ const KINDS: KindCase[] = [
     path: (model) => `/gemini/v1beta/models/${model}:streamGenerateContent?alt=sse`,
   },
 ];
+
+/** The caller a worker builds with the default settings. */
+const callModel = createModelCaller({ allowLinkLocal: false, maxReplyChars: 400_000 });
 
 const HISTORY: ChatTurnMessage[] = [
   { role: 'user', content: 'first question' },

@@ -79,6 +79,8 @@ export const commonEnv = {
   LOG_LEVEL: envVar.logLevel().default('info'),
   CHATQ_SECRET_KEY: envVar.key32(),
   SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
+  /** How long a starting service waits for Postgres and Redis before it exits 1. */
+  STARTUP_TIMEOUT_MS: envVar.int(0, 3_600_000).default(30_000),
   /** Each chat's event log keeps about this many events (what a reconnecting client can resume). */
   EVENTS_MAXLEN: envVar.int(100, 1_000_000).default(5_000),
   /** An event log untouched this long expires. */

@@ -7,5 +7,6 @@ export * from './readiness.ts';
 export * from './redis.ts';
 export * from './secrets.ts';
 export * from './shutdown.ts';
+export * from './startup.ts';
 export * from './timeout.ts';
 export * from './tracing.ts';

@@ -20,3 +20,21 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what = 'op
     clearTimeout(timer);
   }
 }
+
+/** Waits for `promise` to settle, at most `ms`; true when it did. Its outcome is not reported. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -59,6 +59,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     port: e.PORT,

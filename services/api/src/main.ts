@@ -1,4 +1,11 @@
-import { ConfigError, createLogger, installShutdown, startTracing } from '@chatq/platform';
+import {
+  ConfigError,
+  createLogger,
+  installShutdown,
+  startTracing,
+  StartupError,
+  waitForDependencies,
+} from '@chatq/platform';
 import { loadApiConfig } from './config.ts';
 import { createApiServer } from './server.ts';
 
@@ -12,6 +19,15 @@ try {
 }
 
 const logger = createLogger({ service: 'api', level: config.logLevel });
+try {
+  // Postgres only: the API serves without Redis (new turns wait in the outbox until it is back).
+  await waitForDependencies({ databaseUrl: config.databaseUrl }, config.startupTimeoutMs, logger);
+} catch (err) {
+  if (!(err instanceof StartupError)) throw err;
+  // The message says what to check; a stack trace would only bury it.
+  logger.fatal(err.message);
+  process.exit(1);
+}
 const stopTracing = config.otlpEndpoint
   ? await startTracing({ service: 'api', endpoint: config.otlpEndpoint })
   : undefined;

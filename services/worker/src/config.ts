@@ -29,6 +29,10 @@ const WorkerEnv = z
     TURN_DEADLINE_MS: envVar.int(1_000, 24 * 3_600_000).default(600_000),
     /** First backoff step after a retryable provider error; doubles per attempt, with jitter. */
     WORKER_RETRY_BASE_MS: envVar.int(10, 600_000).default(DEFAULT_RETRY_BASE_MS),
+    /** A reply growing past this many characters is stopped, and its turn fails. */
+    MAX_REPLY_CHARS: envVar.int(1, 100_000_000).default(400_000),
+    /** Provider calls may go to link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata). */
+    PROVIDER_ALLOW_LINK_LOCAL: envVar.bool().default(false),
     /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
     WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
   })
@@ -62,5 +66,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     turnDeadlineMs: e.TURN_DEADLINE_MS,
     retryBaseMs: e.WORKER_RETRY_BASE_MS,
     checkConcurrency: e.WORKER_CHECK_CONCURRENCY,
+    maxReplyChars: e.MAX_REPLY_CHARS,
+    providerAllowLinkLocal: e.PROVIDER_ALLOW_LINK_LOCAL,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
   };
 }

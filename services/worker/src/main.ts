@@ -1,4 +1,12 @@
-import { ConfigError, createLogger, createSql, installShutdown, startTracing } from '@chatq/platform';
+import {
+  ConfigError,
+  createLogger,
+  createSql,
+  installShutdown,
+  startTracing,
+  StartupError,
+  waitForDependencies,
+} from '@chatq/platform';
 import { loadWorkerConfig } from './config.ts';
 import { startWorkerHttp } from './http.ts';
 import { startTurnWorker } from './worker.ts';
@@ -13,6 +21,18 @@ try {
 }
 
 const logger = createLogger({ service: 'worker', level: config.logLevel });
+try {
+  await waitForDependencies(
+    { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl },
+    config.startupTimeoutMs,
+    logger,
+  );
+} catch (err) {
+  if (!(err instanceof StartupError)) throw err;
+  // The message says what to check; a stack trace would only bury it.
+  logger.fatal(err.message);
+  process.exit(1);
+}
 const stopTracing = config.otlpEndpoint
   ? await startTracing({ service: 'worker', endpoint: config.otlpEndpoint })
   : undefined;

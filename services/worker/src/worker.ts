@@ -8,10 +8,12 @@ import {
 import { addTurnJob, ChatEventLog, createTurnQueue } from '@chatq/chat-core';
 import {
   checkReadiness,
+  closeRedis,
   createRedis,
   loadMigrations,
   type Logger,
   queueTelemetry,
+  redisErrorLog,
   type Registry,
   SecretBox,
   type Sql,
@@ -29,7 +31,8 @@ import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { createTurnEnder } from './jobs/turn-ended.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
-import { callModel } from './llm/registry.ts';
+import { createModelCaller } from './llm/registry.ts';
+import { limitReply } from './llm/reply-limit.ts';
 import type { ModelCaller } from './llm/types.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { traceModelCalls } from './tracing.ts';
@@ -64,7 +67,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const consumer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const producer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const queue = createTurnQueue(producer, config.queuePrefix);
-  queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+  queue.on('error', redisErrorLog(logger, 'debug', 'queue error'));
   // Events give up after one reconnect while Redis is away (a turn must not wait on them), but may
   // be sent before the first connect completes; stop messages need a connection in subscriber mode.
   // Auto-pipelining folds the appends of all running turns into one socket write per tick.
@@ -74,19 +77,20 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     { enableOfflineQueue: true, enableAutoPipelining: true },
     config.redisCluster,
   );
-  eventsRedis.on('error', (err) => logger.debug({ err }, 'events connection error'));
+  eventsRedis.on('error', redisErrorLog(logger, 'debug', 'events connection error'));
   const events = new ChatEventLog(eventsRedis, config.events);
-  const aborts = new TurnAborts(
-    createRedis(config.redisUrl, 'consumer', {}, config.redisCluster),
-    events.controlChannel,
-    logger,
-  );
+  const controlRedis = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
+  const aborts = new TurnAborts(controlRedis, events.controlChannel, logger);
   const metrics = createWorkerMetrics(queue);
   const migrations = loadMigrations();
 
   routeSdkWarnings(logger);
   const secrets = new SecretBox(config.secretKey);
-  const call = deps.callModel ?? callModel;
+  const call = limitReply(
+    deps.callModel ??
+      createModelCaller({ allowLinkLocal: config.providerAllowLinkLocal, maxReplyChars: config.maxReplyChars }),
+    config.maxReplyChars,
+  );
   const ended = createTurnEnder({ events, enqueue: (job) => addTurnJob(queue, job) });
   const processor = createTurnProcessor({
     turns,
@@ -102,7 +106,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     ended,
   });
 
-  const inFlight = new InFlightJobs();
+  const inFlight = new InFlightJobs<TurnJob>();
   const worker = new Worker<TurnJob, TurnJobResult>(
     TURN_QUEUE,
     inFlight.track(retryThroughDatabaseOutages(processor, logger)),
@@ -122,7 +126,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       telemetry: queueTelemetry(),
     },
   );
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('error', redisErrorLog(logger, 'error', 'worker error'));
   // A job that failed for good without its turn being failed (an error outside the provider call,
   // on its last attempt) would leave the chat busy: fail the turn, unless a newer claim or change
   // owns it, and end it as any other end of a turn. A turn its own job already failed is stale here.
@@ -164,10 +168,13 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
     close: async (handBackAfterMs) => {
       await relay.stop();
-      await Promise.all([drainWorker(worker, inFlight, handBackAfterMs, logger), checks.close()]);
-      await queue.close();
-      await aborts.close();
-      await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);
+      await Promise.all([drainWorker(worker, inFlight, handBackAfterMs, logger), checks.close(handBackAfterMs)]);
+      const goodbye = async () => {
+        await queue.close();
+        await aborts.close();
+        await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);
+      };
+      await closeRedis([goodbye()], [consumer, producer, eventsRedis, controlRedis]);
     },
   };
 }

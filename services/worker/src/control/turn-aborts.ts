@@ -1,5 +1,5 @@
 import { TurnAbort } from '@chatq/contracts';
-import type { Logger, RedisClient as Redis } from '@chatq/platform';
+import { type Logger, type RedisClient as Redis, redisErrorLog } from '@chatq/platform';
 
 /** Why a turn was stopped from outside: the API interrupted it, or an edit (or newer turn) replaced it. */
 export type StopReason = TurnAbort['reason'];
@@ -26,6 +26,7 @@ export class TurnAborts {
   constructor(subscriber: Redis, channel: string, logger: Logger) {
     this.subscriber = subscriber;
     this.logger = logger;
+    subscriber.on('error', redisErrorLog(logger, 'debug', 'control channel connection error'));
     subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
     subscriber.subscribe(channel).catch((err: unknown) => logger.error({ err }, 'control channel subscribe failed'));
   }

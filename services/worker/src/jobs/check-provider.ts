@@ -1,10 +1,12 @@
 import { PROVIDER_CHECK_QUEUE, type ProviderCheckJob, type ProviderTestResult } from '@chatq/contracts';
-import { createRedis, type Logger, type SecretBox } from '@chatq/platform';
+import { closeRedis, createRedis, type Logger, redisErrorLog, type SecretBox } from '@chatq/platform';
 import { type Job, Worker } from 'bullmq';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { classifyError } from '../llm/classify.ts';
+import { describeProviderError } from '../llm/log-error.ts';
 import { providerTarget } from '../llm/provider-target.ts';
 import type { ModelCaller } from '../llm/types.ts';
+import { drainWorker, InFlightJobs } from './hand-back.ts';
 
 export interface CheckProviderDeps {
   providers: ProvidersRepository;
@@ -46,28 +48,38 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
       return { ok: true, latency_ms: latency(), model };
     } catch (err) {
       const c = classifyError(err, model);
-      deps.logger.info({ provider_id, model, kind: c.kind }, 'provider check failed');
+      deps.logger.info(
+        { provider_id, model, kind: c.kind, error: describeProviderError(err) },
+        'provider check failed',
+      );
       return { ok: false, latency_ms: latency(), model, error: c.message };
     }
   };
 }
 
-/** The BullMQ consumer of provider checks, on a blocking connection of its own. */
+/**
+ * The BullMQ consumer of provider checks, on a blocking connection of its own. `close` drains it
+ * like the turn worker: checks still running after `handBackAfterMs` go back to the queue.
+ */
 export function startProviderCheckWorker(
   deps: CheckProviderDeps & { redisUrl: string; redisCluster: boolean; prefix: string; concurrency: number },
-): { worker: Worker<ProviderCheckJob, ProviderTestResult>; close: () => Promise<void> } {
+): {
+  worker: Worker<ProviderCheckJob, ProviderTestResult>;
+  close: (handBackAfterMs?: number) => Promise<void>;
+} {
   const connection = createRedis(deps.redisUrl, 'consumer', {}, deps.redisCluster);
+  const inFlight = new InFlightJobs<ProviderCheckJob>();
   const worker = new Worker<ProviderCheckJob, ProviderTestResult>(
     PROVIDER_CHECK_QUEUE,
-    createProviderCheckProcessor(deps),
+    inFlight.track(createProviderCheckProcessor(deps)),
     { connection, prefix: deps.prefix, concurrency: deps.concurrency },
   );
-  worker.on('error', (err) => deps.logger.error({ err }, 'provider check worker error'));
+  worker.on('error', redisErrorLog(deps.logger, 'error', 'provider check worker error'));
   return {
     worker,
-    close: async () => {
-      await worker.close();
-      await connection.quit().catch(() => connection.disconnect());
+    close: async (handBackAfterMs) => {
+      await drainWorker(worker, inFlight, handBackAfterMs, deps.logger);
+      await closeRedis([connection.quit()], [connection]);
     },
   };
 }

@@ -1,17 +1,17 @@
-import type { TurnJob } from '@chatq/contracts';
-import type { Logger } from '@chatq/platform';
+import { type Logger, REDIS_GOODBYE_MS, settlesWithin } from '@chatq/platform';
 import type { Job, Worker } from 'bullmq';
 
-type Processor<R> = (job: Job<TurnJob>, token?: string) => Promise<R>;
+type Processor<D, R> = (job: Job<D>, token?: string) => Promise<R>;
 
 /**
  * The jobs this process is running, with their lock tokens, so that a drain running out of time can
  * give them back to the queue at once instead of leaving them locked until the lock lapses.
  */
-export class InFlightJobs {
-  readonly #jobs = new Map<string, { job: Job<TurnJob>; token: string }>();
+export class InFlightJobs<D> {
+  readonly #jobs = new Map<string, { job: Job<D>; token: string }>();
+  #whenIdle: (() => void)[] = [];
 
-  track<R>(processor: Processor<R>): Processor<R> {
+  track<R>(processor: Processor<D, R>): Processor<D, R> {
     return async (job, token) => {
       const key = job.id ?? '';
       if (token) this.#jobs.set(key, { job, token });
@@ -19,8 +19,14 @@ export class InFlightJobs {
         return await processor(job, token);
       } finally {
         this.#jobs.delete(key);
+        if (this.#jobs.size === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
       }
     };
+  }
+
+  /** Resolves once no tracked job is running. */
+  idle(): Promise<void> {
+    return this.#jobs.size === 0 ? Promise.resolve() : new Promise((resolve) => this.#whenIdle.push(resolve));
   }
 
   /**
@@ -36,26 +42,23 @@ export class InFlightJobs {
 }
 
 /**
- * Stops `worker` taking jobs and waits for its running turns, for at most `handBackAfterMs` when
+ * Stops `worker` taking jobs and waits for its running jobs, for at most `handBackAfterMs` when
  * given; then hands whatever still runs back to the queue and returns without waiting further.
+ * What is left of BullMQ's close after a clean drain is bookkeeping in Redis, waited for at most
+ * REDIS_GOODBYE_MS: a Redis that is down would hold an idle worker's stop for the whole grace period.
  */
-export async function drainWorker(
-  worker: Worker,
-  inFlight: InFlightJobs,
+export async function drainWorker<D>(
+  worker: Worker<D>,
+  inFlight: InFlightJobs<D>,
   handBackAfterMs: number | undefined,
   log: Logger,
 ): Promise<void> {
   const closing = worker.close();
   if (handBackAfterMs === undefined) return closing;
-  let timer: NodeJS.Timeout | undefined;
-  const finished = await Promise.race([
-    closing.then(() => true),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), handBackAfterMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (finished) return;
+  if (await settlesWithin(inFlight.idle(), handBackAfterMs)) {
+    await settlesWithin(closing, REDIS_GOODBYE_MS);
+    return;
+  }
   const count = await inFlight.handBack();
-  log.warn({ count }, 'drain ran out of time; handed the running turns back to the queue');
+  log.warn({ count }, 'drain ran out of time; handed the running jobs back to the queue');
 }

@@ -7,6 +7,7 @@ import type { TurnAborts } from '../control/turn-aborts.ts';
 import { type Claim, ChatqResultError, type TurnsRepository } from '../db/turns.repository.ts';
 import { TurnEventWriter } from '../events/turn-events.ts';
 import { classifyError } from '../llm/classify.ts';
+import { describeProviderError } from '../llm/log-error.ts';
 import { providerTarget } from '../llm/provider-target.ts';
 import type { ModelCall, ModelCaller } from '../llm/types.ts';
 import type { TurnRecorder } from '../metrics.ts';
@@ -153,7 +154,10 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       }
       const c = classifyError(err, claim.model.model);
       const attempt = turnAttempt(job, claim.turn.attempts);
-      log.warn({ err, kind: c.kind, retryable: c.retryable, attempt }, 'provider call failed');
+      log.warn(
+        { error: describeProviderError(err), kind: c.kind, retryable: c.retryable, attempt },
+        'provider call failed',
+      );
       if (c.retryable && attempt < deps.maxTurnAttempts) {
         await writer.flush();
         throw new RetryableTurnError(c.message, c.retryAfterMs, { cause: err });

@@ -21,7 +21,8 @@ function requireKey(call: ModelCall): string {
 
 /**
  * The AI SDK model for a call. `base_url` replaces the SDK's default endpoint for every kind, so a
- * proxy, gateway or air-gapped mirror works the same way as the public API. OpenAI goes through
+ * proxy, gateway or air-gapped mirror works the same way as the public API; every request goes
+ * through `fetch`, the worker's outbound policy (outbound.ts). OpenAI goes through
  * Chat Completions, the API that OpenAI-compatible servers also speak, unless options say
  * `"api": "responses"`. Each provider package loads on its first call: together they weigh tens of
  * megabytes a worker that only uses one kind (or the mock) need not carry.
@@ -30,22 +31,23 @@ async function languageModel(
   kind: AiSdkKind,
   call: ModelCall,
   api: 'chat' | 'responses' | undefined,
+  fetch: typeof globalThis.fetch,
 ): Promise<LanguageModel> {
   const baseURL = call.provider.baseUrl ?? undefined;
   const name = call.model.name;
   switch (kind) {
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({ apiKey: requireKey(call), baseURL });
+      const openai = createOpenAI({ apiKey: requireKey(call), baseURL, fetch });
       return api === 'responses' ? openai.responses(name) : openai.chat(name);
     }
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
-      return createAnthropic({ apiKey: requireKey(call), baseURL })(name);
+      return createAnthropic({ apiKey: requireKey(call), baseURL, fetch })(name);
     }
     case 'google': {
       const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
-      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL })(name);
+      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL, fetch })(name);
     }
     case 'openai-compatible': {
       if (!baseURL) throw new ProviderConfigError('openai-compatible provider needs a base_url');
@@ -55,6 +57,7 @@ async function languageModel(
         baseURL,
         apiKey: call.provider.apiKey ?? undefined,
         includeUsage: true,
+        fetch,
       })(name);
     }
   }
@@ -85,16 +88,18 @@ const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 
 /**
- * Calls a model of `kind` through the AI SDK, streaming: every text delta goes to `onDelta` as it
- * arrives. The SDK's own retries are off, because a retry here would hold a worker slot through
+ * Calls a model of `kind` through the AI SDK and `fetch`, streaming: every text delta goes to
+ * `onDelta` as it arrives. The SDK's own retries are off, because a retry here would hold a worker slot through
  * the wait; BullMQ retries the turn with backoff instead. Errors are thrown as the SDK raised them
  * for classify.ts to judge.
  */
-export async function callAiSdk(kind: AiSdkKind, call: ModelCall): Promise<ModelReply> {
+export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof globalThis.fetch): Promise<ModelReply> {
   const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
-  const { streamText } = await import('ai');
-  const result = streamText({
-    model: await languageModel(kind, call, api),
+  // The low-memory variant: plain streamText keeps every part of the stream for replays and result
+  // getters this loop never uses, so its memory grows with the number of deltas a provider sends.
+  const { experimental_streamTextLowMemory: streamTextLowMemory } = await import('ai');
+  const result = streamTextLowMemory({
+    model: await languageModel(kind, call, api, fetch),
     // Already fitted to the model's context by the claim (infra/sql/functions/turn_history.sql).
     messages: call.messages,
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,

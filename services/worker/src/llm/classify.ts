@@ -12,12 +12,26 @@ export interface ErrorClass {
     | 'context_too_long'
     | 'bad_request'
     | 'aborted'
+    | 'too_large'
+    | 'refused'
     | 'unknown';
   retryable: boolean;
   /** The provider's Retry-After, in ms, when it sent one. */
   retryAfterMs?: number;
-  /** Safe for `last_error`: says what happened without echoing secrets. */
+  /** Safe for `last_error`: one line of at most MAX_ERROR_MESSAGE_CHARS, without secrets. */
   message: string;
+}
+
+/**
+ * Bound on `ErrorClass.message`: `last_error` is at most 500 characters, and a turn that gives up
+ * appends "; gave up after N attempts" to the message.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 450;
+
+/** `text` on one line, at most `max` characters. */
+export function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 interface ErrorShape {
@@ -83,7 +97,7 @@ const CONTEXT_BODY =
 
 /** The provider's own words, for errors where they help an operator (never for auth errors). */
 function providerSays(e: ErrorShape): string {
-  const said = (e.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
+  const said = oneLine(e.message ?? '', 200);
   return said ? `: ${said}` : '';
 }
 
@@ -144,6 +158,24 @@ function fromStreamError(type: string, e: ErrorShape): ErrorClass | undefined {
  * classify.test.ts.
  */
 export function classifyError(err: unknown, model?: string): ErrorClass {
+  const c = classify(err, model);
+  return { ...c, message: oneLine(c.message, MAX_ERROR_MESSAGE_CHARS) };
+}
+
+/** Errors the worker raised itself, which say what happened in their message. */
+const OWN_ERRORS: Record<string, Pick<ErrorClass, 'kind' | 'retryable'>> = {
+  ProviderConfigError: { kind: 'bad_request', retryable: false },
+  ReplyTooLongError: { kind: 'too_large', retryable: false },
+  ResponseTooLargeError: { kind: 'too_large', retryable: false },
+  OutboundRefusedError: { kind: 'refused', retryable: false },
+};
+
+function classify(err: unknown, model: string | undefined): ErrorClass {
+  // The worker's own verdicts come first: a reply cut off for its size is not an abort or a network error.
+  for (const e of chain(err)) {
+    const own = e.name ? OWN_ERRORS[e.name] : undefined;
+    if (own) return { ...own, message: e.message ?? e.name! };
+  }
   for (const e of chain(err)) {
     const status = e.statusCode ?? e.status;
     if (typeof status === 'number' && status >= 400) return fromStatus(status, e, model);
@@ -159,8 +191,6 @@ export function classifyError(err: unknown, model?: string): ErrorClass {
     if (e.name === 'AbortError') return { kind: 'aborted', retryable: false, message: 'turn was aborted' };
     if (e.code && NETWORK_CODES.has(e.code))
       return { kind: 'network', retryable: true, message: `network error talking to the provider (${e.code})` };
-    if (e.name === 'ProviderConfigError')
-      return { kind: 'bad_request', retryable: false, message: e.message ?? 'invalid provider configuration' };
     if (
       e.name === 'IncompleteStreamError' ||
       (e.name === 'AI_InvalidResponseDataError' && /stream ended/i.test(e.message ?? ''))
@@ -172,5 +202,5 @@ export function classifyError(err: unknown, model?: string): ErrorClass {
   const message = err instanceof Error ? err.message : String(err);
   if (/terminated|socket|fetch failed|other side closed/i.test(message))
     return { kind: 'network', retryable: true, message: 'connection to the provider was lost' };
-  return { kind: 'unknown', retryable: false, message: `provider call failed: ${message.slice(0, 200)}` };
+  return { kind: 'unknown', retryable: false, message: `provider call failed: ${oneLine(message, 200)}` };
 }
