@@ -78,6 +78,8 @@ export const commonEnv = {
     .default('chatq'),
   LOG_LEVEL: envVar.logLevel().default('info'),
   CHATQ_SECRET_KEY: envVar.key32(),
+  /** The key being rotated away from: still opens secrets until `npm run rotate-key` re-sealed them. */
+  CHATQ_SECRET_KEY_PREVIOUS: envVar.key32().optional(),
   SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
   /** Each chat's event log keeps about this many events (what a reconnecting client can resume). */
   EVENTS_MAXLEN: envVar.int(100, 1_000_000).default(5_000),

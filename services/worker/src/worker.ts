@@ -85,7 +85,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const migrations = loadMigrations();
 
   routeSdkWarnings(logger);
-  const secrets = new SecretBox(config.secretKey);
+  const secrets = new SecretBox(config.secretKey, config.secretKeyPrevious);
   const call = deps.callModel ?? callModel;
   const ended = createTurnEnder({ events, enqueue: (job) => addTurnJob(queue, job) });
   const processor = createTurnProcessor({

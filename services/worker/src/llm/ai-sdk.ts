@@ -32,20 +32,22 @@ async function languageModel(
   api: 'chat' | 'responses' | undefined,
 ): Promise<LanguageModel> {
   const baseURL = call.provider.baseUrl ?? undefined;
+  // The provider's secret headers go on every request the SDK makes for it.
+  const headers = call.provider.headers;
   const name = call.model.name;
   switch (kind) {
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({ apiKey: requireKey(call), baseURL });
+      const openai = createOpenAI({ apiKey: requireKey(call), baseURL, headers });
       return api === 'responses' ? openai.responses(name) : openai.chat(name);
     }
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
-      return createAnthropic({ apiKey: requireKey(call), baseURL })(name);
+      return createAnthropic({ apiKey: requireKey(call), baseURL, headers })(name);
     }
     case 'google': {
       const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
-      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL })(name);
+      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL, headers })(name);
     }
     case 'openai-compatible': {
       if (!baseURL) throw new ProviderConfigError('openai-compatible provider needs a base_url');
@@ -54,6 +56,7 @@ async function languageModel(
         name: 'openai-compatible',
         baseURL,
         apiKey: call.provider.apiKey ?? undefined,
+        headers,
         includeUsage: true,
       })(name);
     }
