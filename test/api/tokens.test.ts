@@ -102,8 +102,10 @@ describe('the token lifecycle', () => {
   it('records when a token was last used, without a write per request', async () => {
     const { client, id } = await member();
     const lastUsed = async () =>
-      (await stack.sql<{ last_used_at: Date | null }[]>`
-        select t.last_used_at from api_tokens t where t.user_id = ${id}`)[0]!.last_used_at;
+      (
+        await stack.sql<{ last_used_at: Date | null }[]>`
+        select t.last_used_at from api_tokens t where t.user_id = ${id}`
+      )[0]!.last_used_at;
     await client.get('/api/v1/chats');
     const first = await eventually(async () => (await lastUsed()) ?? undefined, { what: 'last_used_at' });
     for (let i = 0; i < 5; i++) await client.get('/api/v1/chats');
@@ -124,9 +126,7 @@ describe('the token limit', () => {
   it(`lets a member hold ${MAX_TOKENS} live tokens however many mints race, then answers 409`, async () => {
     const client = await stack.member();
     const id = (await client.get('/api/v1/users/me')).body.user.id;
-    const mints = await Promise.all(
-      Array.from({ length: 6 }, () => client.post(`/api/v1/users/${id}/tokens`, {})),
-    );
+    const mints = await Promise.all(Array.from({ length: 6 }, () => client.post(`/api/v1/users/${id}/tokens`, {})));
     expect(mints.filter((r) => r.status === 201)).toHaveLength(MAX_TOKENS - 1);
     const refused = mints.filter((r) => r.status === 409);
     expect(refused).toHaveLength(6 - (MAX_TOKENS - 1));

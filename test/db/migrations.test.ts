@@ -264,7 +264,7 @@ describe('upgrading a database migrated by the legacy files', () => {
       providers: { secret_headers: null, secret_header_names: [] },
     } as Record<string, Record<string, unknown>>;
     const expected = Object.fromEntries(
-      Object.entries(before).map(([table, rows]) => [table, rows.map((row: object) => ({ ...row, ...later[table] }))]),
+      Object.entries(before).map(([table, rows]) => [table, rows!.map((row: object) => ({ ...row, ...later[table] }))]),
     );
     expect(await dataOf(legacy.sql)).toEqual(expected);
     expect(before.messages!.map((m: { content: string }) => m.content)).toEqual(['hello', 'hi there', 'second']);

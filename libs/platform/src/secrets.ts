@@ -17,7 +17,8 @@ export class SecretBox {
   readonly #previousKey: Buffer | undefined;
 
   constructor(key: Buffer, previousKey?: Buffer) {
-    if (key.length !== 32 || (previousKey && previousKey.length !== 32)) throw new Error('SecretBox needs 32-byte keys');
+    if (key.length !== 32 || (previousKey && previousKey.length !== 32))
+      throw new Error('SecretBox needs 32-byte keys');
     this.#key = key;
     this.#previousKey = previousKey;
   }

@@ -25,7 +25,10 @@ try {
       new SecretBox(env.CHATQ_SECRET_KEY_PREVIOUS),
     );
     const total = Object.values(resealed).reduce((a, b) => a + b, 0);
-    logger.info({ resealed }, total ? 'secrets re-sealed with CHATQ_SECRET_KEY' : 'every secret already opens with CHATQ_SECRET_KEY');
+    logger.info(
+      { resealed },
+      total ? 'secrets re-sealed with CHATQ_SECRET_KEY' : 'every secret already opens with CHATQ_SECRET_KEY',
+    );
   } finally {
     await sql.end();
   }

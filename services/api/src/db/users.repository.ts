@@ -81,9 +81,7 @@ export class UsersRepository {
       from api_tokens t join users u on u.id = t.user_id
       where t.token_hash = ${hash} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
         and not u.disabled`;
-    return (
-      row && { user: toUser(row), tokenId: row.token_id, tokenExpiresAt: row.token_expires_at?.getTime() ?? null }
-    );
+    return row && { user: toUser(row), tokenId: row.token_id, tokenExpiresAt: row.token_expires_at?.getTime() ?? null };
   }
 
   async findById(id: string): Promise<User | undefined> {

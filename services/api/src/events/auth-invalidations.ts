@@ -28,7 +28,13 @@ export class AuthInvalidations {
   private readonly logger: Logger;
 
   /** `subscriber` must be a connection of its own (subscriber mode), created with `lazyConnect`. */
-  constructor(deps: { publisher: RedisClient; subscriber: RedisClient; prefix: string; cache: AuthCache; logger: Logger }) {
+  constructor(deps: {
+    publisher: RedisClient;
+    subscriber: RedisClient;
+    prefix: string;
+    cache: AuthCache;
+    logger: Logger;
+  }) {
     this.channel = `${deps.prefix}:auth`;
     this.publisher = deps.publisher;
     this.subscriber = deps.subscriber;
@@ -76,7 +82,10 @@ export class AuthInvalidations {
       try {
         await this.publisher.publish(this.channel, userId);
       } catch (err) {
-        this.logger.warn({ err, user_id: userId }, 'auth invalidation not published; other replicas see it when their cached lookups expire');
+        this.logger.warn(
+          { err, user_id: userId },
+          'auth invalidation not published; other replicas see it when their cached lookups expire',
+        );
       }
     });
   }
