@@ -95,7 +95,10 @@ describe('auth', () => {
     expect(own.status).toBe(201);
     expect(own.body.token).toMatch(/^cq_[A-Za-z0-9_-]{43}$/);
     const admin = await stack.admin.get('/api/v1/users/me');
-    expect((await member.post(`/api/v1/users/${admin.body.user.id}/tokens`)).status).toBe(403);
+    // Another user's tokens are not found: a member cannot even tell which user ids exist.
+    const others = await member.post(`/api/v1/users/${admin.body.user.id}/tokens`);
+    expect(others.status).toBe(404);
+    expect(others.body).toEqual({ message: 'User not found.' });
   });
 
   it('refuses a duplicate username with 409', async () => {

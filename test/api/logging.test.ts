@@ -20,7 +20,7 @@ function captured() {
 }
 
 describe('the service logger (createLogger)', () => {
-  it('writes [redacted] for authorization headers, api keys, tokens and the conversation a provider error carries, and keeps the rest', () => {
+  it('writes [redacted] for authorization headers, api keys, secret headers, tokens and the conversation a provider error carries, and keeps the rest', () => {
     const out = captured();
     const log = createLogger({ service: 'test', level: 'info' }, out.stream);
     log.info({ req: { headers: { authorization: 'Bearer secret-1', host: 'chatq' } } }, 'incoming');
@@ -35,9 +35,10 @@ describe('the service logger (createLogger)', () => {
     });
     log.warn({ err: failed }, 'provider call failed');
     log.warn({ err: new Error('retry', { cause: failed }) }, 'provider call failed');
+    log.info({ body: { name: 'gw', secret_headers: { 'x-gateway-key': 'secret-10' } } }, 'secret headers');
 
     expect(out.text()).not.toContain('secret-');
-    const [incoming, outgoing, provider, sdk, token, call, retry] = out.lines;
+    const [incoming, outgoing, provider, sdk, token, call, retry, headers] = out.lines;
     expect(incoming!.req.headers).toEqual({ authorization: '[redacted]', host: 'chatq' });
     expect(outgoing!.headers).toEqual({ authorization: '[redacted]', accept: 'text/event-stream' });
     expect(provider).toMatchObject({ api_key: '[redacted]', provider: { api_key: '[redacted]', kind: 'openai' } });
@@ -46,6 +47,7 @@ describe('the service logger (createLogger)', () => {
     expect(token).toMatchObject({ service: 'test', msg: 'token' });
     expect(call!.err).toMatchObject({ message: 'Bad request', statusCode: 400, requestBodyValues: '[redacted]' });
     expect(retry!.err.message).toBe('retry: Bad request');
+    expect(headers!.body).toEqual({ name: 'gw', secret_headers: '[redacted]' });
   });
 });
 

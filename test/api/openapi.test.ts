@@ -288,6 +288,23 @@ describe('every response of a tour of the API', () => {
     const limitedToken = ((await call('createToken', { params: { id: limitedId } })).body as { token: string }).token;
     await call('getMe', { token: limitedToken });
     await call('getMe', { token: limitedToken });
+    await call('listUsers', { query: { limit: '1' } });
+    await call('listUsers', { token });
+
+    // Tokens: a named, expiring one, listed (not to strangers), revoked once and then not found.
+    const adminId = ((await call('getMe')).body as { user: { id: string } }).user.id;
+    await call('updateUser', { params: { id: adminId }, body: { disabled: true } });
+    const extra = await call('createToken', {
+      params: { id: memberId },
+      body: { name: 'tour', expires_in_days: 7 },
+      token,
+    });
+    const extraId = (extra.body as { token_info: { id: string } }).token_info.id;
+    await call('createToken', { params: { id: memberId }, token: strangerToken });
+    await call('listTokens', { params: { id: memberId }, query: { limit: '1' }, token });
+    await call('listTokens', { params: { id: memberId }, token: strangerToken });
+    await call('revokeToken', { params: { id: memberId, token_id: extraId }, token });
+    await call('revokeToken', { params: { id: memberId, token_id: extraId }, token });
 
     // Providers and models: a slow mock, so turns stay in flight long enough to queue and interrupt.
     const provider = await call('createProvider', { body: { name: 'tour-mock', kind: 'mock' } });
@@ -356,6 +373,8 @@ describe('every response of a tour of the API', () => {
     await call('deleteModelConfig', { params: { id: modelId } });
     await call('deleteProvider', { params: { id: providerId } });
     await call('deleteProvider', { params: { id: providerId } });
+    await call('updateUser', { params: { id: strangerId }, body: { disabled: true } });
+    await call('getMe', { token: strangerToken });
 
     const succeeded = new Set(seen.filter((a) => a.status < 300).map((a) => a.operationId));
     expect(Object.keys(routes).filter((id) => !succeeded.has(id as OperationId))).toEqual([]);

@@ -1,15 +1,17 @@
 import { ChatsRepository } from '@chatq/api/db/chats.repository.ts';
+import { IdempotencyRepository } from '@chatq/api/db/idempotency.repository.ts';
+import { chatReplies } from '@chatq/api/http/idempotency.ts';
 import { transaction } from '@chatq/api/db/transaction.ts';
 import { ChatsService } from '@chatq/api/domain/chats.service.ts';
 import { ChatEventPublisher } from '@chatq/api/events/publisher.ts';
 import { TurnEnqueuer } from '@chatq/api/queue/turn-enqueuer.ts';
 import type { TurnAbort, User } from '@chatq/contracts';
 import { ChatEventLog, createTurnQueue } from '@chatq/chat-core';
-import { createLogger, createRedis, type RedisClient } from '@chatq/platform';
+import { createLogger, createRedis, type RedisClient, SecretBox } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
-import { eventually, startStack, type TestStack } from '../harness/stack.ts';
+import { eventually, startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
 
 /*
  * Nobody hears of a change that did not commit: event appends, generation fences, aborts and
@@ -39,11 +41,13 @@ beforeAll(async () => {
   subscriber = createRedis(inject('redisUrl'), 'consumer');
   subscriber.on('message', (_channel: string, message: string) => control.push(JSON.parse(message)));
   await subscriber.subscribe(eventLog.controlChannel);
-  chats = new ChatsService(
-    new ChatsRepository(stack.sql),
-    new TurnEnqueuer(queue, 2_000),
-    new ChatEventPublisher(eventLog, 2_000),
-  );
+  chats = new ChatsService({
+    sql: stack.sql,
+    chats: new ChatsRepository(stack.sql),
+    enqueuer: new TurnEnqueuer(queue, 2_000),
+    events: new ChatEventPublisher(eventLog, 2_000),
+    replies: chatReplies(new IdempotencyRepository(stack.sql), new SecretBox(Buffer.from(TEST_SECRET_KEY, 'hex'))),
+  });
 });
 afterAll(async () => {
   subscriber?.disconnect();

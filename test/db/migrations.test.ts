@@ -96,6 +96,12 @@ async function dataOf(sql: Sql) {
   return Object.fromEntries(tables.map((t, i) => [t, rows[i]]));
 }
 
+/** What schema_migrations holds once every migration ran: the baseline and those after it. */
+const SINCE_BASELINE = [
+  { version: '0001', name: 'baseline' },
+  { version: '0002', name: 'tokens_and_secrets' },
+];
+
 /** The `r` column of a one-row result. */
 const one = async (rows: PromiseLike<readonly Record<string, any>[]>): Promise<any> => (await rows)[0]!.r;
 
@@ -106,10 +112,10 @@ describe('a fresh install', () => {
   });
   afterAll(() => db.drop());
 
-  it('applies the baseline and records it as the one migration', async () => {
-    expect(await migrate(db.sql)).toEqual(['0001']);
-    const rows = await db.sql`select version, name from schema_migrations`;
-    expect(rows.map((r) => ({ ...r }))).toEqual([{ version: '0001', name: 'baseline' }]);
+  it('applies the baseline and the migrations after it, and records them', async () => {
+    expect(await migrate(db.sql)).toEqual(['0001', '0002']);
+    const rows = await db.sql`select version, name from schema_migrations order by version`;
+    expect(rows.map((r) => ({ ...r }))).toEqual(SINCE_BASELINE);
     expect(await pendingMigrations(db.sql, await loadMigrations())).toEqual([]);
   });
 
@@ -240,19 +246,27 @@ describe('upgrading a database migrated by the legacy files', () => {
   });
   afterAll(() => Promise.all([legacy.drop(), fresh.drop()]));
 
-  it('records the legacy set as the baseline instead of re-running anything', async () => {
-    expect(applied).toEqual([]);
-    const rows = await legacy.sql`select version, name from schema_migrations`;
-    expect(rows.map((r) => ({ ...r }))).toEqual([{ version: '0001', name: 'baseline' }]);
+  it('records the legacy set as the baseline instead of re-running it, then applies what came after', async () => {
+    expect(applied).toEqual(['0002']);
+    const rows = await legacy.sql`select version, name from schema_migrations order by version`;
+    expect(rows.map((r) => ({ ...r }))).toEqual(SINCE_BASELINE);
   });
 
   it('reports the baseline pending until the migrator has run, then nothing', async () => {
-    expect(pendingBefore).toEqual(['0001']);
+    expect(pendingBefore).toEqual(['0001', '0002']);
     expect(await pendingMigrations(legacy.sql, await loadMigrations())).toEqual([]);
   });
 
   it('upgrades a database migrated by the legacy files without losing chats', async () => {
-    expect(await dataOf(legacy.sql)).toEqual(before);
+    // Rows gain the columns of later migrations, at their defaults.
+    const later = {
+      users: { disabled: false },
+      providers: { secret_headers: null, secret_header_names: [] },
+    } as Record<string, Record<string, unknown>>;
+    const expected = Object.fromEntries(
+      Object.entries(before).map(([table, rows]) => [table, rows!.map((row: object) => ({ ...row, ...later[table] }))]),
+    );
+    expect(await dataOf(legacy.sql)).toEqual(expected);
     expect(before.messages!.map((m: { content: string }) => m.content)).toEqual(['hello', 'hi there', 'second']);
     expect(before.queued_messages).toHaveLength(1);
   });

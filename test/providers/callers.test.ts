@@ -83,6 +83,7 @@ describe.each(KINDS)('$name caller', ({ kind, options, start, root, path }) => {
         kind,
         baseUrl: fake.origin + root,
         apiKey: `key-for-${kind}`,
+        headers: { 'x-gateway-key': `gateway-key-for-${kind}` },
         options: { temperature: 0.3, headers: { 'x-title': 'chatq' }, ...options },
       },
       model: {
@@ -131,6 +132,13 @@ describe.each(KINDS)('$name caller', ({ kind, options, start, root, path }) => {
     expect(sent.temperature).toBe(0.7);
     expect(sent.max_tokens ?? sent.max_output_tokens ?? sent.maxOutputTokens).toBe(64);
     expect(fake.received[before]!.headers['x-title']).toBe('chatq');
+  });
+
+  it('sends the provider’s secret headers with the call', async () => {
+    const before = fake.received.length;
+    await call().promise;
+    expect(fake.received[before]!.headers['x-gateway-key']).toBe(`gateway-key-for-${kind}`);
+    expect(fake.received[before]!.key).toBe(`key-for-${kind}`);
   });
 
   it('sends the history as claimed: the claim already fitted it to context_limit', async () => {
@@ -207,7 +215,7 @@ describe('google caller', () => {
     try {
       fake.script({ status: 400 });
       const err = await callModel({
-        provider: { kind: 'google', baseUrl: `${fake.origin}/v1beta`, apiKey: 'bad', options: {} },
+        provider: { kind: 'google', baseUrl: `${fake.origin}/v1beta`, apiKey: 'bad', headers: {}, options: {} },
         model: { name: 'gemini-x', maxOutputTokens: null, contextLimit: null, options: {} },
         messages: HISTORY,
         signal: AbortSignal.timeout(5_000),
@@ -221,7 +229,7 @@ describe('google caller', () => {
 
 describe('provider configuration', () => {
   it('refuses a keyed provider without a key, and openai-compatible without base_url, without retrying', async () => {
-    const base = { options: {}, baseUrl: null, apiKey: null };
+    const base = { options: {}, baseUrl: null, apiKey: null, headers: {} };
     const model = { name: 'm', maxOutputTokens: null, contextLimit: null, options: {} };
     for (const kind of ['openai', 'anthropic', 'google', 'openai-compatible'] as const) {
       const err = await callModel({

@@ -14,7 +14,7 @@ const POLICY = { allowLinkLocal: false, allowLinkLocalSetting: 'PROVIDER_ALLOW_L
 /** A one-message call to an OpenAI-compatible server at `baseUrl`. */
 const callAt = (baseUrl: string, caller = callModel): Promise<unknown> =>
   caller({
-    provider: { kind: 'openai-compatible', baseUrl, apiKey: 'sk-outbound', options: {} },
+    provider: { kind: 'openai-compatible', baseUrl, apiKey: 'sk-outbound', headers: {}, options: {} },
     model: { name: 'fake-model', maxOutputTokens: null, contextLimit: null, options: {} },
     messages: [{ role: 'user', content: 'hello' }],
     signal: AbortSignal.timeout(5_000),

@@ -54,7 +54,7 @@ begin
     'provider', (
       select jsonb_build_object(
         'id', p.id, 'kind', p.kind, 'base_url', p.base_url, 'options', p.options,
-        'api_key', encode(p.api_key, 'base64'))
+        'api_key', encode(p.api_key, 'base64'), 'secret_headers', encode(p.secret_headers, 'base64'))
       from providers p
       where p.id = v_model.provider_id),
     'history', chatq_turn_history(v_chat.id, v_model.context_limit, v_model.max_output_tokens));

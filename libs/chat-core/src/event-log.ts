@@ -128,12 +128,30 @@ end
 return { last, redis.call('HGET', KEYS[2], 'turn') or '', redis.call('GET', KEYS[3]) or '', trimmed }
 `;
 
+/*
+ * KEYS: stream, meta, text. ARGV: fence, ttl, channel, message. Deletes a chat's log, and leaves in
+ * its place only a fence (`min_gen` above any generation) for `ttl`: a worker still streaming the
+ * deleted chat's turn has its appends refused (`fenced`, so it stops) instead of re-creating the log.
+ * Publishes the abort for that worker, if any, in the same step.
+ */
+const ERASE_LUA = `
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[2], 'min_gen', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1
+`;
+
+/** Higher than any generation a chat reaches (2^53 - 1: exact in Lua's doubles). */
+const ERASED_FENCE = '9007199254740991';
+
 const REFUSALS: Record<number, AppendRefusal> = { [-1]: 'held', [-2]: 'fenced', [-3]: 'not_live' };
 
 interface Scripts {
   chatqAppend(...args: (string | number)[]): Promise<string[] | number>;
   chatqHold(...args: (string | number)[]): Promise<[string, string]>;
   chatqPosition(...args: string[]): Promise<[string, string, string, string]>;
+  chatqErase(...args: string[]): Promise<number>;
 }
 
 /** Stream entries as XRANGE/XREAD return them. */
@@ -169,6 +187,7 @@ export class ChatEventLog {
       redis.defineCommand('chatqAppend', { numberOfKeys: 4, lua: APPEND_LUA });
       redis.defineCommand('chatqHold', { numberOfKeys: 2, lua: HOLD_LUA });
       redis.defineCommand('chatqPosition', { numberOfKeys: 3, lua: POSITION_LUA });
+      redis.defineCommand('chatqErase', { numberOfKeys: 3, lua: ERASE_LUA });
     }
     this.redis = redis as Redis & Scripts;
   }
@@ -241,6 +260,24 @@ export class ChatEventLog {
       ...this.pairs(events),
     );
     return typeof result === 'number' ? REFUSALS[result]! : result;
+  }
+
+  /**
+   * Deletes a deleted chat's log: its events and live reply, which quote the conversation. What
+   * stays until the log's TTL runs out is a fence that refuses every append (see ERASE_LUA).
+   * `abort` tells the worker running the chat's turn to stop.
+   */
+  async erase(chatId: string, abort?: TurnAbort): Promise<void> {
+    const stream = this.chatKey(chatId);
+    await this.redis.chatqErase(
+      stream,
+      `${stream}:live`,
+      `${stream}:text`,
+      ERASED_FENCE,
+      String(this.options.ttlSeconds),
+      abort ? this.controlChannel : '',
+      abort ? JSON.stringify(abort) : '',
+    );
   }
 
   /**

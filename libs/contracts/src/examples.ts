@@ -12,6 +12,7 @@ export const EXAMPLE = {
   replyId: '0197a3c2-6e01-7b12-9d23-4e5f6a7b8c06',
   turnId: '0197a3c2-5b21-7f33-a044-5f6a7b8c9d07',
   queuedId: '0197a3c2-7f02-7c13-ae24-5f6a7b8c9d08',
+  tokenId: '0197a3b0-6e3f-7a41-8c5d-6e7f8a9b0c09',
   eventId: '1750000000123-0',
   createdAt: '2025-06-15T09:30:00.000Z',
   startedAt: '2025-06-15T09:30:00.120Z',

@@ -49,7 +49,7 @@ const COMPONENTS = '#/components/schemas/';
 
 const DESCRIPTION = `Queue-driven backend for AI chat agents: send messages over HTTP, read replies as they stream.
 
-- **Auth**: \`Authorization: Bearer <token>\` on every \`/api/v1\` route; an admin mints tokens with \`POST /api/v1/users/{id}/tokens\`.
+- **Auth**: \`Authorization: Bearer <token>\` on every \`/api/v1\` route; tokens are minted (by an admin, or by users for themselves), listed and revoked under \`/api/v1/users/{id}/tokens\`.
 - **Errors** always have the shape \`{"message", "detail"?, "validations"?: [{"field", "detail"}]}\`; each operation lists the messages it can answer with.
 - **Retries**: send \`Idempotency-Key\` on any POST or PATCH; a retry with the same key and body gets the first response again, with \`Idempotent-Replayed: true\`.
 - **Rate limits**: every response carries \`RateLimit-Policy\` and \`RateLimit\`; over a limit is 429 with \`Retry-After\`.

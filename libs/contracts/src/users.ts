@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RequestBody, Timestamp, Uuid } from './common.ts';
+import { Page, RequestBody, Timestamp, Uuid } from './common.ts';
 import { EXAMPLE } from './examples.ts';
 
 export const Role = z.enum(['admin', 'member']);
@@ -20,6 +20,8 @@ export const User = z
     username: z.string(),
     role: Role,
     rate_limits: UserRateLimits,
+    /** A disabled user's tokens answer 401 on every route until an admin enables them again. */
+    disabled: z.boolean(),
     created_at: Timestamp,
   })
   .meta({
@@ -29,6 +31,7 @@ export const User = z
         username: 'ana',
         role: 'member',
         rate_limits: { requests_per_minute: null, turns_per_minute: 30 },
+        disabled: false,
         created_at: EXAMPLE.createdAt,
       },
     ],
@@ -45,14 +48,76 @@ export const CreateUserBody = RequestBody({
 }).meta({ examples: [{ username: 'ana', role: 'member' }] });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 
-/** A newly minted API token. It is returned once, at creation, and never again. */
-export const CreatedToken = z.object({ token: z.string() }).meta({ examples: [{ token: EXAMPLE.token }] });
+/** Most tokens a member may hold at once, unless the server sets MAX_TOKENS_PER_USER. */
+export const DEFAULT_MAX_TOKENS_PER_USER = 10;
+
+/** An API token as it may be shown: its name and first characters, never the secret. */
+export const TokenInfo = z
+  .object({
+    id: Uuid,
+    name: z.string().nullable(),
+    /** The first characters of the token (null for tokens minted before chatq recorded them). */
+    prefix: z.string().nullable(),
+    created_at: Timestamp,
+    /** Updated at most once a minute: a token used just now may show a time up to a minute old. */
+    last_used_at: Timestamp.nullable(),
+    /** Null: the token never expires. */
+    expires_at: Timestamp.nullable(),
+  })
+  .meta({
+    examples: [
+      {
+        id: EXAMPLE.tokenId,
+        name: 'laptop',
+        prefix: EXAMPLE.token.slice(0, 10),
+        created_at: EXAMPLE.createdAt,
+        last_used_at: null,
+        expires_at: '2025-09-13T09:30:00.000Z',
+      },
+    ],
+  });
+export type TokenInfo = z.infer<typeof TokenInfo>;
+
+export const CreateTokenBody = RequestBody({
+  name: z.string().min(1).max(100).optional(),
+  /** Unset: the token lasts until it is revoked. */
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
+}).meta({ examples: [{ name: 'laptop', expires_in_days: 90 }] });
+export type CreateTokenBody = z.infer<typeof CreateTokenBody>;
+
+/** A newly minted API token. `token` is returned once, at creation, and never again. */
+export const CreatedToken = z.object({ token: z.string(), token_info: TokenInfo }).meta({
+  examples: [
+    {
+      token: EXAMPLE.token,
+      token_info: {
+        id: EXAMPLE.tokenId,
+        name: 'laptop',
+        prefix: EXAMPLE.token.slice(0, 10),
+        created_at: EXAMPLE.createdAt,
+        last_used_at: null,
+        expires_at: '2025-09-13T09:30:00.000Z',
+      },
+    },
+  ],
+});
 export type CreatedToken = z.infer<typeof CreatedToken>;
 
-/** Admin-only. Absent fields are unchanged; `null` restores the server default. */
-export const UpdateUserBody = RequestBody({ rate_limits: RequestBody(UserRateLimits.shape).partial() }).meta({
-  examples: [{ rate_limits: { requests_per_minute: 1200, turns_per_minute: null } }],
+export const TokenList = Page(TokenInfo);
+
+export const TokenParams = z.object({ id: Uuid, token_id: Uuid });
+
+/**
+ * Admin-only. Absent fields are unchanged; a `null` rate limit restores the server default.
+ * `disabled: true` locks the user out at once (every replica, within a second); `false` lets them in.
+ */
+export const UpdateUserBody = RequestBody({
+  rate_limits: RequestBody(UserRateLimits.shape).partial().optional(),
+  disabled: z.boolean().optional(),
+}).meta({
+  examples: [{ rate_limits: { requests_per_minute: 1200, turns_per_minute: null } }, { disabled: true }],
 });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
 export const UserResponse = z.object({ user: User });
+export const UserList = Page(User);

@@ -78,6 +78,8 @@ export const commonEnv = {
     .default('chatq'),
   LOG_LEVEL: envVar.logLevel().default('info'),
   CHATQ_SECRET_KEY: envVar.key32(),
+  /** The key being rotated away from: still opens secrets until `npm run rotate-key` re-sealed them. */
+  CHATQ_SECRET_KEY_PREVIOUS: envVar.key32().optional(),
   SHUTDOWN_GRACE_MS: envVar.int(0, 600_000).default(25_000),
   /** How long a starting service waits for Postgres and Redis before it exits 1. */
   STARTUP_TIMEOUT_MS: envVar.int(0, 3_600_000).default(30_000),

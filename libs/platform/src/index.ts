@@ -1,5 +1,6 @@
 export * from './db.ts';
 export * from './env.ts';
+export * from './key-check.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './migrate.ts';

@@ -12,6 +12,9 @@ const REDACT = [
   'headers.authorization',
   'token',
   '*.token',
+  // A provider's sealed headers, in the clear in a request body or a worker's call.
+  'secret_headers',
+  '*.secret_headers',
   // A provider error (the AI SDK's APICallError) carries the request it failed: the conversation.
   '*.requestBodyValues',
   'err.cause.requestBodyValues',

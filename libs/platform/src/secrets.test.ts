@@ -21,6 +21,14 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow();
   });
 
+  it('opens with the previous key during a rotation, and seals only with the current one', () => {
+    const old = randomBytes(32);
+    const sealedBefore = new SecretBox(old).seal('sk-secret');
+    const rotating = new SecretBox(randomBytes(32), old);
+    expect(rotating.open(sealedBefore)).toBe('sk-secret');
+    expect(() => new SecretBox(old).open(rotating.seal('sk-new'))).toThrow();
+  });
+
   it('insists on a 32-byte key', () => {
     expect(() => new SecretBox(randomBytes(16))).toThrow('32-byte');
   });

@@ -32,6 +32,7 @@ import { ProvidersService } from './domain/providers.service.ts';
 import { UsageService } from './domain/usage.service.ts';
 import { UsersService } from './domain/users.service.ts';
 import { EventHub } from './events/hub.ts';
+import { AuthInvalidations } from './events/auth-invalidations.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
 import { AllowedMethods } from './http/allowed-methods.ts';
@@ -39,7 +40,7 @@ import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
 import { registerCors } from './http/cors.ts';
 import { registerErrorHandling } from './http/errors.ts';
-import { registerIdempotency } from './http/idempotency.ts';
+import { chatReplies, registerIdempotency } from './http/idempotency.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerHttpMetrics } from './http/metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -80,7 +81,7 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function buildApp(deps: ApiDeps): FastifyInstance {
   // Repositories' queries join a request's transaction when it has one (see db/transaction.ts).
   const { config, sql } = deps;
-  const secrets = new SecretBox(config.secretKey);
+  const secrets = new SecretBox(config.secretKey, config.secretKeyPrevious);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -123,23 +124,47 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerOpenApi(app);
 
   const users = new UsersRepository(sql);
-  const auth = new AuthService(users);
+  // Each needs the other: the cache asks whether invalidations arrive, they tell it what to forget.
+  const auth: AuthService = new AuthService(users, {
+    listening: (): boolean => invalidations.subscribed,
+    logger: deps.logger,
+  });
+  const invalidations: AuthInvalidations = new AuthInvalidations({
+    publisher: deps.redis,
+    subscriber: createRedis(
+      config.redisUrl,
+      'consumer',
+      { lazyConnect: true, autoResubscribe: false, connectionName: `${config.queuePrefix}:auth` },
+      config.redisCluster,
+    ),
+    prefix: config.queuePrefix,
+    cache: auth,
+    logger: deps.logger,
+  });
+  app.addHook('onReady', async () => invalidations.start());
+  app.addHook('onClose', () => invalidations.close());
   identifyCallers(app, auth);
   registerRateLimits(app, {
     counters: new RateLimitCounters(deps.redis, config.queuePrefix),
     settings: config.rateLimits,
     logger: deps.logger,
   });
+  const idempotencyKeys = new IdempotencyRepository(sql);
   registerIdempotency(app, {
     sql,
-    keys: new IdempotencyRepository(sql),
+    keys: idempotencyKeys,
     secrets,
     ttlSeconds: config.idempotencyTtlSeconds,
     pruneIntervalMs: config.idempotencyPruneIntervalMs,
     logger: deps.logger,
   });
 
-  const usersService = new UsersService(users);
+  const usersService = new UsersService({
+    sql,
+    users,
+    invalidate: (userId) => invalidations.announce(userId),
+    maxTokensPerUser: config.maxTokensPerUser,
+  });
   const providersRepository = new ProvidersRepository(sql);
   const providers = new ProvidersService(providersRepository, secrets);
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
@@ -154,11 +179,13 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const checks = new ProviderChecksService(providersRepository, checker);
   app.addHook('onClose', () => checker.close());
   const eventLog = new ChatEventLog(deps.redis, config.events);
-  const chats = new ChatsService(
-    new ChatsRepository(sql),
-    new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs),
-    new ChatEventPublisher(eventLog, config.enqueueTimeoutMs),
-  );
+  const chats = new ChatsService({
+    sql,
+    chats: new ChatsRepository(sql),
+    enqueuer: new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs),
+    events: new ChatEventPublisher(eventLog, config.enqueueTimeoutMs),
+    replies: chatReplies(idempotencyKeys, secrets),
+  });
   const hub = new EventHub({
     log: eventLog,
     commands: deps.redis,

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_TOKENS_PER_USER } from '@chatq/contracts';
 import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
 import { z } from 'zod';
 
@@ -32,12 +33,14 @@ const ApiEnv = z
     PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
     /** SSE comment heartbeat, so proxies keep idle event streams open. */
     EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
-    /** Per token; an admin can set another limit per user. */
+    /** Per user, across all their tokens; an admin can set another limit per user. */
     RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
     /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
     RATE_LIMIT_TURNS_PER_MINUTE: envVar.int(1, 1_000_000).default(60),
     /** Per client IP, requests without a valid token (probes, docs, bad tokens). */
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: envVar.int(1, 1_000_000).default(300),
+    /** Live (unexpired, unrevoked) tokens a member may hold; admins are not limited. */
+    MAX_TOKENS_PER_USER: envVar.int(1, 10_000).default(DEFAULT_MAX_TOKENS_PER_USER),
     IDEMPOTENCY_TTL_SECONDS: envVar.int(60, 30 * 86_400).default(86_400),
     IDEMPOTENCY_PRUNE_INTERVAL_MS: envVar.int(100, 86_400_000).default(600_000),
     /** Browser origins that may call the API (CORS); unset, browsers may not call it cross-origin. */
@@ -58,6 +61,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
+    secretKeyPrevious: e.CHATQ_SECRET_KEY_PREVIOUS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
@@ -75,6 +79,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       turnsPerMinute: e.RATE_LIMIT_TURNS_PER_MINUTE,
       anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
     },
+    maxTokensPerUser: e.MAX_TOKENS_PER_USER,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     idempotencyPruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
     corsOrigins: e.CORS_ORIGINS,

@@ -2,6 +2,7 @@ import {
   ConfigError,
   createLogger,
   installShutdown,
+  SecretKeyMismatchError,
   startTracing,
   StartupError,
   waitForDependencies,
@@ -31,7 +32,12 @@ try {
 const stopTracing = config.otlpEndpoint
   ? await startTracing({ service: 'api', endpoint: config.otlpEndpoint })
   : undefined;
-const server = await createApiServer(config, logger);
+const server = await createApiServer(config, logger).catch((err: unknown) => {
+  if (!(err instanceof SecretKeyMismatchError)) throw err;
+  // An operator's mistake, not a crash: the message says what to fix, a stack trace would not.
+  console.error(`chatq api: ${err.message}`);
+  process.exit(1);
+});
 await server.app.listen({ port: config.port, host: config.host });
 installShutdown({
   logger,

@@ -1,5 +1,14 @@
 import { createTurnQueue } from '@chatq/chat-core';
-import { createRedis, createSql, ensureDatabase, type Logger, loadMigrations, migrate } from '@chatq/platform';
+import {
+  createRedis,
+  createSql,
+  ensureDatabase,
+  type Logger,
+  loadMigrations,
+  migrate,
+  SecretBox,
+  verifySecretKey,
+} from '@chatq/platform';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
@@ -15,8 +24,9 @@ export interface ApiServer {
 }
 
 /**
- * Boots the API against its database and Redis: creates and migrates the database, makes sure an
- * admin exists, seeds the mock provider into an empty install, and builds the app.
+ * Boots the API against its database and Redis: creates and migrates the database, checks that
+ * CHATQ_SECRET_KEY is the database's (`SecretKeyMismatchError` if not), makes sure an admin exists,
+ * seeds the mock provider into an empty install, and builds the app.
  */
 export async function createApiServer(config: ApiConfig, logger: Logger): Promise<ApiServer> {
   await ensureDatabase(config.databaseUrl, logger);
@@ -28,10 +38,19 @@ export async function createApiServer(config: ApiConfig, logger: Logger): Promis
   const queue = createTurnQueue(redis, config.queuePrefix);
   queue.on('error', (err) => logger.debug({ err }, 'queue error'));
 
-  await migrate(sql, logger);
-  await ensureAdmin(new UsersRepository(sql), config.bootstrapToken, logger);
-  if (config.seedMock) {
-    await seedMockProvider(sql, new ProvidersRepository(sql), new ModelConfigsRepository(sql), logger);
+  try {
+    await migrate(sql, logger);
+    const keyCheck = await verifySecretKey(sql, new SecretBox(config.secretKey, config.secretKeyPrevious));
+    if (keyCheck === 'sealed') logger.info('sealed the key check: CHATQ_SECRET_KEY is now this database’s key');
+    await ensureAdmin(new UsersRepository(sql), config.bootstrapToken, logger);
+    if (config.seedMock) {
+      await seedMockProvider(sql, new ProvidersRepository(sql), new ModelConfigsRepository(sql), logger);
+    }
+  } catch (err) {
+    await queue.close().catch(() => {});
+    redis.disconnect();
+    await sql.end({ timeout: 1 });
+    throw err;
   }
 
   const app = buildApp({ config, logger, sql, redis, queue, migrations: await loadMigrations() });

@@ -51,6 +51,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     secretKey: e.CHATQ_SECRET_KEY,
+    secretKeyPrevious: e.CHATQ_SECRET_KEY_PREVIOUS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

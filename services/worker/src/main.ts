@@ -3,8 +3,11 @@ import {
   createLogger,
   createSql,
   installShutdown,
+  SecretBox,
+  SecretKeyMismatchError,
   startTracing,
   StartupError,
+  verifySecretKey,
   waitForDependencies,
 } from '@chatq/platform';
 import { loadWorkerConfig } from './config.ts';
@@ -37,6 +40,16 @@ const stopTracing = config.otlpEndpoint
   ? await startTracing({ service: 'worker', endpoint: config.otlpEndpoint })
   : undefined;
 const sql = createSql(config.databaseUrl, { max: config.databasePoolMax, applicationName: 'chatq-worker' });
+// A worker with the wrong key would report ready and then fail every keyed turn: refuse to start.
+try {
+  const keyCheck = await verifySecretKey(sql, new SecretBox(config.secretKey, config.secretKeyPrevious));
+  if (keyCheck === 'unmigrated') logger.warn('database not migrated yet: CHATQ_SECRET_KEY could not be checked');
+  if (keyCheck === 'sealed') logger.info('sealed the key check: CHATQ_SECRET_KEY is now this database’s key');
+} catch (err) {
+  if (!(err instanceof SecretKeyMismatchError)) throw err;
+  console.error(`chatq worker: ${err.message}`);
+  process.exit(1);
+}
 const turnWorker = startTurnWorker({ config, logger, sql });
 const http = await startWorkerHttp({
   host: config.httpHost,

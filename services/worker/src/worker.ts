@@ -85,7 +85,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const migrations = loadMigrations();
 
   routeSdkWarnings(logger);
-  const secrets = new SecretBox(config.secretKey);
+  const secrets = new SecretBox(config.secretKey, config.secretKeyPrevious);
   const call = limitReply(
     deps.callModel ??
       createModelCaller({ allowLinkLocal: config.providerAllowLinkLocal, maxReplyChars: config.maxReplyChars }),

@@ -49,6 +49,12 @@ export const ERRORS = {
   // Administration
   userNotFound: { message: 'User not found.' },
   usernameTaken: { message: 'Username is already taken.' },
+  tokenNotFound: { message: 'Token not found.' },
+  tokenLimitReached: {
+    message: 'Token limit reached.',
+    detail: 'Revoke a token (DELETE /api/v1/users/{id}/tokens/{token_id}) to mint another.',
+  },
+  cannotDisableSelf: { message: 'You cannot disable yourself.' },
   providerNotFound: { message: 'Provider not found.' },
   unknownProvider: {
     message: 'Provider not found.',

@@ -28,7 +28,9 @@ export const modelConfigRoutes = defineRoutes({
     tag: 'model-configs',
     auth: 'member',
     summary: 'List model configs',
-    description: 'Oldest first, cursor-paginated. Members see the enabled configs; admins see all.',
+    description:
+      'Oldest first, cursor-paginated. Members see the enabled configs, without `options.headers` (where ' +
+      'credentials go); admins see all of it.',
     query: PageQuery,
     responses: { 200: { description: 'A page of model configs.', schema: ModelConfigList } },
     errors: { 400: [ERRORS.invalidCursor] },
@@ -39,7 +41,7 @@ export const modelConfigRoutes = defineRoutes({
     tag: 'model-configs',
     auth: 'member',
     summary: 'Get a model config',
-    description: 'A disabled config is not found for members.',
+    description: 'A disabled config is not found for members, and they never see its `options.headers`.',
     params: IdParams,
     responses: { 200: { description: 'The model config.', schema: ModelConfigResponse } },
     errors: { 404: [ERRORS.modelConfigNotFound] },

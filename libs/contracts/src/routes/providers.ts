@@ -13,8 +13,9 @@ export const providerRoutes = defineRoutes({
     auth: 'admin',
     summary: 'Add a provider',
     description:
-      'An endpoint and its API key. The key is sealed (AES-256-GCM) on the way in and only ever opened by ' +
-      'workers, for the call; responses say `has_api_key`, never the key.',
+      'An endpoint, its API key and any secret headers (a gateway’s key, say). Both are sealed (AES-256-GCM) on ' +
+      'the way in and only ever opened by workers, for the call; responses say `has_api_key` and ' +
+      '`secret_header_names`, never a value.',
     body: CreateProviderBody,
     responses: { 201: { description: 'The new provider.', schema: ProviderResponse } },
     errors: { 409: [ERRORS.providerNameTaken] },
@@ -47,7 +48,9 @@ export const providerRoutes = defineRoutes({
     tag: 'providers',
     auth: 'admin',
     summary: 'Update a provider',
-    description: 'Absent fields are unchanged; `null` clears `base_url` or `api_key`.',
+    description:
+      'Absent fields are unchanged; `null` clears `base_url`, `api_key` or `secret_headers`, and new ' +
+      '`secret_headers` replace the whole set.',
     params: IdParams,
     body: UpdateProviderBody,
     responses: { 200: { description: 'The updated provider.', schema: ProviderResponse } },

@@ -42,16 +42,30 @@ export class IdempotencyRepository {
     return parseResult('chatq_idempotency_claim', IdempotencyClaimJson, row?.r);
   }
 
-  /** Records the response; replaces an expired record of the same key. */
-  async insert(userId: string, key: string, record: IdempotencyRecord, ttlSeconds: number) {
+  /**
+   * Records the response; replaces an expired record of the same key. `chatId` is the chat the
+   * request was about, kept only when it is the caller's (a refusal may name anyone's, or none).
+   */
+  async insert(userId: string, key: string, record: IdempotencyRecord, ttlSeconds: number, chatId: string | null) {
     await this.sql`
-      insert into idempotency_keys (user_id, key, fingerprint, status, body, expires_at)
+      insert into idempotency_keys (user_id, key, fingerprint, status, body, expires_at, chat_id)
       values (${userId}, ${key}, ${record.fingerprint}, ${record.status}, ${record.body},
-              now() + make_interval(secs => ${ttlSeconds}))
+              now() + make_interval(secs => ${ttlSeconds}),
+              (select id from chats where id = ${chatId}::uuid and owner_id = ${userId}))
       on conflict (user_id, key) do update
       set fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
-          created_at = now(), expires_at = excluded.expires_at
+          created_at = now(), expires_at = excluded.expires_at, chat_id = excluded.chat_id
       where idempotency_keys.expires_at <= now()`;
+  }
+
+  /**
+   * Replaces every recorded response about the chat with `record` (its fingerprints stay, so a
+   * replay is still recognised). Must run before the chat is deleted, in its transaction.
+   */
+  async replaceForChat(userId: string, chatId: string, record: Omit<IdempotencyRecord, 'fingerprint'>) {
+    await this.sql`
+      update idempotency_keys set status = ${record.status}, body = ${record.body}, chat_id = null
+      where chat_id = ${chatId} and user_id = ${userId}`;
   }
 
   /** Deletes up to `batch` expired records; returns how many went. */

@@ -11,20 +11,24 @@ interface ProviderRow {
   kind: ProviderKind;
   base_url: string | null;
   has_api_key: boolean;
+  secret_header_names: string[];
   options: Record<string, unknown>;
   created_at: Date;
 }
 
 const toProvider = (r: ProviderRow): Provider => ({ ...r, created_at: iso(r.created_at) });
 
-/** The sealed key never leaves this module: reads report only whether one is set. */
-const COLUMNS = 'id, name, kind, base_url, api_key is not null as has_api_key, options, created_at';
+/** Sealed values never leave this module: reads report whether a key is set and the header names. */
+const COLUMNS =
+  'id, name, kind, base_url, api_key is not null as has_api_key, secret_header_names, options, created_at';
 
 export interface ProviderInsert {
   name: string;
   kind: ProviderKind;
   base_url: string | null;
   api_key: Buffer | null;
+  /** Sealed JSON of the headers, and their names in the clear; null and [] for none. */
+  secret_headers: { sealed: Buffer; names: string[] } | null;
   options: Record<string, unknown>;
 }
 
@@ -54,8 +58,9 @@ export class ProvidersRepository {
   /** Undefined when a live provider already has this name. */
   async insert(p: ProviderInsert): Promise<Provider | undefined> {
     const [row] = await this.sql<ProviderRow[]>`
-      insert into providers (name, kind, base_url, api_key, options)
-      values (${p.name}, ${p.kind}, ${p.base_url}, ${p.api_key}, ${this.sql.json(p.options as never)})
+      insert into providers (name, kind, base_url, api_key, secret_headers, secret_header_names, options)
+      values (${p.name}, ${p.kind}, ${p.base_url}, ${p.api_key}, ${p.secret_headers?.sealed ?? null},
+              ${p.secret_headers?.names ?? []}::text[], ${this.sql.json(p.options as never)})
       on conflict (name) where deleted_at is null do nothing
       returning ${this.sql.unsafe(COLUMNS)}`;
     return row && toProvider(row);
@@ -66,6 +71,10 @@ export class ProvidersRepository {
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.base_url !== undefined) set.base_url = patch.base_url;
     if (patch.api_key !== undefined) set.api_key = patch.api_key;
+    if (patch.secret_headers !== undefined) {
+      set.secret_headers = patch.secret_headers?.sealed ?? null;
+      set.secret_header_names = patch.secret_headers?.names ?? [];
+    }
     if (patch.options !== undefined) set.options = this.sql.json(patch.options as never);
     const [row] = await this.sql<ProviderRow[]>`
       update providers set ${this.sql(set)} where id = ${id} and deleted_at is null

@@ -4,7 +4,7 @@ import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import type { UsersRepository } from '../db/users.repository.ts';
 import type { Logger } from './logger.ts';
-import { hashToken, mintToken } from './tokens.ts';
+import { hashToken, mintToken, tokenPrefix } from './tokens.ts';
 
 /**
  * Makes sure an admin exists. With CHATQ_BOOTSTRAP_TOKEN the admin gets that token; without it a
@@ -16,7 +16,13 @@ export async function ensureAdmin(
   log: Logger,
 ): Promise<void> {
   const token = bootstrapToken ?? mintToken();
-  const created = await users.bootstrapAdmin(hashToken(token));
+  const created = await users.bootstrapAdmin({
+    hash: hashToken(token),
+    name: 'bootstrap',
+    // A token the operator chose may be short enough that its start matters: show none of it.
+    prefix: bootstrapToken ? null : tokenPrefix(token),
+    expiresInDays: null,
+  });
   if (!created) return;
   if (bootstrapToken) log.info({ user_id: created.id }, 'created admin user with CHATQ_BOOTSTRAP_TOKEN');
   // Printed deliberately, once: it is the only way into a fresh install without a bootstrap token.
@@ -37,7 +43,14 @@ export async function seedMockProvider(
   await transaction(sql, async (tx) => {
     await tx`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
     if ((await providers.list({ limit: 1, direction: 'after', cursor: null })).length > 0) return;
-    const provider = await providers.insert({ name: 'mock', kind: 'mock', base_url: null, api_key: null, options: {} });
+    const provider = await providers.insert({
+      name: 'mock',
+      kind: 'mock',
+      base_url: null,
+      api_key: null,
+      secret_headers: null,
+      options: {},
+    });
     const model = await modelConfigs.insert({
       provider_id: provider!.id,
       model: 'mock-1',

@@ -14,7 +14,9 @@ import {
   type User,
 } from '@chatq/contracts';
 import type { ChangeRefusal } from '@chatq/chat-core';
+import type { Sql } from '@chatq/platform';
 import type { ChatsRepository } from '../db/chats.repository.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Change } from '../db/chats.results.ts';
 import type { Refused } from '../db/results.ts';
 import type { ChatEventPublisher } from '../events/publisher.ts';
@@ -70,6 +72,12 @@ function accepted<T extends Change>(result: T | Refused): T {
   return result;
 }
 
+/** Responses recorded under Idempotency-Keys, as far as deleting a chat must erase them. */
+export interface ChatReplies {
+  /** Erases the owner's recorded responses about the chat; runs in the deletion's transaction. */
+  erase(ownerId: string, chatId: string): Promise<void>;
+}
+
 /** A send either started a turn or waits behind the live one. */
 export type SendOutcome = { message: Message; turn: Turn } | { queued_message: QueuedMessage };
 
@@ -81,14 +89,24 @@ export type SendOutcome = { message: Message; turn: Turn } | { queued_message: Q
  * clients were streamed.
  */
 export class ChatsService {
+  private readonly sql: Sql;
   private readonly chats: ChatsRepository;
   private readonly enqueuer: TurnEnqueuer;
   private readonly events: ChatEventPublisher;
+  private readonly replies: ChatReplies;
 
-  constructor(chats: ChatsRepository, enqueuer: TurnEnqueuer, events: ChatEventPublisher) {
-    this.chats = chats;
-    this.enqueuer = enqueuer;
-    this.events = events;
+  constructor(deps: {
+    sql: Sql;
+    chats: ChatsRepository;
+    enqueuer: TurnEnqueuer;
+    events: ChatEventPublisher;
+    replies: ChatReplies;
+  }) {
+    this.sql = deps.sql;
+    this.chats = deps.chats;
+    this.enqueuer = deps.enqueuer;
+    this.events = deps.events;
+    this.replies = deps.replies;
   }
 
   async create(
@@ -214,9 +232,18 @@ export class ChatsService {
     return (await this.chats.update(actor.id, chatId, patch)) ?? Promise.reject(new ChatNotFoundError());
   }
 
-  /** For good: the chat, its messages and turns. The worker running its turn is told to stop. */
+  /**
+   * For good: the chat, its messages and turns, the responses recorded for idempotent requests about
+   * it (their keys now replay a 404) and, once that commits, its event log. The worker running its
+   * turn is told to stop.
+   */
   async delete(actor: User, chatId: string, log: Logger): Promise<void> {
-    await this.announce(actor, accepted(await this.chats.delete(actor.id, chatId)), log);
+    await transaction(this.sql, async () => {
+      // First: deleting the chat clears the records' link to it.
+      await this.replies.erase(actor.id, chatId);
+      const deleted = accepted(await this.chats.delete(actor.id, chatId));
+      await this.events.erase(chatId, noticeOf(deleted).abort, log);
+    });
   }
 
   async turn(actor: User, chatId: string, turnId: string): Promise<Turn> {

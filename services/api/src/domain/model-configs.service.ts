@@ -14,6 +14,16 @@ import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
 const notFound = () => new NotFoundError('Model config not found.');
 
+/**
+ * A config as a member may see it: without `options.headers`, where admins put gateway keys and
+ * other credentials that every call of the model sends.
+ */
+function asSeenBy(actor: User, config: ModelConfig): ModelConfig {
+  if (actor.role === 'admin' || !('headers' in config.options)) return config;
+  const { headers: _, ...options } = config.options;
+  return { ...config, options };
+}
+
 export class ModelConfigsService {
   private readonly sql: Sql;
   private readonly modelConfigs: ModelConfigsRepository;
@@ -23,16 +33,18 @@ export class ModelConfigsService {
     this.modelConfigs = modelConfigs;
   }
 
-  /** Members see what they may pick: enabled configs only. */
+  /** Members see what they may pick: enabled configs only, and no call headers. */
   async list(actor: User, query: PageQuery): Promise<PageOf<ModelConfig>> {
     const page = pageRequest(query, uuidCursor);
-    return toPage(await this.modelConfigs.list(actor.role !== 'admin', page), page, (m) => m.id, uuidCursor);
+    const rows = await this.modelConfigs.list(actor.role !== 'admin', page);
+    const shown = toPage(rows, page, (m) => m.id, uuidCursor);
+    return { ...shown, data: shown.data.map((m) => asSeenBy(actor, m)) };
   }
 
   async get(actor: User, id: string): Promise<ModelConfig> {
     const found = await this.modelConfigs.findById(id);
     if (!found || (actor.role !== 'admin' && !found.enabled)) throw notFound();
-    return found;
+    return asSeenBy(actor, found);
   }
 
   /** Setting a default clears the previous one in the same transaction. */

@@ -1,12 +1,29 @@
-import type { CreateProviderBody, PageOf, PageQuery, Provider, UpdateProviderBody } from '@chatq/contracts';
+import type {
+  CreateProviderBody,
+  PageOf,
+  PageQuery,
+  Provider,
+  SecretHeaders,
+  UpdateProviderBody,
+} from '@chatq/contracts';
 import type { SecretBox } from '@chatq/platform';
-import type { ProviderPatch, ProvidersRepository } from '../db/providers.repository.ts';
+import type { ProviderInsert, ProviderPatch, ProvidersRepository } from '../db/providers.repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
 const notFound = () => new NotFoundError('Provider not found.');
 
-/** Provider credentials are sealed here, on the way in, and never opened by the API. */
+/**
+ * Secret headers as stored: one sealed JSON object, names lower-cased (HTTP header names are
+ * case-insensitive, and the worker must not send one twice), and the sorted names in the clear.
+ */
+function sealHeaders(headers: SecretHeaders, secrets: SecretBox): ProviderInsert['secret_headers'] {
+  const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  if (Object.keys(lower).length === 0) return null;
+  return { sealed: secrets.seal(JSON.stringify(lower)), names: Object.keys(lower).sort() };
+}
+
+/** Provider credentials (key, secret headers) are sealed here, on the way in, and never opened by the API. */
 export class ProvidersService {
   private readonly providers: ProvidersRepository;
   private readonly secrets: SecretBox;
@@ -31,6 +48,7 @@ export class ProvidersService {
       kind: body.kind,
       base_url: body.base_url ?? null,
       api_key: body.api_key === undefined ? null : this.secrets.seal(body.api_key),
+      secret_headers: body.secret_headers === undefined ? null : sealHeaders(body.secret_headers, this.secrets),
       options: body.options ?? {},
     });
     if (!created) throw new ConflictError('A provider with this name already exists.');
@@ -43,6 +61,8 @@ export class ProvidersService {
       base_url: body.base_url,
       options: body.options,
       api_key: body.api_key == null ? body.api_key : this.secrets.seal(body.api_key),
+      secret_headers:
+        body.secret_headers == null ? body.secret_headers : sealHeaders(body.secret_headers, this.secrets),
     };
     try {
       return (await this.providers.update(id, patch)) ?? Promise.reject(notFound());

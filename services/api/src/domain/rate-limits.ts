@@ -1,6 +1,6 @@
 /** A quota: at most `quota` hits per `windowSeconds`, counted in fixed windows. */
 export interface RatePolicy {
-  /** The IETF policy name: `requests` (per token), `turns` (per user) or `anonymous` (per IP). */
+  /** The IETF policy name: `requests` and `turns` (per user) or `anonymous` (per IP). */
   name: 'requests' | 'turns' | 'anonymous';
   quota: number;
   windowSeconds: number;

@@ -9,3 +9,11 @@ export function mintToken(): string {
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
+
+/**
+ * What may be shown of a minted token so people can tell theirs apart: `cq_` and 7 of its 43 random
+ * characters, which leaves 214 secret bits.
+ */
+export function tokenPrefix(token: string): string {
+  return token.slice(0, 10);
+}

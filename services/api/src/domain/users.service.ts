@@ -1,13 +1,43 @@
-import type { CreateUserBody, UpdateUserBody, User } from '@chatq/contracts';
+import type {
+  CreatedToken,
+  CreateTokenBody,
+  CreateUserBody,
+  PageOf,
+  PageQuery,
+  TokenInfo,
+  UpdateUserBody,
+  User,
+} from '@chatq/contracts';
+import type { Sql } from '@chatq/platform';
+import { transaction } from '../db/transaction.ts';
 import type { UsersRepository } from '../db/users.repository.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
-import { hashToken, mintToken } from './tokens.ts';
+import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
+import { pageRequest, toPage, uuidCursor } from './pagination.ts';
+import { hashToken, mintToken, tokenPrefix } from './tokens.ts';
 
+const userNotFound = () => new NotFoundError('User not found.');
+
+/**
+ * Users and their tokens. Every change that can make a cached lookup wrong (a revoked token, a
+ * disabled user, new limits) is announced to all API replicas once it commits.
+ */
 export class UsersService {
+  private readonly sql: Sql;
   private readonly users: UsersRepository;
+  /** Tells every replica's auth cache that the user's tokens changed, after the commit. */
+  private readonly invalidate: (userId: string) => Promise<void>;
+  private readonly maxTokensPerUser: number;
 
-  constructor(users: UsersRepository) {
-    this.users = users;
+  constructor(deps: {
+    sql: Sql;
+    users: UsersRepository;
+    invalidate: (userId: string) => Promise<void>;
+    maxTokensPerUser: number;
+  }) {
+    this.sql = deps.sql;
+    this.users = deps.users;
+    this.invalidate = deps.invalidate;
+    this.maxTokensPerUser = deps.maxTokensPerUser;
   }
 
   async create(body: CreateUserBody): Promise<User> {
@@ -16,19 +46,64 @@ export class UsersService {
     return user;
   }
 
-  async update(id: string, body: UpdateUserBody): Promise<User> {
-    return (
-      (await this.users.updateRateLimits(id, body.rate_limits)) ?? Promise.reject(new NotFoundError('User not found.'))
-    );
+  async list(query: PageQuery): Promise<PageOf<User>> {
+    const page = pageRequest(query, uuidCursor);
+    return toPage(await this.users.list(page), page, (u) => u.id, uuidCursor);
   }
 
-  /** Admins mint tokens for anyone; members only for themselves. */
-  async createToken(actor: User, userId: string): Promise<string> {
-    if (actor.role !== 'admin' && actor.id !== userId) throw new ForbiddenError();
-    const target = await this.users.findById(userId);
-    if (!target) throw new NotFoundError('User not found.');
-    const token = mintToken();
-    await this.users.insertToken(target.id, hashToken(token));
-    return token;
+  /** An admin disabling themselves would lock the API's administration out: refused. */
+  async update(actor: User, id: string, body: UpdateUserBody): Promise<User> {
+    if (body.disabled === true && id === actor.id) throw new BadRequestError('You cannot disable yourself.');
+    const user = await this.users.update(id, body);
+    if (!user) throw userNotFound();
+    await this.invalidate(id);
+    return user;
+  }
+
+  /**
+   * Mints a token. A member holds at most `maxTokensPerUser` live ones: counted under a lock of the
+   * user's row, so concurrent mints cannot all pass the count.
+   */
+  createToken(actor: User, userId: string, body: CreateTokenBody): Promise<CreatedToken> {
+    this.#mayReach(actor, userId);
+    return transaction(this.sql, async () => {
+      const target = await this.users.lockForMinting(userId);
+      if (!target) throw userNotFound();
+      if (target.role !== 'admin' && (await this.users.countLiveTokens(userId)) >= this.maxTokensPerUser) {
+        throw new ConflictError(
+          'Token limit reached.',
+          'Revoke a token (DELETE /api/v1/users/{id}/tokens/{token_id}) to mint another.',
+        );
+      }
+      const token = mintToken();
+      const info = await this.users.insertToken(userId, {
+        hash: hashToken(token),
+        name: body.name ?? null,
+        prefix: tokenPrefix(token),
+        expiresInDays: body.expires_in_days ?? null,
+      });
+      return { token, token_info: info };
+    });
+  }
+
+  async listTokens(actor: User, userId: string, query: PageQuery): Promise<PageOf<TokenInfo>> {
+    this.#mayReach(actor, userId);
+    const page = pageRequest(query, uuidCursor);
+    if (!(await this.users.findById(userId))) throw userNotFound();
+    return toPage(await this.users.listTokens(userId, page), page, (t) => t.id, uuidCursor);
+  }
+
+  /** The token answers 401 from the commit on, on every replica (see `invalidate`). */
+  async revokeToken(actor: User, userId: string, tokenId: string): Promise<void> {
+    this.#mayReach(actor, userId);
+    if (!(await this.users.revokeToken(userId, tokenId))) {
+      throw (await this.users.findById(userId)) ? new NotFoundError('Token not found.') : userNotFound();
+    }
+    await this.invalidate(userId);
+  }
+
+  /** Members reach only their own tokens; another user's are not found, so ids cannot be probed. */
+  #mayReach(actor: User, userId: string): void {
+    if (actor.role !== 'admin' && actor.id !== userId) throw userNotFound();
   }
 }

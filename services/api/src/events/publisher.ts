@@ -42,6 +42,20 @@ export class ChatEventPublisher {
     });
   }
 
+  /**
+   * Deletes a deleted chat's event log (and stops the worker running its turn) once the deletion
+   * commits. If Redis cannot do it, the log expires by itself (EVENTS_TTL_SECONDS): said in the log.
+   */
+  erase(chatId: string, abort: TurnAbort | undefined, logger: Logger): Promise<void> {
+    return afterCommit(async () => {
+      try {
+        await withTimeout(this.log.erase(chatId, abort), this.timeoutMs, 'event log erase');
+      } catch (err) {
+        logger.warn({ err, chat_id: chatId }, 'event log not erased; it expires by itself');
+      }
+    });
+  }
+
   /** Freezes the live reply for an interrupt; null when Redis cannot say (nothing partial is kept). */
   async hold(chatId: string, logger: Logger): Promise<SeenReply | null> {
     try {

@@ -3,7 +3,13 @@ import type { Logger, SecretBox, Sql } from '@chatq/platform';
 import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
 import type { IdempotencyRepository } from '../db/idempotency.repository.ts';
 import { transaction } from '../db/transaction.ts';
-import { AppError, IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from '../domain/errors.ts';
+import type { ChatReplies } from '../domain/chats.service.ts';
+import {
+  AppError,
+  ChatNotFoundError,
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyReusedError,
+} from '../domain/errors.ts';
 import { IDEMPOTENT_METHODS, idempotencyKeyOf, isRecordable, requestFingerprint } from '../domain/idempotency.ts';
 import { appErrorBody } from './errors.ts';
 
@@ -38,7 +44,13 @@ interface Outcome {
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const { sql, keys, secrets, ttlSeconds } = options;
 
-  async function run(userId: string, key: string, fingerprint: Buffer, execute: () => Promise<Outcome>) {
+  async function run(
+    userId: string,
+    key: string,
+    fingerprint: Buffer,
+    paramsChatId: string | undefined,
+    execute: () => Promise<Outcome>,
+  ) {
     return transaction(sql, async (): Promise<Outcome> => {
       const claim = await keys.claim(userId, key);
       if (claim.busy) throw new IdempotencyKeyInFlightError();
@@ -56,7 +68,8 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       if (isRecordable(outcome.status)) {
         const body = secrets.seal(JSON.stringify(outcome.body));
-        await keys.insert(userId, key, { fingerprint, status: outcome.status, body }, ttlSeconds);
+        const chatId = paramsChatId ?? chatIn(outcome.body);
+        await keys.insert(userId, key, { fingerprint, status: outcome.status, body }, ttlSeconds, chatId ?? null);
       }
       return outcome;
     });
@@ -70,7 +83,8 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       const key = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]);
       if (key === undefined || !request.user) return handler.call(this, request, reply);
       const fingerprint = requestFingerprint(request.method, request.url, request.body);
-      const outcome = await run(request.user.id, key, fingerprint, async () => {
+      const chatId = (request.params as { chat_id?: string } | undefined)?.chat_id;
+      const outcome = await run(request.user.id, key, fingerprint, chatId, async () => {
         const body = await captureReply(reply, () => handler.call(this, request, reply));
         return { status: reply.statusCode, body, replayed: false };
       });
@@ -86,6 +100,30 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     timer.unref();
   });
   app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/**
+ * The chat a response carries (`{chat: {id}}`, as creating one answers): a request without a
+ * `chat_id` in its path that created a chat is about that chat.
+ */
+function chatIn(body: unknown): string | undefined {
+  const chat = (body as { chat?: { id?: unknown } } | null | undefined)?.chat;
+  return typeof chat?.id === 'string' ? chat.id : undefined;
+}
+
+/**
+ * The recorded responses about a chat, which may quote its messages: a deleted chat's are replaced
+ * by the 404 a request about it now gets, so replaying their keys answers `Chat not found.`.
+ */
+export function chatReplies(keys: IdempotencyRepository, secrets: SecretBox): ChatReplies {
+  const gone = new ChatNotFoundError();
+  return {
+    erase: (ownerId, chatId) =>
+      keys.replaceForChat(ownerId, chatId, {
+        status: gone.status,
+        body: secrets.seal(JSON.stringify(appErrorBody(gone))),
+      }),
+  };
 }
 
 /**

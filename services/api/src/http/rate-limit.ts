@@ -28,9 +28,9 @@ export interface RateLimitSettings {
 const WINDOW_SECONDS = 60;
 
 /**
- * Counts every request in Redis, once (one round trip): by token for callers with a valid token
- * (and, for requests that start a turn, by user against the turns limit), by client IP for the
- * rest. Every response carries `RateLimit-Policy` and `RateLimit`; over the limit is 429 with
+ * Counts every request in Redis, once (one round trip): by user for callers with a valid token, so
+ * all of a user's tokens share one budget and minting another does not buy more (and, for requests
+ * that start a turn, against the user's turns limit too), by client IP for the rest. Every response carries `RateLimit-Policy` and `RateLimit`; over the limit is 429 with
  * `Retry-After`. If Redis is unreachable requests go through uncounted (the API must not fail on a
  * limiter outage).
  */
@@ -68,11 +68,11 @@ export function registerRateLimits(
   };
 
   function callerHits(request: FastifyRequest, startsTurn: boolean) {
-    const { user, tokenId } = request.caller!;
+    const { user } = request.caller!;
     const tag = `{u:${user.id}}`;
     const hits: { key: string; policy: RatePolicy }[] = [
       {
-        key: `${tag}:t:${tokenId}`,
+        key: `${tag}:requests`,
         policy: {
           name: 'requests',
           quota: user.rate_limits.requests_per_minute ?? settings.requestsPerMinute,

@@ -5,10 +5,19 @@ import type { Handlers } from './register.ts';
 export const userHandlers = (users: UsersService): Handlers<typeof userRoutes> => ({
   createUser: async (request, reply) => reply.code(201).send({ user: await users.create(request.body) }),
 
-  updateUser: async (request) => ({ user: await users.update(request.params.id, request.body) }),
+  listUsers: async (request) => users.list(request.query),
+
+  updateUser: async (request) => ({ user: await users.update(request.user, request.params.id, request.body) }),
 
   getMe: async (request) => ({ user: request.user }),
 
   createToken: async (request, reply) =>
-    reply.code(201).send({ token: await users.createToken(request.user, request.params.id) }),
+    reply.code(201).send(await users.createToken(request.user, request.params.id, request.body ?? {})),
+
+  listTokens: async (request) => users.listTokens(request.user, request.params.id, request.query),
+
+  revokeToken: async (request, reply) => {
+    await users.revokeToken(request.user, request.params.id, request.params.token_id);
+    return reply.code(204).send(null);
+  },
 });

@@ -20,6 +20,7 @@ export class ProvidersRepository {
   async findCheckTarget(providerId: string, model: string | null): Promise<CheckTarget | undefined> {
     const [row] = await this.sql<CheckTarget[]>`
       select p.kind, p.base_url, p.options, encode(p.api_key, 'base64') as api_key,
+             encode(p.secret_headers, 'base64') as secret_headers,
              coalesce(${model}::text, mc.model) as model, coalesce(mc.options, '{}'::jsonb) as model_options
       from providers p
       left join lateral (

@@ -50,7 +50,14 @@ const model = {
   updated_at: at,
   deleted_at: null,
 };
-const provider = { id: 'p1', kind: 'openai', base_url: null, options: { temperature: 0 }, api_key: 'c2VhbGVk' };
+const provider = {
+  id: 'p1',
+  kind: 'openai',
+  base_url: null,
+  options: { temperature: 0 },
+  api_key: 'c2VhbGVk',
+  secret_headers: null,
+};
 const history = [
   { role: 'user', content: 'the secret plan' },
   { role: 'assistant', content: 'ok' },

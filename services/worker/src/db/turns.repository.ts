@@ -23,13 +23,17 @@ export const ClaimedModel = z.object({
 });
 export type ClaimedModel = z.infer<typeof ClaimedModel>;
 
-/** The provider of the claimed model; `api_key` is base64 of the sealed key, or null. */
+/**
+ * The provider of the claimed model; `api_key` and `secret_headers` are base64 of what is sealed, or
+ * null.
+ */
 export const ClaimedProvider = z.object({
   id: z.string(),
   kind: ProviderKind,
   base_url: z.string().nullable(),
   options: Options,
   api_key: z.string().nullable(),
+  secret_headers: z.string().nullable(),
 });
 export type ClaimedProvider = z.infer<typeof ClaimedProvider>;
 

@@ -34,20 +34,22 @@ async function languageModel(
   fetch: typeof globalThis.fetch,
 ): Promise<LanguageModel> {
   const baseURL = call.provider.baseUrl ?? undefined;
+  // The provider's secret headers go on every request the SDK makes for it.
+  const headers = call.provider.headers;
   const name = call.model.name;
   switch (kind) {
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({ apiKey: requireKey(call), baseURL, fetch });
+      const openai = createOpenAI({ apiKey: requireKey(call), baseURL, headers, fetch });
       return api === 'responses' ? openai.responses(name) : openai.chat(name);
     }
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
-      return createAnthropic({ apiKey: requireKey(call), baseURL, fetch })(name);
+      return createAnthropic({ apiKey: requireKey(call), baseURL, headers, fetch })(name);
     }
     case 'google': {
       const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
-      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL, fetch })(name);
+      return createGoogleGenerativeAI({ apiKey: requireKey(call), baseURL, headers, fetch })(name);
     }
     case 'openai-compatible': {
       if (!baseURL) throw new ProviderConfigError('openai-compatible provider needs a base_url');
@@ -56,6 +58,7 @@ async function languageModel(
         name: 'openai-compatible',
         baseURL,
         apiKey: call.provider.apiKey ?? undefined,
+        headers,
         includeUsage: true,
         fetch,
       })(name);

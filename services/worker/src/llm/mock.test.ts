@@ -3,7 +3,7 @@ import { callMock, chunk, mockReplyText } from './mock.ts';
 import type { ModelCall } from './types.ts';
 
 const call = (over: Partial<ModelCall> = {}): ModelCall => ({
-  provider: { kind: 'mock', baseUrl: null, apiKey: null, options: {} },
+  provider: { kind: 'mock', baseUrl: null, apiKey: null, headers: {}, options: {} },
   model: { name: 'mock-1', maxOutputTokens: null, contextLimit: null, options: {} },
   messages: [{ role: 'user', content: 'Hello' }],
   signal: new AbortController().signal,

@@ -6,12 +6,17 @@ export interface ChatTurnMessage {
   content: string;
 }
 
-/** Everything a provider call needs. The API key is plaintext only here, inside the worker. */
+/**
+ * Everything a provider call needs. The API key and secret headers are plaintext only here, inside
+ * the worker.
+ */
 export interface ModelCall {
   provider: {
     kind: ProviderKind;
     baseUrl: string | null;
     apiKey: string | null;
+    /** The provider's secret headers, sent on every call (a gateway's key, say). */
+    headers: Record<string, string>;
     options: Record<string, unknown>;
   };
   model: {
