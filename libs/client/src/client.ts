@@ -207,7 +207,3 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export type ChatqClient = Client & Operations;
 export const ChatqClient = Client as new (options: ChatqClientOptions) => ChatqClient;
-
-/** The operations of the table, by operationId; `ChatqClient` has a method for each. */
-export type { OperationId };
-export type { ChatqResponse };
