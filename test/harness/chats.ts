@@ -29,3 +29,16 @@ export function turnReaches(
     { timeoutMs, what: `turn ${turnId} to be ${statuses.join(' or ')}` },
   );
 }
+
+/** Creates a chat that starts with `content` (on `model`, or the default) and returns it with its first turn. */
+export async function startChat(client: ChatqClient, content: string, model?: string) {
+  const { body } = await client.createChat({ body: { content, model_config_id: model } });
+  if (!body.message || !body.turn) throw new Error('a chat created with content has a message and a turn');
+  return { chat: body.chat, message: body.message, turn: body.turn };
+}
+
+/** The chat's assistant replies, oldest first. */
+export async function assistantReplies(client: ChatqClient, chatId: string) {
+  const { body } = await client.listMessages({ params: { chat_id: chatId }, query: { limit: 100 } });
+  return body.data.filter((m) => m.role === 'assistant');
+}

@@ -1,9 +1,8 @@
-import { type OperationId, type ResponseSpec, type RouteSpec, routes } from '@chatq/contracts';
+import { type ResponseSpec, type RouteSpec, routes } from '@chatq/contracts';
 import { ChatqApiError } from './errors.ts';
 import { SseParser } from './sse.ts';
 import type {
   ChatqRequest,
-  ChatqResponse,
   Operations,
   PagedOperationId,
   PageItem,

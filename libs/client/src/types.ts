@@ -7,6 +7,9 @@ import type { z } from 'zod';
  */
 
 type Route<Id extends OperationId> = Routes[Id];
+
+/** The empty object type: `Nothing extends T` holds when every property of `T` is optional. */
+type Nothing = Record<never, never>;
 type Responses<Id extends OperationId> = Route<Id>['responses'];
 
 /**
@@ -14,7 +17,7 @@ type Responses<Id extends OperationId> = Route<Id>['responses'];
  * completed `responses`). The platform's refusals are optional keys; the client throws those.
  */
 export type DocumentedStatus<Id extends OperationId> = {
-  [S in keyof Responses<Id>]-?: {} extends Pick<Responses<Id>, S> ? never : S;
+  [S in keyof Responses<Id>]-?: Nothing extends Pick<Responses<Id>, S> ? never : S;
 }[keyof Responses<Id>];
 
 type BodyOf<R> = R extends ResponseSpec<infer S> ? z.output<S> : never;
@@ -40,7 +43,7 @@ type QueryValue<T> = unknown extends T
 type QueryInput<S extends z.ZodType> = { [K in keyof z.input<S>]?: QueryValue<z.input<S>[K]> };
 
 /** A part of the request, required when the route needs something in it. */
-type Part<K extends string, T> = {} extends T ? { [P in K]?: T } : { [P in K]: T };
+type Part<K extends string, T> = Nothing extends T ? { [P in K]?: T } : { [P in K]: T };
 
 /**
  * The request of `Id`: `params` (path), `query`, `body` and `headers` (`idempotency-key` on POST
@@ -88,7 +91,7 @@ export type StreamEvent<Id extends OperationId> = Responses<Id> extends {
 type Streams<Id extends OperationId> = [StreamEvent<Id>] extends [never] ? false : true;
 
 /** The arguments of `Id`'s method: the request may be left out when nothing in it is required. */
-type Args<Id extends OperationId, O> = {} extends ChatqRequest<Id>
+type Args<Id extends OperationId, O> = Nothing extends ChatqRequest<Id>
   ? [request?: ChatqRequest<Id>, options?: O]
   : [request: ChatqRequest<Id>, options?: O];
 
