@@ -18,4 +18,9 @@ export default tseslint.config(
     files: ['test/**/*.ts', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // Examples are programs that show their results.
+    files: ['examples/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
 );

@@ -78,7 +78,10 @@ describe('event streams', () => {
       const turnId = body.turn!.id;
       const events: StreamEvent<'streamChatEvents'>[] = [];
       let cut = false;
-      for await (const event of viaProxy.streamChatEvents({ params: { chat_id: body.chat.id }, query: { after: '0' } })) {
+      for await (const event of viaProxy.streamChatEvents({
+        params: { chat_id: body.chat.id },
+        query: { after: '0' },
+      })) {
         events.push(event);
         // Mid-reply: the rest of the reply is written while the client is away.
         if (event.type === 'message.delta' && !cut) {
@@ -93,7 +96,9 @@ describe('event streams', () => {
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.every((id, i) => i === 0 || compareEventIds(ids[i - 1]!, id) < 0)).toBe(true);
 
-      const text = events.flatMap((e) => (e.type === 'message.delta' && e.data.turn_id === turnId ? [e.data.text] : []));
+      const text = events.flatMap((e) =>
+        e.type === 'message.delta' && e.data.turn_id === turnId ? [e.data.text] : [],
+      );
       expect(text.length).toBeGreaterThan(1);
       const messages = await alice.listMessages({ params: { chat_id: body.chat.id } });
       const reply = messages.body.data.find((m) => m.role === 'assistant');

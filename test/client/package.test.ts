@@ -77,7 +77,10 @@ describe('the @chatq/client tarball', () => {
     });
 
     await writeFile(join(project, 'typed.ts'), TYPED_CONSUMER);
-    const tsconfig = { compilerOptions: { module: 'nodenext', strict: true, noEmit: true, types: [] }, files: ['typed.ts'] };
+    const tsconfig = {
+      compilerOptions: { module: 'nodenext', strict: true, noEmit: true, types: [] },
+      files: ['typed.ts'],
+    };
     await writeFile(join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: project });
   }, 120_000);

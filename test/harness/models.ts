@@ -10,7 +10,9 @@ export async function createMockModel(
   extra: ModelConfigFields = {},
   providerOptions: ProviderOptions = {},
 ): Promise<string> {
-  const provider = await admin.createProvider({ body: { name: `mock-${model}`, kind: 'mock', options: providerOptions } });
+  const provider = await admin.createProvider({
+    body: { name: `mock-${model}`, kind: 'mock', options: providerOptions },
+  });
   const config = await admin.createModelConfig({ body: { provider_id: provider.body.provider.id, model, ...extra } });
   return config.body.model_config.id;
 }

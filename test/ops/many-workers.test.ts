@@ -65,7 +65,10 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
           // claimed, streaming, completing) so every stage of a turn meets an edit somewhere.
           await sleep(Math.floor(Math.random() * 40));
           const content = `chat ${i} edit ${e}`;
-          const edited = await admin.editMessage({ params: { chat_id: chatId, message_id: messageId }, body: { content } });
+          const edited = await admin.editMessage({
+            params: { chat_id: chatId, message_id: messageId },
+            body: { content },
+          });
           expect(edited.status).toBe(200);
           messageId = edited.body.message.id;
           expected.set(chatId, content);

@@ -1,14 +1,7 @@
 import { type ResponseSpec, type RouteSpec, routes } from '@chatq/contracts';
 import { ChatqApiError } from './errors.ts';
 import { SseParser } from './sse.ts';
-import type {
-  ChatqRequest,
-  Operations,
-  PagedOperationId,
-  PageItem,
-  RequestOptions,
-  StreamOptions,
-} from './types.ts';
+import type { ChatqRequest, Operations, PagedOperationId, PageItem, RequestOptions, StreamOptions } from './types.ts';
 
 /** Where and as whom a client calls. */
 export interface ChatqClientOptions {

@@ -81,19 +81,21 @@ export interface StreamOptions extends RequestOptions {
 }
 
 /** One event of a stream: the route's event schema (`{type, data}`), plus its `id` in the chat's log. */
-export type StreamEvent<Id extends OperationId> = Responses<Id> extends {
-  200: ResponseSpec<infer S, 'text/event-stream'>;
-}
-  ? z.output<S> & { id: string }
-  : never;
+export type StreamEvent<Id extends OperationId> =
+  Responses<Id> extends {
+    200: ResponseSpec<infer S, 'text/event-stream'>;
+  }
+    ? z.output<S> & { id: string }
+    : never;
 
 /** Whether `Id` answers with an event stream rather than a JSON body. */
 type Streams<Id extends OperationId> = [StreamEvent<Id>] extends [never] ? false : true;
 
 /** The arguments of `Id`'s method: the request may be left out when nothing in it is required. */
-type Args<Id extends OperationId, O> = Nothing extends ChatqRequest<Id>
-  ? [request?: ChatqRequest<Id>, options?: O]
-  : [request: ChatqRequest<Id>, options?: O];
+type Args<Id extends OperationId, O> =
+  Nothing extends ChatqRequest<Id>
+    ? [request?: ChatqRequest<Id>, options?: O]
+    : [request: ChatqRequest<Id>, options?: O];
 
 /**
  * The method of `Id`: a JSON route resolves to its documented answers and throws `ChatqApiError`
