@@ -50,13 +50,18 @@ describe('the @chatq/client tarball', () => {
   });
 
   it('installs offline into a plain ESM project and calls a live API, with declarations that type-check', async () => {
-    // prepack builds dist/ (esbuild + bundled .d.ts); `files` keeps everything else out.
+    // prepack builds dist/ (esbuild + bundled .d.ts); `files` keeps the sources out (npm adds the README).
     const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: CLIENT_DIR });
     const [tarball] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
       filename: string;
       files: { path: string }[];
     }[];
-    expect(tarball!.files.map((f) => f.path).sort()).toEqual(['dist/index.d.ts', 'dist/index.js', 'package.json']);
+    expect(tarball!.files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'dist/index.d.ts',
+      'dist/index.js',
+      'package.json',
+    ]);
 
     const project = join(dir, 'consumer');
     await run('mkdir', [project]);
