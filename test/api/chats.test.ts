@@ -16,9 +16,9 @@ beforeAll(async () => {
   stack = await startStack({ worker: false });
   alice = await stack.member('alice');
   bob = await stack.member('bob');
-  modelA = await createMockModel(stack.admin, 'model-a');
-  modelB = await createMockModel(stack.admin, 'model-b');
-  disabled = await createMockModel(stack.admin, 'model-off', { enabled: false });
+  modelA = await createMockModel(stack.client, 'model-a');
+  modelB = await createMockModel(stack.client, 'model-b');
+  disabled = await createMockModel(stack.client, 'model-off', { enabled: false });
 });
 afterAll(() => stack.close());
 

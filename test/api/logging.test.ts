@@ -93,13 +93,13 @@ describe('what the API and worker log, at debug', () => {
       content: CONTENT,
       model_config_id: model.body.model_config.id,
     });
-    expect((await settledChat(member, answered.body.chat.id)).status).toBe('idle');
+    expect((await settledChat(stack.client.as(member.token), answered.body.chat.id)).status).toBe('idle');
     fake.script({ status: 400 });
     const refused = await member.post('/api/v1/chats', {
       content: CONTENT,
       model_config_id: model.body.model_config.id,
     });
-    expect((await settledChat(member, refused.body.chat.id)).status).toBe('error');
+    expect((await settledChat(stack.client.as(member.token), refused.body.chat.id)).status).toBe('error');
 
     expect(fake.received.map((r) => r.key)).toEqual([KEY, KEY]);
     expect(out.lines.some((l) => l.msg === 'provider call failed')).toBe(true);

@@ -15,11 +15,11 @@ afterAll(() => stack.close());
 
 describe('several workers on one queue', () => {
   it('process disjoint turns: every chat gets exactly one reply and no turn runs twice', async () => {
-    const model = await createMockModel(stack.admin, 'shared', { options: { latency_ms: 20 } });
-    const user = await stack.member();
+    const model = await createMockModel(stack.client, 'shared', { options: { latency_ms: 20 } });
+    const user = await stack.memberClient();
     const chats = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        user.post('/api/v1/chats', { content: `hello ${i}`, model_config_id: model }),
+        user.createChat({ body: { content: `hello ${i}`, model_config_id: model } }),
       ),
     );
     expect(chats.every((c) => c.status === 201)).toBe(true);

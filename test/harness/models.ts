@@ -1,26 +1,25 @@
-import type { ApiClient } from './http.ts';
+import type { ChatqClient, ChatqRequest } from '@chatq/client';
+
+type ModelConfigFields = Partial<ChatqRequest<'createModelConfig'>['body']>;
+type ProviderOptions = ChatqRequest<'createProvider'>['body']['options'];
 
 /** Creates a mock-kind provider and an enabled model config on it; returns the config id. */
 export async function createMockModel(
-  admin: ApiClient,
+  admin: ChatqClient,
   model: string,
-  extra: Record<string, unknown> = {},
-  providerOptions: Record<string, unknown> = {},
+  extra: ModelConfigFields = {},
+  providerOptions: ProviderOptions = {},
 ): Promise<string> {
-  const provider = await admin.post('/api/v1/providers', {
-    name: `mock-${model}`,
-    kind: 'mock',
-    options: providerOptions,
+  const provider = await admin.createProvider({
+    body: { name: `mock-${model}`, kind: 'mock', options: providerOptions },
   });
-  if (provider.status !== 201) throw new Error(`provider: ${provider.status} ${JSON.stringify(provider.body)}`);
-  const config = await admin.post('/api/v1/model-configs', { provider_id: provider.body.provider.id, model, ...extra });
-  if (config.status !== 201) throw new Error(`model config: ${config.status} ${JSON.stringify(config.body)}`);
+  const config = await admin.createModelConfig({ body: { provider_id: provider.body.provider.id, model, ...extra } });
   return config.body.model_config.id;
 }
 
 let slowModels = 0;
 
 /** A mock model (on a provider of its own) whose replies take `latencyMs`; returns its config id. */
-export function mockModel(admin: ApiClient, latencyMs: number): Promise<string> {
+export function mockModel(admin: ChatqClient, latencyMs: number): Promise<string> {
   return createMockModel(admin, `mock-${latencyMs}ms-${++slowModels}`, {}, { latency_ms: latencyMs });
 }

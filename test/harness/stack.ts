@@ -43,14 +43,15 @@ export interface TestStack {
   env: Record<string, string>;
   prefix: string;
   baseUrl: string;
+  /** An untyped client as the admin, for deliberately malformed requests only. */
   admin: ApiClient;
-  /** The typed client (libs/client), as the admin. */
+  /** The typed client (libs/client), as the admin: every well-formed request goes through it. */
   client: ChatqClient;
   api: ApiServer;
   worker?: TurnWorker;
   /** Starts (another) in-process worker on this stack's database and queue. */
   startWorker: (extraEnv?: Record<string, string>, deps?: Pick<TurnWorkerDeps, 'callModel'>) => TurnWorker;
-  /** Creates a member and returns a client authenticated as them. */
+  /** Creates a member and returns an untyped client as them, for deliberately malformed requests. */
   member: (username?: string) => Promise<ApiClient>;
   /** Creates a member and returns a typed client authenticated as them. */
   memberClient: (username?: string) => Promise<ChatqClient>;
@@ -96,15 +97,11 @@ export async function startStack(
     api,
     worker: options.worker === false ? undefined : startWorker(),
     startWorker,
-    member: async (username = `member${++n}`) => {
-      const created = await admin.post('/api/v1/users', { username });
-      const token = await admin.post(`/api/v1/users/${created.body.user.id}/tokens`);
-      return admin.as(token.body.token);
-    },
+    member: async (username) => admin.as((await stack.memberClient(username)).token),
     memberClient: async (username = `member${++n}`) => {
-      const { user } = await client.users.create({ username });
-      const { token } = await client.users.createToken(user.id);
-      return client.as(token);
+      const { body } = await client.createUser({ body: { username } });
+      const minted = await client.createToken({ params: { id: body.user.id } });
+      return client.as(minted.body.token);
     },
     close: async () => {
       for (const { tw, sql } of workers) {

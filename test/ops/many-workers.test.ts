@@ -1,8 +1,9 @@
+import { ChatqClient } from '@chatq/client';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
+import { startChat } from '../harness/chats.ts';
 import { mockModel } from '../harness/models.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
@@ -23,7 +24,7 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
 
 describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, () => {
   let db: TestDatabase;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -35,7 +36,7 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
         ...Array.from({ length: WORKERS }, () => startService('worker', env)),
       ])),
     );
-    admin = new ApiClient(processes[0]!.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: processes[0]!.url, token: ADMIN_TOKEN });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -53,10 +54,9 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
       Array.from({ length: CHATS }, (_, i) => i),
       IN_FLIGHT,
       async (i) => {
-        const created = await admin.post('/api/v1/chats', { content: `chat ${i}`, model_config_id: model });
-        expect(created.status).toBe(201);
-        const chatId: string = created.body.chat.id;
-        let messageId: string = created.body.message.id;
+        const created = await startChat(admin, `chat ${i}`, model);
+        const chatId = created.chat.id;
+        let messageId = created.message.id;
         expected.set(chatId, `chat ${i}`);
         // Edit about half the chats, some twice, at random moments of their turn.
         const edits = Math.random() < 0.5 ? 0 : Math.random() < 0.5 ? 1 : 2;
@@ -65,7 +65,10 @@ describe(`${WORKERS} worker processes, ${CHATS} chats, edits racing the turns`, 
           // claimed, streaming, completing) so every stage of a turn meets an edit somewhere.
           await sleep(Math.floor(Math.random() * 40));
           const content = `chat ${i} edit ${e}`;
-          const edited = await admin.patch(`/api/v1/chats/${chatId}/messages/${messageId}`, { content });
+          const edited = await admin.editMessage({
+            params: { chat_id: chatId, message_id: messageId },
+            body: { content },
+          });
           expect(edited.status).toBe(200);
           messageId = edited.body.message.id;
           expected.set(chatId, content);

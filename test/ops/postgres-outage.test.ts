@@ -1,9 +1,10 @@
 import { turnJobId } from '@chatq/contracts';
 import { withTimeout } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { turnReaches } from '../harness/chats.ts';
+import { ChatqClient } from '@chatq/client';
+import { startChat, turnReaches } from '../harness/chats.ts';
 import { uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
+import { refusal } from '../harness/refusal.ts';
 import { mockModel } from '../harness/models.ts';
 import { PrivatePostgres } from '../harness/private-servers.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
@@ -16,7 +17,7 @@ const BOUND_MS = 2_000;
 describe('Postgres restarted under a running API and worker', () => {
   let pg: PrivatePostgres;
   const prefix = uniqueName('q');
-  let admin: ApiClient;
+  let admin: ChatqClient;
   let worker: ServiceProcess;
   const processes: ServiceProcess[] = [];
 
@@ -36,7 +37,7 @@ describe('Postgres restarted under a running API and worker', () => {
     // At warn, the worker says when it could not save a reply for want of a database.
     worker = await startService('worker', { ...env, LOG_LEVEL: 'warn' });
     processes.push(api, worker);
-    admin = new ApiClient(api.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -47,21 +48,21 @@ describe('Postgres restarted under a running API and worker', () => {
 
   it('answers 503 "Database unavailable." while it is down, then recovers and finishes the in-flight turn', async () => {
     const model = await mockModel(admin, 1_000);
-    const idle = (await admin.post('/api/v1/chats', { title: 'idle' })).body.chat;
-    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'in flight', model_config_id: model })).body;
+    const idle = (await admin.createChat({ body: { title: 'idle' } })).body.chat;
+    const { chat, turn } = await startChat(admin, 'in flight', model);
     await turnReaches(admin, chat.id, turn.id, ['running']);
 
     await pg.stop();
     for (const request of [
-      () => admin.get('/api/v1/chats'),
-      () => admin.post(`/api/v1/chats/${idle.id}/messages`, { content: 'while down' }),
-      () => admin.as('cq_some_token_nobody_has_seen_before_0000').get('/api/v1/chats'),
+      () => admin.listChats(),
+      () => admin.sendMessage({ params: { chat_id: idle.id }, body: { content: 'while down' } }),
+      () => admin.as('cq_some_token_nobody_has_seen_before_0000').listChats(),
     ]) {
-      const res = await bounded(request());
+      const res = await bounded(refusal(request()));
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ message: 'Database unavailable.' });
     }
-    const readiness = await bounded(admin.get('/readyz'));
+    const readiness = await bounded(admin.getReadiness());
     expect(readiness.status).toBe(503);
     expect(readiness.body.checks.postgres).toBe('down');
     const workerReadiness = await bounded(fetch(`${worker.url}/readyz`));
@@ -73,8 +74,10 @@ describe('Postgres restarted under a running API and worker', () => {
     await pg.start();
     const sent = await eventually(
       async () => {
-        const res = await admin.post(`/api/v1/chats/${idle.id}/messages`, { content: 'after the restart' });
-        return res.status === 201 ? res : undefined;
+        const res = await admin
+          .sendMessage({ params: { chat_id: idle.id }, body: { content: 'after the restart' } })
+          .catch(() => undefined);
+        return res?.status === 201 ? res : undefined;
       },
       { what: 'the API to reconnect' },
     );
@@ -82,8 +85,8 @@ describe('Postgres restarted under a running API and worker', () => {
 
     const done = await turnReaches(admin, chat.id, turn.id, ['completed'], 20_000);
     expect(done.status).toBe('completed');
-    const history = (await admin.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
-    expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    const history = (await admin.listMessages({ params: { chat_id: chat.id } })).body.data;
+    expect(history.map((m) => m.role)).toEqual(['user', 'assistant']);
     // The outage cost the turn no retry (BullMQ counts the finishing attempt too, so 1 is none), so
     // however long Postgres is away, the turn waits for it instead of running out of attempts.
     const queue = openTurnQueue(prefix);

@@ -1,8 +1,8 @@
+import { ChatqClient } from '@chatq/client';
 import { loadWorkerConfig } from '@chatq/worker/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
-import { settledChat } from '../harness/chats.ts';
+import { settledChat, startChat } from '../harness/chats.ts';
 import { PrivateRedisCluster } from '../harness/private-servers.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
@@ -10,7 +10,7 @@ import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
 describe('on a Redis Cluster', () => {
   let cluster: PrivateRedisCluster;
   let db: TestDatabase;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -18,7 +18,7 @@ describe('on a Redis Cluster', () => {
     db = await createTestDatabase();
     const env = testEnv(db, `{${uniqueName('q')}}`, { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true' });
     processes.push(...(await Promise.all([startService('api', env), startService('worker', env)])));
-    admin = new ApiClient(processes[0]!.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: processes[0]!.url, token: ADMIN_TOKEN });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -27,14 +27,17 @@ describe('on a Redis Cluster', () => {
   });
 
   it('runs turns end to end with a hash-tagged queue prefix', async () => {
-    expect((await admin.get('/readyz')).body.checks.redis).toBe('ok');
-    const { chat, message } = (await admin.post('/api/v1/chats', { content: 'hello cluster' })).body;
+    expect((await admin.getReadiness()).body.checks.redis).toBe('ok');
+    const { chat, message } = await startChat(admin, 'hello cluster');
     expect((await settledChat(admin, chat.id)).status).toBe('idle');
-    const edited = await admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: 'again' });
+    const edited = await admin.editMessage({
+      params: { chat_id: chat.id, message_id: message.id },
+      body: { content: 'again' },
+    });
     expect(edited.status).toBe(200);
     expect((await settledChat(admin, chat.id)).status).toBe('idle');
-    const history = (await admin.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
-    expect(history.map((m: any) => [m.role, m.role === 'user' ? m.content : 'reply'])).toEqual([
+    const history = (await admin.listMessages({ params: { chat_id: chat.id } })).body.data;
+    expect(history.map((m) => [m.role, m.role === 'user' ? m.content : 'reply'])).toEqual([
       ['user', 'again'],
       ['assistant', 'reply'],
     ]);

@@ -1,9 +1,9 @@
+import { ChatqClient } from '@chatq/client';
 import { turnJobId } from '@chatq/contracts';
 import { withTimeout } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { turnReaches } from '../harness/chats.ts';
+import { startChat, turnReaches } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
 import { mockModel } from '../harness/models.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
@@ -16,7 +16,7 @@ const BOUND_MS = 3_000;
 describe('Redis restarted under a running API and workers', () => {
   let redis: PrivateRedis;
   let db: TestDatabase;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   let env: Record<string, string>;
   const processes: ServiceProcess[] = [];
 
@@ -32,7 +32,7 @@ describe('Redis restarted under a running API and workers', () => {
     processes.push(
       ...(await Promise.all([startService('api', env), startService('worker', env), startService('worker', env)])),
     );
-    admin = new ApiClient(processes[0]!.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: processes[0]!.url, token: ADMIN_TOKEN });
   });
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -45,34 +45,33 @@ describe('Redis restarted under a running API and workers', () => {
 
   it('keeps accepting sends and edits, and processes every turn once Redis is back', async () => {
     const model = await mockModel(admin, 200);
-    const before = await Promise.all(
-      [1, 2, 3, 4].map(
-        async (i) => (await admin.post('/api/v1/chats', { content: `before ${i}`, model_config_id: model })).body,
-      ),
-    );
+    const before = await Promise.all([1, 2, 3, 4].map((i) => startChat(admin, `before ${i}`, model)));
 
     await redis.kill();
-    const readiness = await bounded(admin.get('/readyz'));
+    const readiness = await bounded(admin.getReadiness());
     expect(readiness.status).toBe(503);
     expect(readiness.body.checks.redis).toBe('down');
 
     const during = [];
     for (let i = 1; i <= 6; i++) {
-      const created = await bounded(admin.post('/api/v1/chats', { content: `during ${i}`, model_config_id: model }));
+      const created = await bounded(admin.createChat({ body: { content: `during ${i}`, model_config_id: model } }));
       expect(created.status).toBe(201);
       during.push(created.body);
     }
     const edits = [];
     for (const { chat, message } of before) {
       const edited = await bounded(
-        admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: `edited ${chat.id}` }),
+        admin.editMessage({
+          params: { chat_id: chat.id, message_id: message.id },
+          body: { content: `edited ${chat.id}` },
+        }),
       );
       expect(edited.status).toBe(200);
       edits.push(edited.body);
     }
     // The outage lasts until the outbox relay has met it: it has taken a turn of the outage (the
     // API's own enqueue failed) and is trying to enqueue it on the dead Redis.
-    const outageTurns = [...during, ...edits].map(({ turn }) => turn.id as string);
+    const outageTurns = [...during, ...edits].map(({ turn }) => turn!.id);
     await eventually(
       async () => {
         const [row] = await db.sql<{ n: number }[]>`
@@ -90,35 +89,35 @@ describe('Redis restarted under a running API and workers', () => {
     for (const [chatId, content] of expected) {
       const history = await eventually(
         async () => {
-          const res = await admin.get(`/api/v1/chats/${chatId}/messages`);
+          const res = await admin.listMessages({ params: { chat_id: chatId } });
           return res.body.data.length === 2 ? res.body.data : undefined;
         },
         { timeoutMs: 20_000, what: `the reply in chat ${chatId}` },
       );
-      expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
-      expect(history[0].content).toBe(content);
+      expect(history.map((m) => m.role)).toEqual(['user', 'assistant']);
+      expect(history[0]!.content).toBe(content);
     }
     const live = await db.sql`select count(*)::int as n from turns where status in ('queued', 'running')`;
     expect(live[0]!.n).toBe(0);
     const twice = await db.sql`
       select turn_id from messages where role = 'assistant' group by turn_id having count(*) > 1`;
     expect(twice).toHaveLength(0);
-    expect((await admin.get('/readyz')).status).toBe(200);
+    expect((await admin.getReadiness()).status).toBe(200);
   });
 
   it('lets an API start while Redis is down, and enqueues directly once Redis is up', async () => {
     await redis.kill();
     const late = await startService('api', env);
     processes.push(late);
-    const client = new ApiClient(late.url, ADMIN_TOKEN);
-    const during = (await bounded(client.post('/api/v1/chats', { content: 'before Redis' }))).body;
+    const client = new ChatqClient({ baseUrl: late.url, token: ADMIN_TOKEN });
+    const during = await bounded(startChat(client, 'before Redis'));
     expect(during.turn.status).toBe('queued');
 
     await redis.start();
-    await eventually(async () => ((await client.get('/readyz')).status === 200 ? true : undefined), {
+    await eventually(async () => ((await client.getReadiness()).status === 200 ? true : undefined), {
       what: 'the late API to see Redis',
     });
-    const after = (await client.post('/api/v1/chats', { content: 'after Redis' })).body;
+    const after = await startChat(client, 'after Redis');
     for (const { chat, turn } of [during, after]) await turnReaches(client, chat.id, turn.id, ['completed']);
     // Only the turn sent while Redis was away needed the outbox relay. The other one's job was added
     // by the late API within the request, before the relay could take its turn (it waits
@@ -142,7 +141,7 @@ describe('Redis restarted under a running API and workers', () => {
     await Promise.all(processes.filter((p) => p.kind === 'worker').map((p) => p.stop()));
     const doomed = await startService('worker', env);
     processes.push(doomed);
-    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'orphan', model_config_id: model })).body;
+    const { chat, turn } = await startChat(admin, 'orphan', model);
     await turnReaches(admin, chat.id, turn.id, ['running']);
 
     doomed.kill('SIGKILL');
@@ -154,11 +153,11 @@ describe('Redis restarted under a running API and workers', () => {
 
     const history = await eventually(
       async () => {
-        const res = await admin.get(`/api/v1/chats/${chat.id}/messages`);
+        const res = await admin.listMessages({ params: { chat_id: chat.id } });
         return res.body.data.length === 2 ? res.body.data : undefined;
       },
       { timeoutMs: 20_000, what: 'the orphaned turn to be answered' },
     );
-    expect(history.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    expect(history.map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { turnReaches } from '../harness/chats.ts';
+import { ChatqClient } from '@chatq/client';
+import { assistantReplies as replies, startChat, turnReaches } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
 import { mockModel } from '../harness/models.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
@@ -13,7 +13,7 @@ describe('worker processes that crash or are stopped', () => {
   let db: TestDatabase;
   let env: Record<string, string>;
   let api: ServiceProcess;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   const workers: ServiceProcess[] = [];
 
   const startWorker = async (extra: Record<string, string> = {}) => {
@@ -22,14 +22,13 @@ describe('worker processes that crash or are stopped', () => {
     return worker;
   };
 
-  const assistantReplies = async (chatId: string) =>
-    (await admin.get(`/api/v1/chats/${chatId}/messages`)).body.data.filter((m: any) => m.role === 'assistant');
+  const assistantReplies = (chatId: string) => replies(admin, chatId);
 
   beforeAll(async () => {
     db = await createTestDatabase();
     env = testEnv(db, uniqueName('q'));
     api = await startService('api', env);
-    admin = new ApiClient(api.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -42,8 +41,7 @@ describe('worker processes that crash or are stopped', () => {
   it('picks a SIGKILLed worker’s turn up again and replies exactly once', async () => {
     const model = await mockModel(admin, 1_500);
     const doomed = await startWorker();
-    const created = await admin.post('/api/v1/chats', { content: 'survive this', model_config_id: model });
-    const { chat, turn } = created.body;
+    const { chat, turn } = await startChat(admin, 'survive this', model);
     await turnReaches(admin, chat.id, turn.id, ['running']);
 
     doomed.kill('SIGKILL');
@@ -60,8 +58,7 @@ describe('worker processes that crash or are stopped', () => {
   it('fails a turn that keeps killing its workers after WORKER_MAX_TURN_ATTEMPTS, with a clear last_error', async () => {
     const model = await mockModel(admin, 60_000);
     const limits = { WORKER_MAX_TURN_ATTEMPTS: '2' };
-    const created = await admin.post('/api/v1/chats', { content: 'poison', model_config_id: model });
-    const { chat, turn } = created.body;
+    const { chat, turn } = await startChat(admin, 'poison', model);
 
     for (const attempt of [1, 2]) {
       const worker = await startWorker(limits);
@@ -79,7 +76,7 @@ describe('worker processes that crash or are stopped', () => {
 
     const failed = await turnReaches(admin, chat.id, turn.id, ['failed']);
     expect(failed.error).toMatch(/abandoned after 2 attempts/);
-    const after = (await admin.get(`/api/v1/chats/${chat.id}`)).body.chat;
+    const after = (await admin.getChat({ params: { chat_id: chat.id } })).body.chat;
     expect(after.status).toBe('error');
     expect(after.last_error).toMatch(/abandoned after 2 attempts/);
     expect(await assistantReplies(chat.id)).toHaveLength(0);
@@ -88,16 +85,11 @@ describe('worker processes that crash or are stopped', () => {
   it('finishes in-flight turns on SIGTERM and exits 0, leaving queued ones to other workers', async () => {
     const model = await mockModel(admin, 1_000);
     const draining = await startWorker({ WORKER_CONCURRENCY: '3', SHUTDOWN_GRACE_MS: '10000' });
-    const chats = await Promise.all(
-      [1, 2, 3].map(
-        async (i) => (await admin.post('/api/v1/chats', { content: `in flight ${i}`, model_config_id: model })).body,
-      ),
-    );
+    const chats = await Promise.all([1, 2, 3].map((i) => startChat(admin, `in flight ${i}`, model)));
     await Promise.all(chats.map(({ chat, turn }) => turnReaches(admin, chat.id, turn.id, ['running'])));
 
     draining.kill('SIGTERM');
-    const later = (await admin.post('/api/v1/chats', { content: 'queued during the drain', model_config_id: model }))
-      .body;
+    const later = await startChat(admin, 'queued during the drain', model);
     expect(await draining.exited).toEqual({ code: 0, signal: null });
     for (const { chat, turn } of chats) {
       expect((await turnReaches(admin, chat.id, turn.id, ['completed'], 1_000)).status).toBe('completed');
@@ -115,7 +107,7 @@ describe('worker processes that crash or are stopped', () => {
     const model = await mockModel(admin, 3_000);
     // A lock this long would keep the turn from anyone else for 30 s if it were not handed back.
     const slow = await startWorker({ SHUTDOWN_GRACE_MS: '1000', WORKER_LOCK_DURATION_MS: '30000' });
-    const { chat, turn } = (await admin.post('/api/v1/chats', { content: 'too slow', model_config_id: model })).body;
+    const { chat, turn } = await startChat(admin, 'too slow', model);
     await turnReaches(admin, chat.id, turn.id, ['running']);
 
     slow.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { ChatqClient } from '@chatq/client';
 import type { ProviderKind } from '@chatq/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic.ts';
@@ -39,7 +40,7 @@ async function modelOn(
 
 /** Waits until the chat's turn is over and returns the chat and its messages. */
 async function settled(client: ApiClient, chatId: string) {
-  const chat = await settledChat(client, chatId);
+  const chat = await settledChat(new ChatqClient({ baseUrl: client.baseUrl, token: client.token }), chatId);
   const messages = (await client.get(`/api/v1/chats/${chatId}/messages`)).body.data;
   return { chat, messages };
 }

@@ -25,7 +25,7 @@ async function slowChat(): Promise<string> {
 
 /** The conversation once the chat has nothing live or queued any more. */
 async function settled(chatId: string) {
-  await settledChat(member, chatId);
+  await settledChat(stack.client.as(member.token), chatId);
   return (await member.get(`/api/v1/chats/${chatId}/messages`)).body;
 }
 

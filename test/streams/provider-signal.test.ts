@@ -57,7 +57,7 @@ async function hangingCall(content: string) {
 }
 
 async function settled(chatId: string) {
-  await settledChat(member, chatId);
+  await settledChat(stack.client.as(member.token), chatId);
   return (await member.get(`/api/v1/chats/${chatId}/messages`)).body.data;
 }
 

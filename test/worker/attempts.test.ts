@@ -1,6 +1,6 @@
 import type { ModelCaller } from '@chatq/worker/llm/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settledChat } from '../harness/chats.ts';
+import { settledChat, startChat } from '../harness/chats.ts';
 import { createMockModel } from '../harness/models.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 
@@ -27,12 +27,11 @@ describe.each([3, 10])('WORKER_MAX_TURN_ATTEMPTS=%i', (attempts) => {
   afterAll(() => stack.close());
 
   it(`calls a provider that keeps failing retryably exactly ${attempts} times, then fails the turn saying so`, async () => {
-    const model = await createMockModel(stack.admin, `down-${attempts}`);
-    const created = await stack.admin.post('/api/v1/chats', { content: 'anyone there?', model_config_id: model });
-    const { chat, turn } = created.body;
+    const model = await createMockModel(stack.client, `down-${attempts}`);
+    const { chat, turn } = await startChat(stack.client, 'anyone there?', model);
 
     const error = `provider server error (503); gave up after ${attempts} attempts (retries and lost workers)`;
-    expect(await settledChat(stack.admin, chat.id)).toMatchObject({ status: 'error', last_error: error });
+    expect(await settledChat(stack.client, chat.id)).toMatchObject({ status: 'error', last_error: error });
     expect(calls).toBe(attempts);
     const [row] = await stack.sql`select status, error, attempts from turns where id = ${turn.id}`;
     expect(row).toEqual({ status: 'failed', error, attempts });

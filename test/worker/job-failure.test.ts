@@ -1,7 +1,7 @@
 import { ChatEventLog } from '@chatq/chat-core';
 import { createRedis } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { settledChat } from '../harness/chats.ts';
+import { settledChat, startChat } from '../harness/chats.ts';
 import { createMockModel } from '../harness/models.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
@@ -28,21 +28,21 @@ describe('a turn job that fails for good outside the provider call', () => {
   afterAll(() => stack.close());
 
   it('fails its turn with a readable error after WORKER_MAX_TURN_ATTEMPTS tries, instead of leaving the chat busy', async () => {
-    const model = await createMockModel(stack.admin, 'never-claimed');
-    const user = await stack.member();
-    const created = await user.post('/api/v1/chats', { content: 'hello', model_config_id: model });
-    const allow = await refuseClaims(stack, created.body.turn.id);
+    const model = await createMockModel(stack.client, 'never-claimed');
+    const user = await stack.memberClient();
+    const created = await startChat(user, 'hello', model);
+    const allow = await refuseClaims(stack, created.turn.id);
     try {
       stack.startWorker();
       const chat = await eventually(
         async () => {
-          const res = await user.get(`/api/v1/chats/${created.body.chat.id}`);
+          const res = await user.getChat({ params: { chat_id: created.chat.id } });
           return res.body.chat.status === 'error' ? res.body.chat : undefined;
         },
         { what: 'the chat to show the failure', timeoutMs: 15_000 },
       );
       expect(chat.last_error).toBe('turn failed after 5 attempts (internal error)');
-      const turn = await user.get(`/api/v1/chats/${created.body.chat.id}/turns/${created.body.turn.id}`);
+      const turn = await user.getTurn({ params: { chat_id: created.chat.id, turn_id: created.turn.id } });
       expect(turn.body.turn).toMatchObject({
         status: 'failed',
         error: 'turn failed after 5 attempts (internal error)',
@@ -67,12 +67,11 @@ describe('a turn job BullMQ gives up on, with a message queued behind it', () =>
   });
 
   it('ends like any failed turn: failure events in the chat log, and the next turn enqueued at once', async () => {
-    const model = await createMockModel(stack.admin, 'behind-a-failure');
-    const user = await stack.member();
-    const created = await user.post('/api/v1/chats', { content: 'doomed', model_config_id: model });
-    const { chat, turn } = created.body;
-    const queued = await user.post(`/api/v1/chats/${chat.id}/messages`, { content: 'next' });
-    expect(queued.status).toBe(202);
+    const model = await createMockModel(stack.client, 'behind-a-failure');
+    const user = await stack.memberClient();
+    const { chat, turn } = await startChat(user, 'doomed', model);
+    const queued = await user.sendMessage({ params: { chat_id: chat.id }, body: { content: 'next' } });
+    if (queued.status !== 202) expect.fail(`the send answered ${queued.status}, not 202`);
     const allow = await refuseClaims(stack, turn.id);
     try {
       stack.startWorker({ WORKER_MAX_TURN_ATTEMPTS: '1' });
@@ -83,16 +82,14 @@ describe('a turn job BullMQ gives up on, with a message queued behind it', () =>
     }
 
     const error = 'turn failed after 1 attempts (internal error)';
-    const failed = await user.get(`/api/v1/chats/${chat.id}/turns/${turn.id}`);
+    const failed = await user.getTurn({ params: { chat_id: chat.id, turn_id: turn.id } });
     expect(failed.body.turn).toMatchObject({ status: 'failed', error });
-    const messages = (await user.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
-    expect(messages.map((m: { role: string; id: string }) => [m.role, m.id === queued.body.queued_message.id])).toEqual(
-      [
-        ['user', false],
-        ['user', true],
-        ['assistant', false],
-      ],
-    );
+    const messages = (await user.listMessages({ params: { chat_id: chat.id } })).body.data;
+    expect(messages.map((m) => [m.role, m.id === queued.body.queued_message.id])).toEqual([
+      ['user', false],
+      ['user', true],
+      ['assistant', false],
+    ]);
     const [next] = await stack.sql`select id, relayed_at from turns where chat_id = ${chat.id} and id <> ${turn.id}`;
     expect(next!.relayed_at).toBeNull();
 

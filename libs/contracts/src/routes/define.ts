@@ -111,11 +111,22 @@ type Completes<D> = D extends { schema: infer S extends z.ZodType }
   ? ResponseSpec<S, D extends { mediaType: 'text/event-stream' } ? 'text/event-stream' : 'application/json'>
   : never;
 
+/** The request headers of a declared route once completed: its own, plus `Idempotency-Key` where honoured. */
+type CompletedHeaders<R extends RouteDeclaration> = R extends { method: 'POST' | 'PATCH'; auth: 'member' | 'admin' }
+  ? z.ZodObject<
+      (R extends { headers: z.ZodObject<infer Own> } ? Own : unknown) & {
+        [K in typeof IDEMPOTENCY_HEADER]: typeof IdempotencyKeyHeader;
+      }
+    >
+  : R extends { headers: infer Own extends z.ZodObject }
+    ? Own
+    : undefined;
+
 /** A declared route, completed by `defineRoutes`. */
 type Completed<R extends RouteDeclaration, Id extends string> = Omit<R, 'responses' | 'errors' | 'headers'> & {
   operationId: Id;
-  /** Request headers: the route's own plus `Idempotency-Key` on POST and PATCH. */
-  headers?: z.ZodObject;
+  /** Request headers: the route's own plus `Idempotency-Key` on POST and PATCH (typed, for clients). */
+  headers?: CompletedHeaders<R>;
   responses: { [S in keyof R['responses']]: Completes<R['responses'][S]> } & {
     [S in Exclude<ErrorStatus, keyof R['responses']>]?: ResponseSpec<typeof ErrorBody, 'application/json'>;
   };
