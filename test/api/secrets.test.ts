@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
-import type { ApiClient } from '../harness/http.ts';
+import { type ApiClient, typedClient } from '../harness/http.ts';
 import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
 import { startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
 
@@ -64,7 +64,7 @@ describe('secrets in the API’s answers', () => {
     const model = await stack.admin.post('/api/v1/model-configs', { provider_id: provider.id, model: 'gw-model' });
     const chatOn = async (content: string) => {
       const chat = await member.post('/api/v1/chats', { content, model_config_id: model.body.model_config.id });
-      expect((await settledChat(member, chat.body.chat.id)).status).toBe('idle');
+      expect((await settledChat(typedClient(member), chat.body.chat.id)).status).toBe('idle');
       return fake.received.at(-1)!;
     };
     const first = await chatOn('through the gateway');

@@ -1,3 +1,4 @@
+import { ChatqClient } from '@chatq/client';
 /** A response as tests look at it. */
 export interface TestResponse<T = any> {
   status: number;
@@ -50,4 +51,9 @@ export class ApiClient {
   delete<T = any>(path: string) {
     return this.request<T>('DELETE', path);
   }
+}
+
+/** The typed client with the same base URL and token, for the well-formed calls of a file that also sends raw ones. */
+export function typedClient(api: ApiClient): ChatqClient {
+  return new ChatqClient({ baseUrl: api.baseUrl, token: api.token });
 }

@@ -5,7 +5,7 @@ import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
+import { ApiClient, typedClient } from '../harness/http.ts';
 import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
 import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
@@ -72,7 +72,7 @@ describe('a worker process facing a hostile provider', () => {
     modelId = model.body.model_config.id;
     // One ordinary turn first, so the provider packages are loaded before anything is measured.
     const warm = await admin.post('/api/v1/chats', { content: 'warm up', model_config_id: modelId });
-    expect((await settledChat(admin, warm.body.chat.id)).status).toBe('idle');
+    expect((await settledChat(typedClient(admin), warm.body.chat.id)).status).toBe('idle');
   });
   afterAll(async () => {
     await worker?.stop();
@@ -85,7 +85,7 @@ describe('a worker process facing a hostile provider', () => {
 
   const failedTurn = async (content: string) => {
     const created = await admin.post('/api/v1/chats', { content, model_config_id: modelId });
-    return settledChat(admin, created.body.chat.id, 60_000);
+    return settledChat(typedClient(admin), created.body.chat.id, 60_000);
   };
 
   it('stops a 50 MB reply at MAX_REPLY_CHARS, with worker and Redis memory bounded', async () => {
@@ -118,7 +118,7 @@ describe('a worker process facing a hostile provider', () => {
     const chat = await failedTurn(secret);
 
     expect(chat.status).toBe('error');
-    expect(chat.last_error.length).toBeLessThanOrEqual(500);
+    expect(chat.last_error!.length).toBeLessThanOrEqual(500);
     expect(chat.last_error).not.toMatch(/\n/);
     expect(fake.received.at(-1)!.sentBytes!).toBeLessThan(20 * MiB);
     const failure = lines.findLast((l) => l.includes('"provider call failed"'));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
-import type { ApiClient } from '../harness/http.ts';
+import { type ApiClient, typedClient } from '../harness/http.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 
 /** Replies longer than this fail; small, so an endless stream reaches it in milliseconds. */
@@ -43,7 +43,7 @@ describe('replies a provider never stops sending', () => {
   const settle = async (content: string) => {
     const created = await member.post('/api/v1/chats', { content, model_config_id: modelId });
     expect(created.status).toBe(201);
-    return settledChat(member, created.body.chat.id);
+    return settledChat(typedClient(member), created.body.chat.id);
   };
 
   it('stops an endless stream at MAX_REPLY_CHARS and fails the turn without a retry', async () => {
