@@ -51,6 +51,15 @@ export type CreateUserBody = z.infer<typeof CreateUserBody>;
 /** Most tokens a member may hold at once, unless the server sets MAX_TOKENS_PER_USER. */
 export const DEFAULT_MAX_TOKENS_PER_USER = 10;
 
+const TOKEN_INFO_EXAMPLE = {
+  id: EXAMPLE.tokenId,
+  name: 'laptop',
+  prefix: EXAMPLE.token.slice(0, 10),
+  created_at: EXAMPLE.createdAt,
+  last_used_at: null,
+  expires_at: '2025-09-13T09:30:00.000Z',
+};
+
 /** An API token as it may be shown: its name and first characters, never the secret. */
 export const TokenInfo = z
   .object({
@@ -64,18 +73,7 @@ export const TokenInfo = z
     /** Null: the token never expires. */
     expires_at: Timestamp.nullable(),
   })
-  .meta({
-    examples: [
-      {
-        id: EXAMPLE.tokenId,
-        name: 'laptop',
-        prefix: EXAMPLE.token.slice(0, 10),
-        created_at: EXAMPLE.createdAt,
-        last_used_at: null,
-        expires_at: '2025-09-13T09:30:00.000Z',
-      },
-    ],
-  });
+  .meta({ examples: [TOKEN_INFO_EXAMPLE] });
 export type TokenInfo = z.infer<typeof TokenInfo>;
 
 export const CreateTokenBody = RequestBody({
@@ -90,14 +88,7 @@ export const CreatedToken = z.object({ token: z.string(), token_info: TokenInfo 
   examples: [
     {
       token: EXAMPLE.token,
-      token_info: {
-        id: EXAMPLE.tokenId,
-        name: 'laptop',
-        prefix: EXAMPLE.token.slice(0, 10),
-        created_at: EXAMPLE.createdAt,
-        last_used_at: null,
-        expires_at: '2025-09-13T09:30:00.000Z',
-      },
+      token_info: TOKEN_INFO_EXAMPLE,
     },
   ],
 });
