@@ -29,7 +29,10 @@ const WorkerEnv = z
     TURN_DEADLINE_MS: envVar.int(1_000, 24 * 3_600_000).default(600_000),
     /** First backoff step after a retryable provider error; doubles per attempt, with jitter. */
     WORKER_RETRY_BASE_MS: envVar.int(10, 600_000).default(DEFAULT_RETRY_BASE_MS),
-    /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
+    /**
+     * Requests the API waits on that one worker process runs at once, per kind: provider checks
+     * (POST /providers/{id}/test) and MCP tool listings (GET /mcp-servers/{id}/tools).
+     */
     WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
   })
   .superRefine(clusterNeedsHashTag);

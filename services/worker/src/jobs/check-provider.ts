@@ -1,6 +1,6 @@
-import { PROVIDER_CHECK_QUEUE, type ProviderCheckJob, type ProviderTestResult } from '@chatq/contracts';
-import { createRedis, type Logger, type SecretBox } from '@chatq/platform';
-import { type Job, Worker } from 'bullmq';
+import type { ProviderCheckJob, ProviderTestResult } from '@chatq/contracts';
+import type { Logger, SecretBox } from '@chatq/platform';
+import type { Job } from 'bullmq';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { classifyError } from '../llm/classify.ts';
 import { providerTarget } from '../llm/provider-target.ts';
@@ -49,25 +49,5 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
       deps.logger.info({ provider_id, model, kind: c.kind }, 'provider check failed');
       return { ok: false, latency_ms: latency(), model, error: c.message };
     }
-  };
-}
-
-/** The BullMQ consumer of provider checks, on a blocking connection of its own. */
-export function startProviderCheckWorker(
-  deps: CheckProviderDeps & { redisUrl: string; redisCluster: boolean; prefix: string; concurrency: number },
-): { worker: Worker<ProviderCheckJob, ProviderTestResult>; close: () => Promise<void> } {
-  const connection = createRedis(deps.redisUrl, 'consumer', {}, deps.redisCluster);
-  const worker = new Worker<ProviderCheckJob, ProviderTestResult>(
-    PROVIDER_CHECK_QUEUE,
-    createProviderCheckProcessor(deps),
-    { connection, prefix: deps.prefix, concurrency: deps.concurrency },
-  );
-  worker.on('error', (err) => deps.logger.error({ err }, 'provider check worker error'));
-  return {
-    worker,
-    close: async () => {
-      await worker.close();
-      await connection.quit().catch(() => connection.disconnect());
-    },
   };
 }
