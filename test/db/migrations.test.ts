@@ -1,5 +1,6 @@
 import { refusalError } from '@chatq/api/domain/chats.service.ts';
 import { CHANGE_REFUSALS, type ChangeRefusal } from '@chatq/chat-core';
+import { TurnStatus } from '@chatq/contracts';
 import {
   FUNCTIONS_DIR,
   loadFunctionFiles,
@@ -165,9 +166,11 @@ describe('a fresh install', () => {
   });
 
   it('keeps the live-turn index predicate and chatq_turn_is_live in agreement, and the index serves the helper', async () => {
-    const statuses = ['queued', 'running', 'completed', 'failed', 'superseded', 'cancelled'];
+    const statuses = TurnStatus.options;
     const live = await one(db.sql<{ r: string[] }[]>`
       select array_agg(s order by s) as r from unnest(${statuses}::text[]) s where chatq_turn_is_live(s)`);
+    // A turn waiting on the caller's tool results or on an approval still holds its chat.
+    expect(live).toEqual(['awaiting_approval', 'queued', 'requires_action', 'running']);
     const [index] = await db.sql`
       select pg_get_expr(indpred, indrelid) as predicate from pg_index
       where indexrelid = 'turns_one_live_per_chat_idx'::regclass`;
