@@ -71,7 +71,12 @@ describe('tools', () => {
   it('creates a client tool, which has no url', async () => {
     const res = await seen(stack.admin.post('/api/v1/tools', clientTool({ requires_approval: true })));
     expect(res.status).toBe(201);
-    expect(res.body.tool).toMatchObject({ kind: 'client', url: null, has_signing_secret: false, requires_approval: true });
+    expect(res.body.tool).toMatchObject({
+      kind: 'client',
+      url: null,
+      has_signing_secret: false,
+      requires_approval: true,
+    });
   });
 
   it('gets, patches (clearing the secret with null), disables and soft-deletes a tool', async () => {
@@ -243,13 +248,19 @@ describe('MCP servers', () => {
     const created = await createServer(server({ secret_headers: { [MCP_SECRET_HEADER]: 'wrong' } }));
     const res = await seen(stack.admin.get(`/api/v1/mcp-servers/${created.id}/tools`));
     expect(res.status).toBe(502);
-    expect(res.body).toEqual({ message: 'The MCP server did not list its tools.', detail: 'MCP server answered HTTP 401' });
+    expect(res.body).toEqual({
+      message: 'The MCP server did not list its tools.',
+      detail: 'MCP server answered HTTP 401',
+    });
   });
 
   it('replaces the secret headers on PATCH, clears them with null, and clears allowed_tools with null', async () => {
     const created = await createServer(server({ allowed_tools: ['search'] }));
     const patched = await seen(
-      stack.admin.patch(`/api/v1/mcp-servers/${created.id}`, { secret_headers: { 'X-Other': 'v' }, allowed_tools: null }),
+      stack.admin.patch(`/api/v1/mcp-servers/${created.id}`, {
+        secret_headers: { 'X-Other': 'v' },
+        allowed_tools: null,
+      }),
     );
     expect(patched.status).toBe(200);
     expect(patched.body.mcp_server).toMatchObject({ secret_header_names: ['X-Other'], allowed_tools: null });

@@ -98,14 +98,15 @@ async function dataOf(sql: Sql) {
 }
 
 /** `data` with only the columns `like` has: what an upgrade kept, leaving out columns later migrations added. */
-function columnsOf(data: Record<string, Record<string, unknown>[]>, like: Record<string, Record<string, unknown>[]>) {
+function columnsOf(data: TableData, like: TableData): TableData {
   return Object.fromEntries(
-    Object.entries(data).map(([table, rows]) => [
+    Object.entries(data).map(([table, rows = []]) => [
       table,
-      rows.map((row, i) => Object.fromEntries(Object.keys(like[table]![i] ?? row).map((k) => [k, row[k]]))),
+      rows.map((row, i) => Object.fromEntries(Object.keys(like[table]?.[i] ?? row).map((k) => [k, row[k]]))),
     ]),
   );
 }
+type TableData = Awaited<ReturnType<typeof dataOf>>;
 
 /** The migration files as schema_migrations rows name them, in order. */
 const shipped = async () => (await loadMigrations()).map(({ version, name }) => ({ version, name }));

@@ -294,7 +294,12 @@ export const UpdateChatBody = RequestBody({
   system_prompt: SystemPrompt.nullable().optional(),
   tool_ids: ToolIds.optional(),
   client_tools: ClientTools.optional(),
-}).meta({ examples: [{ title: 'Lisbon, June', archived: true }, { system_prompt: null, tool_ids: [] }] });
+}).meta({
+  examples: [
+    { title: 'Lisbon, June', archived: true },
+    { system_prompt: null, tool_ids: [] },
+  ],
+});
 export type UpdateChatBody = z.infer<typeof UpdateChatBody>;
 
 export const ChatResponse = z.object({ chat: Chat });

@@ -106,7 +106,12 @@ export const UpdateModelConfigBody = RequestBody({
   options: Fields.options.optional(),
   system_prompt: Fields.system_prompt.nullable().optional(),
   max_steps: Fields.max_steps.optional(),
-}).meta({ examples: [{ display_name: null, enabled: false }, { system_prompt: null, max_steps: 16 }] });
+}).meta({
+  examples: [
+    { display_name: null, enabled: false },
+    { system_prompt: null, max_steps: 16 },
+  ],
+});
 export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
 
 export const ModelConfigResponse = z.object({ model_config: ModelConfig });

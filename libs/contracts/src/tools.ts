@@ -106,7 +106,8 @@ export const CreateToolBody = RequestBody({
     }
     if (body.kind === 'client') {
       for (const field of ['url', 'signing_secret'] as const) {
-        if (body[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only webhook tools have one' });
+        if (body[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'only webhook tools have one' });
       }
     }
   })
@@ -158,7 +159,9 @@ export const MAX_SECRET_HEADERS = 20;
 /** `{name: value}`, write-only: sealed on the way in, listed back as `secret_header_names`. */
 const SecretHeaders = z
   .record(HeaderName, HeaderValue)
-  .refine((h) => Object.keys(h).length <= MAX_SECRET_HEADERS, { message: `must have at most ${MAX_SECRET_HEADERS} headers` })
+  .refine((h) => Object.keys(h).length <= MAX_SECRET_HEADERS, {
+    message: `must have at most ${MAX_SECRET_HEADERS} headers`,
+  })
   .refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, {
     message: 'must not name a header twice (names are case-insensitive)',
   });

@@ -186,11 +186,7 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
       checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
     close: async (handBackAfterMs) => {
       await relay.stop();
-      await Promise.all([
-        drainWorker(worker, inFlight, handBackAfterMs, logger),
-        checks.close(),
-        mcpListings.close(),
-      ]);
+      await Promise.all([drainWorker(worker, inFlight, handBackAfterMs, logger), checks.close(), mcpListings.close()]);
       await queue.close();
       await aborts.close();
       await Promise.allSettled([consumer.quit(), producer.quit(), eventsRedis.quit()]);

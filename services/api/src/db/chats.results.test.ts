@@ -159,7 +159,10 @@ describe('the JSON of each chatq_* change', () => {
       ...message,
       role: 'assistant',
       content: 'Let me ask.',
-      parts: [{ type: 'text', text: 'Let me ask.' }, { type: 'tool_call', ...call }],
+      parts: [
+        { type: 'text', text: 'Let me ask.' },
+        { type: 'tool_call', ...call },
+      ],
     };
     const waiting = {
       ...turn,

@@ -17,8 +17,7 @@ const toMcpServer = (r: McpServerRow): McpServer => ({
 });
 
 /** The sealed headers never leave this module: reads list only their names. */
-const COLUMNS =
-  'id, name, url, secret_header_names, allowed_tools, requires_approval, enabled, created_at, updated_at';
+const COLUMNS = 'id, name, url, secret_header_names, allowed_tools, requires_approval, enabled, created_at, updated_at';
 
 /** An MCP server as it is written: `secret_headers` is the sealed JSON of `{name: value}`. */
 export interface McpServerFields {

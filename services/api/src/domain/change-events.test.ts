@@ -18,7 +18,15 @@ const chat = (status: Chat['status']): Chat => ({
   updated_at: at,
 });
 const message: Message = { id: 'u', chat_id: 'c', role: 'user', content: 'hi', model_config_id: 'm', created_at: at };
-const turn: Turn = { id: 'new', chat_id: 'c', generation: 4, status: 'queued', model_config_id: 'm', steps: 0, created_at: at };
+const turn: Turn = {
+  id: 'new',
+  chat_id: 'c',
+  generation: 4,
+  status: 'queued',
+  model_config_id: 'm',
+  steps: 0,
+  created_at: at,
+};
 const queued: QueuedMessage = { id: 'q', chat_id: 'c', content: 'later', model_config_id: 'm', created_at: at };
 
 const cases: { name: string; change: Change; types: string[]; minGeneration?: number; abort?: unknown }[] = [

@@ -21,8 +21,7 @@ export const toolHandlers = (tools: ToolsService): Handlers<typeof toolRoutes> =
 
 /** MCP server administration, and tool listings run by a worker. */
 export const mcpServerHandlers = (servers: McpServersService): Handlers<typeof mcpServerRoutes> => ({
-  createMcpServer: async (request, reply) =>
-    reply.code(201).send({ mcp_server: await servers.create(request.body) }),
+  createMcpServer: async (request, reply) => reply.code(201).send({ mcp_server: await servers.create(request.body) }),
 
   listMcpServers: async (request) => servers.list(request.user, request.query),
 
