@@ -1,8 +1,8 @@
 import {
   type Chat,
   ChatStatus,
-  ClientTool,
   FinishReason,
+  InputSchema,
   type Message,
   MessagePart,
   MessageRole,
@@ -29,6 +29,12 @@ const DbTime = z.union([z.date(), z.string()]);
 const DbNumber = z.union([z.number(), z.string()]);
 
 /**
+ * A client tool as a chat stores it: read for its shape, not checked again against the rules a
+ * request must meet today (a stored chat must stay readable if those rules tighten).
+ */
+const ClientToolRow = z.object({ name: z.string(), description: z.string().optional(), input_schema: InputSchema });
+
+/**
  * The rows the chatq_* SQL functions and the repositories return, as schemas: every JSON result of
  * a chatq_* call is parsed with them, so a function that changes its shape fails loudly at the
  * boundary instead of leaking `undefined` into the services. Unknown columns are stripped.
@@ -42,7 +48,7 @@ export const ChatRow = z.object({
   archived: z.boolean(),
   system_prompt: z.string().nullable(),
   tool_ids: z.array(z.string()),
-  client_tools: z.array(ClientTool),
+  client_tools: z.array(ClientToolRow),
   created_at: DbTime,
   updated_at: DbTime,
 });
