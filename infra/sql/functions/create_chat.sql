@@ -1,11 +1,12 @@
 -- POST /chats: creates a chat on the given model (else the default one), with its system prompt,
--- tools (`p_tool_ids`, ids of tools and MCP servers) and client-defined tools, and, with
--- `p_content`, starts its first turn. Returns {chat} or what chatq_begin_turn returns; refuses
+-- tools (`p_tool_ids`, ids of tools and MCP servers) and client-defined tools (by default none of
+-- them), and, with `p_content`, starts its first turn. Returns {chat} or what chatq_begin_turn returns; refuses
 -- no_default_model, invalid_model or invalid_tool. Called by the API. Locks nothing that exists yet:
 -- the chat is new.
 create or replace function chatq_create_chat(
   p_owner uuid, p_title text, p_model uuid, p_content text,
-  p_system_prompt text, p_tool_ids uuid[], p_client_tools jsonb) returns jsonb
+  p_system_prompt text default null, p_tool_ids uuid[] default '{}', p_client_tools jsonb default '[]')
+returns jsonb
 language plpgsql as $$
 declare
   v_model uuid;

@@ -16,7 +16,7 @@ export interface McpServerRow {
 
 /** Most pages of `tools/list` a listing follows, and most tools it keeps: a server cannot flood a turn. */
 const MAX_PAGES = 20;
-export const MAX_MCP_TOOLS = 500;
+const MAX_MCP_TOOLS = 500;
 
 /** How chatq introduces itself to MCP servers. */
 const CLIENT_INFO = { name: 'chatq', version: '0.1.0' };
