@@ -20,6 +20,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FakeMcpServer, MCP_SECRET_HEADER, MCP_SECRET_VALUE, startFakeMcp } from '../fakes/mcp.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/db.ts';
 import { ADMIN_TOKEN, startStack, type TestStack, testEnv } from '../harness/stack.ts';
@@ -213,6 +214,7 @@ describe('the OpenAPI document', () => {
  */
 describe('every response of a tour of the API', () => {
   let stack: TestStack;
+  let mcp: FakeMcpServer;
   const seen: Answer[] = [];
 
   interface Answer {
@@ -263,8 +265,12 @@ describe('every response of a tour of the API', () => {
 
   beforeAll(async () => {
     stack = await startStack();
+    mcp = await startFakeMcp();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack.close();
+    await mcp.close();
+  });
 
   it('calls every operation and gets documented answers', async () => {
     // Probes and the caller.
@@ -323,8 +329,54 @@ describe('every response of a tour of the API', () => {
     await call('updateModelConfig', { params: { id: modelId }, body: { display_name: 'Tour (slow)' } });
     await call('testProvider', { params: { id: providerId }, body: { model: 'tour-fast' } });
 
+    // Tools and MCP servers, which the chat below offers its model.
+    const weather = {
+      name: 'tour_weather',
+      description: 'The weather in a city.',
+      input_schema: { type: 'object', properties: { city: { type: 'string' } } },
+      kind: 'webhook',
+      url: 'http://127.0.0.1:9/weather',
+      signing_secret: 'tour-signing-secret',
+    };
+    const tool = await call('createTool', { body: weather });
+    await call('createTool', { body: weather });
+    const toolId = (tool.body as { tool: { id: string } }).tool.id;
+    await call('listTools', { token });
+    await call('getTool', { params: { id: toolId } });
+    await call('getTool', { params: { id: toolId }, token });
+    await call('updateTool', { params: { id: toolId }, body: { timeout_ms: 5_000 } });
+    const picker = { name: 'tour_picker', description: 'Pick.', input_schema: { type: 'object' }, kind: 'client' };
+    const client = await call('createTool', { body: picker });
+    const clientId = (client.body as { tool: { id: string } }).tool.id;
+    await call('updateTool', { params: { id: clientId }, body: { url: 'http://127.0.0.1:9/' } });
+    const server = await call('createMcpServer', {
+      body: {
+        name: 'tour_mcp',
+        url: mcp.url,
+        secret_headers: { [MCP_SECRET_HEADER]: MCP_SECRET_VALUE },
+        allowed_tools: ['search'],
+      },
+    });
+    const serverId = (server.body as { mcp_server: { id: string } }).mcp_server.id;
+    await call('listMcpServers', { token });
+    await call('getMcpServer', { params: { id: serverId } });
+    await call('updateMcpServer', { params: { id: serverId }, body: { requires_approval: true } });
+    await call('listMcpServerTools', { params: { id: serverId } });
+    const locked = await call('createMcpServer', { body: { name: 'tour_mcp_locked', url: mcp.url } });
+    await call('listMcpServerTools', { params: { id: (locked.body as { mcp_server: { id: string } }).mcp_server.id } });
+    await call('createChat', { token, body: { tool_ids: [clientId, '0197a3b0-0000-7000-8000-000000000000'] } });
+
     // A chat with a turn in flight: send behind it, withdraw, interrupt, then edit.
-    const created = await call('createChat', { token, body: { content: 'Hello', model_config_id: modelId } });
+    const created = await call('createChat', {
+      token,
+      body: {
+        content: 'Hello',
+        model_config_id: modelId,
+        system_prompt: 'Be brief.',
+        tool_ids: [toolId, serverId],
+        client_tools: [{ name: 'pick_date', input_schema: { type: 'object' } }],
+      },
+    });
     const chat = created.body as { chat: { id: string }; message: { id: string }; turn: { id: string } };
     const chatId = chat.chat.id;
     await call('streamChatEvents', { params: { chat_id: chatId }, query: { after: '0' }, token });
@@ -370,6 +422,9 @@ describe('every response of a tour of the API', () => {
     await call('getUserUsage', { params: { id: memberId }, token });
     await call('getUserUsage', { params: { id: memberId }, token: strangerToken });
     await call('deleteChat', { params: { chat_id: chatId }, token });
+    await call('deleteTool', { params: { id: toolId } });
+    await call('deleteTool', { params: { id: toolId } });
+    await call('deleteMcpServer', { params: { id: serverId } });
     await call('deleteModelConfig', { params: { id: modelId } });
     await call('deleteProvider', { params: { id: providerId } });
     await call('deleteProvider', { params: { id: providerId } });
@@ -379,7 +434,7 @@ describe('every response of a tour of the API', () => {
     const succeeded = new Set(seen.filter((a) => a.status < 300).map((a) => a.operationId));
     expect(Object.keys(routes).filter((id) => !succeeded.has(id as OperationId))).toEqual([]);
     expect(new Set(seen.map((a) => a.status))).toEqual(
-      new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 422, 429]),
+      new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 422, 429, 502]),
     );
     expect(seen.flatMap((answer) => mismatches(answer))).toEqual([]);
   });

@@ -1,7 +1,12 @@
--- POST /chats: creates a chat on the given model (else the default one) and, with `p_content`,
--- starts its first turn. Returns {chat} or what chatq_begin_turn returns; refuses no_default_model
--- or invalid_model. Called by the API. Locks nothing that exists yet: the chat is new.
-create or replace function chatq_create_chat(p_owner uuid, p_title text, p_model uuid, p_content text) returns jsonb
+-- POST /chats: creates a chat on the given model (else the default one), with its system prompt,
+-- tools (`p_tool_ids`, ids of tools and MCP servers) and client-defined tools (by default none of
+-- them), and, with `p_content`, starts its first turn. Returns {chat} or what chatq_begin_turn returns; refuses
+-- no_default_model, invalid_model or invalid_tool. Called by the API. Locks nothing that exists yet:
+-- the chat is new.
+create or replace function chatq_create_chat(
+  p_owner uuid, p_title text, p_model uuid, p_content text,
+  p_system_prompt text default null, p_tool_ids uuid[] default '{}', p_client_tools jsonb default '[]')
+returns jsonb
 language plpgsql as $$
 declare
   v_model uuid;
@@ -17,9 +22,12 @@ begin
   if v_model is null then
     return chatq_refusal('invalid_model');
   end if;
+  if not chatq_usable_tools(p_tool_ids) then
+    return chatq_refusal('invalid_tool');
+  end if;
 
-  insert into chats (owner_id, title, last_model_config_id)
-  values (p_owner, p_title, v_model)
+  insert into chats (owner_id, title, last_model_config_id, system_prompt, tool_ids, client_tools)
+  values (p_owner, p_title, v_model, p_system_prompt, p_tool_ids, p_client_tools)
   returning * into v_chat;
 
   if p_content is null then

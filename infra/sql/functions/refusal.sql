@@ -8,6 +8,7 @@ language sql immutable parallel safe as $$
     'chat_not_found',
     'chat_archived',
     'invalid_model',
+    'invalid_tool',
     'no_default_model',
     'message_not_found',
     'not_user_message',

@@ -9,6 +9,9 @@ const chat: Chat = {
   last_model_config_id: 'm',
   last_error: null,
   archived: false,
+  system_prompt: null,
+  tool_ids: [],
+  client_tools: [],
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
 };
@@ -26,6 +29,7 @@ const turn: Turn = {
   generation: 2,
   status: 'queued',
   model_config_id: 'm',
+  steps: 0,
   created_at: chat.created_at,
 };
 const partial: Message = { ...message, id: 'p', role: 'assistant', content: 'half', interrupted: true };

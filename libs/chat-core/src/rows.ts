@@ -1,7 +1,12 @@
 import {
   type Chat,
   ChatStatus,
+  FinishReason,
+  InputSchema,
   type Message,
+  MessagePart,
+  MessageRole,
+  PendingToolCall,
   type QueuedMessage,
   type Turn,
   TurnStatus,
@@ -24,6 +29,12 @@ const DbTime = z.union([z.date(), z.string()]);
 const DbNumber = z.union([z.number(), z.string()]);
 
 /**
+ * A client tool as a chat stores it: read for its shape, not checked again against the rules a
+ * request must meet today (a stored chat must stay readable if those rules tighten).
+ */
+const ClientToolRow = z.object({ name: z.string(), description: z.string().optional(), input_schema: InputSchema });
+
+/**
  * The rows the chatq_* SQL functions and the repositories return, as schemas: every JSON result of
  * a chatq_* call is parsed with them, so a function that changes its shape fails loudly at the
  * boundary instead of leaking `undefined` into the services. Unknown columns are stripped.
@@ -35,6 +46,9 @@ export const ChatRow = z.object({
   last_model_config_id: z.string(),
   last_error: z.string().nullable(),
   archived: z.boolean(),
+  system_prompt: z.string().nullable(),
+  tool_ids: z.array(z.string()),
+  client_tools: z.array(ClientToolRow),
   created_at: DbTime,
   updated_at: DbTime,
 });
@@ -46,8 +60,10 @@ export const MessageRow = z.object({
   /** Position in the chat; present where a query selects it (message pages are keyed on it). */
   seq: DbNumber.optional(),
   chat_id: z.string(),
-  role: z.enum(['user', 'assistant']),
+  role: MessageRole,
   content: z.string(),
+  /** Null for a message that is only its text. */
+  parts: z.array(MessagePart).nullable(),
   model_config_id: z.string().nullable(),
   usage: Usage.nullable(),
   cost_micros: DbNumber.nullable(),
@@ -71,6 +87,9 @@ export const TurnRow = z.object({
   generation: DbNumber,
   status: TurnStatus,
   model_config_id: z.string(),
+  steps: DbNumber,
+  finish_reason: FinishReason.nullable(),
+  pending_tool_calls: z.array(PendingToolCall).nullable(),
   error: z.string().nullable(),
   created_at: DbTime,
   started_at: DbTime.nullable(),
@@ -87,6 +106,7 @@ export const CHANGE_REFUSALS = [
   'chat_not_found',
   'chat_archived',
   'invalid_model',
+  'invalid_tool',
   'no_default_model',
   'message_not_found',
   'not_user_message',
@@ -109,6 +129,9 @@ export const toChat = (r: ChatRow): Chat => ({
   last_model_config_id: r.last_model_config_id,
   last_error: r.last_error,
   archived: r.archived,
+  system_prompt: r.system_prompt,
+  tool_ids: r.tool_ids,
+  client_tools: r.client_tools,
   created_at: iso(r.created_at),
   updated_at: iso(r.updated_at),
 });
@@ -118,6 +141,7 @@ export const toMessage = (r: MessageRow): Message => ({
   chat_id: r.chat_id,
   role: r.role,
   content: r.content,
+  ...(r.parts ? { parts: r.parts } : {}),
   model_config_id: r.model_config_id,
   created_at: iso(r.created_at),
   ...(r.role === 'assistant' && r.usage
@@ -140,6 +164,9 @@ export const toTurn = (r: TurnRow): Turn => ({
   generation: Number(r.generation),
   status: r.status,
   model_config_id: r.model_config_id,
+  steps: Number(r.steps),
+  ...(r.finish_reason ? { finish_reason: r.finish_reason } : {}),
+  ...(r.pending_tool_calls ? { pending_tool_calls: r.pending_tool_calls } : {}),
   ...(r.error ? { error: r.error } : {}),
   created_at: iso(r.created_at),
   ...(r.started_at ? { started_at: isoOrUndefined(r.started_at) } : {}),

@@ -1,11 +1,26 @@
 import { z } from 'zod';
 import { Page, RequestBody, PageQuery, QueryBoolean, Text, Timestamp, Uuid } from './common.ts';
 import { EXAMPLE } from './examples.ts';
+import { ClientTools } from './tools.ts';
 
-export const ChatStatus = z.enum(['idle', 'pending', 'running', 'error']);
+/**
+ * `requires_action`: the live turn waits for the results of client tools (the caller runs them);
+ * `awaiting_approval`: it waits for a tool call to be approved. Both still hold the chat.
+ */
+export const ChatStatus = z.enum(['idle', 'pending', 'running', 'requires_action', 'awaiting_approval', 'error']);
 export type ChatStatus = z.infer<typeof ChatStatus>;
 
-export const TurnStatus = z.enum(['queued', 'running', 'completed', 'failed', 'superseded', 'cancelled']);
+/** Live: queued, running, requires_action, awaiting_approval (an edit supersedes them, an interrupt cancels them). */
+export const TurnStatus = z.enum([
+  'queued',
+  'running',
+  'requires_action',
+  'awaiting_approval',
+  'completed',
+  'failed',
+  'superseded',
+  'cancelled',
+]);
 export type TurnStatus = z.infer<typeof TurnStatus>;
 
 export const Chat = z
@@ -17,6 +32,12 @@ export const Chat = z
     last_error: z.string().nullable(),
     /** Archived chats are read-only: sends and edits are refused. */
     archived: z.boolean(),
+    /** Instructions sent before the conversation, after the model config's own. */
+    system_prompt: z.string().nullable(),
+    /** Tools and MCP servers (by id) the model may call in this chat. */
+    tool_ids: z.array(Uuid),
+    /** Tools the caller defined on this chat and runs itself. */
+    client_tools: ClientTools,
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -29,6 +50,9 @@ export const Chat = z
         last_model_config_id: EXAMPLE.modelConfigId,
         last_error: null,
         archived: false,
+        system_prompt: 'You are a concise travel planner.',
+        tool_ids: [EXAMPLE.toolId],
+        client_tools: [],
         created_at: EXAMPLE.createdAt,
         updated_at: EXAMPLE.startedAt,
       },
@@ -48,12 +72,39 @@ export const Usage = z
   .meta({ examples: [{ input_tokens: 412, output_tokens: 186, cache_read_tokens: 256 }] });
 export type Usage = z.infer<typeof Usage>;
 
+/** A call's input or a tool's output: any JSON the model or the tool produced. */
+const ToolJson = z.unknown().meta({ examples: [{ city: 'Lisbon' }] });
+
+/** One piece of a message: text, a tool call the model made, or a tool's result. */
+export const MessagePart = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('tool_call'), tool_call_id: z.string(), name: z.string(), input: ToolJson }),
+  z.object({
+    type: z.literal('tool_result'),
+    tool_call_id: z.string(),
+    name: z.string(),
+    output: ToolJson,
+    is_error: z.boolean(),
+  }),
+]);
+export type MessagePart = z.infer<typeof MessagePart>;
+
+export const MessageRole = z.enum(['user', 'assistant', 'tool']);
+export type MessageRole = z.infer<typeof MessageRole>;
+
 export const Message = z
   .object({
     id: Uuid,
     chat_id: Uuid,
-    role: z.enum(['user', 'assistant']),
+    /** `tool`: the results of tool calls, answering the assistant message that made them. */
+    role: MessageRole,
+    /** The message's text (an assistant message that only calls tools has none: ""). */
     content: z.string(),
+    /**
+     * Present only on messages with more than their text: an assistant message's tool calls (with
+     * its text as `text` parts, in order), a tool message's results. Absent: `content` is all of it.
+     */
+    parts: z.array(MessagePart).optional(),
     model_config_id: Uuid.nullable(),
     created_at: Timestamp,
     usage: Usage.optional(),
@@ -118,6 +169,19 @@ export const MAX_QUEUED_MESSAGES = 20;
 export const BusyBehavior = z.enum(['queue', 'interrupt']);
 export type BusyBehavior = z.infer<typeof BusyBehavior>;
 
+/** A tool call a waiting turn needs answered (requires_action) or approved (awaiting_approval). */
+export const PendingToolCall = z
+  .object({ tool_call_id: z.string(), name: z.string(), input: ToolJson })
+  .meta({ examples: [{ tool_call_id: EXAMPLE.toolCallId, name: 'pick_date', input: { earliest: '2025-07-01' } }] });
+export type PendingToolCall = z.infer<typeof PendingToolCall>;
+
+/**
+ * Why a turn's last model call stopped: a final answer (`stop`), the output limit (`length`), a
+ * provider's filter, tool calls to run, the model config's `max_steps`, an error, or anything else.
+ */
+export const FinishReason = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'max_steps', 'error', 'other']);
+export type FinishReason = z.infer<typeof FinishReason>;
+
 export const Turn = z
   .object({
     id: Uuid,
@@ -125,6 +189,12 @@ export const Turn = z
     generation: z.number().int(),
     status: TurnStatus,
     model_config_id: Uuid,
+    /** Model calls the turn made so far (each tool round trip is one more). */
+    steps: z.number().int().nonnegative(),
+    /** Present once a model call finished. */
+    finish_reason: FinishReason.optional(),
+    /** Present while the turn waits (requires_action, awaiting_approval): the calls it waits on. */
+    pending_tool_calls: z.array(PendingToolCall).optional(),
     error: z.string().optional(),
     created_at: Timestamp,
     started_at: Timestamp.optional(),
@@ -138,6 +208,7 @@ export const Turn = z
         generation: 1,
         status: 'queued',
         model_config_id: EXAMPLE.modelConfigId,
+        steps: 0,
         created_at: EXAMPLE.createdAt,
       },
     ],
@@ -150,11 +221,38 @@ export const MAX_MESSAGE_CHARS = 100_000;
 /** Longest chat title, in characters. */
 export const MAX_TITLE_CHARS = 200;
 
+/** Longest system prompt (a chat's or a model config's), in characters. */
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+
+/** Most tools and MCP servers one chat may name in `tool_ids`. */
+export const MAX_CHAT_TOOL_IDS = 32;
+
+/** A chat's `system_prompt` as a request sets it. */
+export const SystemPrompt = Text(MAX_SYSTEM_PROMPT_CHARS);
+
+/** Ids of tools and MCP servers, each once; unknown or disabled ones are refused (400 Invalid tool ID.). */
+const ToolIds = z
+  .array(Uuid)
+  .max(MAX_CHAT_TOOL_IDS)
+  .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an id' });
+
 export const CreateChatBody = RequestBody({
   title: z.string().max(MAX_TITLE_CHARS).optional(),
   model_config_id: Uuid.optional(),
   content: Text(MAX_MESSAGE_CHARS).optional(),
-}).meta({ examples: [{ title: 'Plan a weekend in Lisbon', content: 'Plan a relaxed weekend in Lisbon for two.' }] });
+  system_prompt: SystemPrompt.optional(),
+  tool_ids: ToolIds.optional(),
+  client_tools: ClientTools.optional(),
+}).meta({
+  examples: [
+    {
+      title: 'Plan a weekend in Lisbon',
+      content: 'Plan a relaxed weekend in Lisbon for two.',
+      system_prompt: 'You are a concise travel planner.',
+      tool_ids: [EXAMPLE.toolId],
+    },
+  ],
+});
 export type CreateChatBody = z.infer<typeof CreateChatBody>;
 
 export const EditMessageBody = RequestBody({
@@ -189,11 +287,19 @@ export type ListChatsQuery = z.infer<typeof ListChatsQuery>;
 /** Oldest first, live messages only. */
 export const ListMessagesQuery = PageQuery;
 
-/** Absent fields are unchanged. */
+/** Absent fields are unchanged; `system_prompt: null` clears it; lists replace the chat's whole list. */
 export const UpdateChatBody = RequestBody({
   title: Text(MAX_TITLE_CHARS).optional(),
   archived: z.boolean().optional(),
-}).meta({ examples: [{ title: 'Lisbon, June', archived: true }] });
+  system_prompt: SystemPrompt.nullable().optional(),
+  tool_ids: ToolIds.optional(),
+  client_tools: ClientTools.optional(),
+}).meta({
+  examples: [
+    { title: 'Lisbon, June', archived: true },
+    { system_prompt: null, tool_ids: [] },
+  ],
+});
 export type UpdateChatBody = z.infer<typeof UpdateChatBody>;
 
 export const ChatResponse = z.object({ chat: Chat });

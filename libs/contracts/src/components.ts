@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { Chat, ChatStatus, Message, QueuedMessage, Turn, TurnStatus, Usage } from './chats.ts';
+import {
+  Chat,
+  ChatStatus,
+  FinishReason,
+  Message,
+  MessagePart,
+  PendingToolCall,
+  QueuedMessage,
+  Turn,
+  TurnStatus,
+  Usage,
+} from './chats.ts';
 import { ErrorBody, Validation } from './common.ts';
 import {
   ChatEvent,
@@ -11,10 +22,15 @@ import {
   MessageDeltaEvent,
   MessageQueuedEvent,
   MessageUnqueuedEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  TurnApprovalRequestedEvent,
+  TurnRequiresActionEvent,
   TurnStatusEvent,
 } from './events.ts';
 import { ModelConfig } from './model-configs.ts';
 import { Provider, ProviderKind } from './providers.ts';
+import { ClientTool, McpServer, McpTool, Tool, ToolKind } from './tools.ts';
 import { UsageTotals } from './usage.ts';
 import { Role, User, UserRateLimits } from './users.ts';
 
@@ -29,20 +45,32 @@ const COMPONENTS: Record<string, z.ZodType> = {
   ChatStatus,
   ChatStatusChange,
   ChatStatusEvent,
+  ClientTool,
   ErrorBody,
+  FinishReason,
   TurnFailedEvent,
+  McpServer,
+  McpTool,
   Message,
   MessageCompletedEvent,
   MessageCreatedEvent,
   MessageDeltaEvent,
   MessageQueuedEvent,
+  MessagePart,
   MessageUnqueuedEvent,
   ModelConfig,
+  PendingToolCall,
   Provider,
   ProviderKind,
   QueuedMessage,
   Role,
+  Tool,
+  ToolCallEvent,
+  ToolKind,
+  ToolResultEvent,
   Turn,
+  TurnApprovalRequestedEvent,
+  TurnRequiresActionEvent,
   TurnStatus,
   TurnStatusEvent,
   Usage,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatStatus, Message, QueuedMessage, TurnStatus } from './chats.ts';
+import { ChatStatus, Message, PendingToolCall, QueuedMessage, TurnStatus } from './chats.ts';
 import { Uuid } from './common.ts';
 import { EXAMPLE } from './examples.ts';
 
@@ -68,6 +68,35 @@ export const TurnFailedEvent = z
   .object({ chat_id: Uuid, turn_id: Uuid.optional(), message: z.string() })
   .meta({ examples: [{ chat_id: EXAMPLE.chatId, turn_id: EXAMPLE.turnId, message: 'provider rejected the API key' }] });
 
+/** The tool call an event is about, in the turn that made it. */
+const ToolCallFields = PendingToolCall.extend({ chat_id: Uuid, turn_id: Uuid });
+const TOOL_CALL_EXAMPLE = {
+  chat_id: EXAMPLE.chatId,
+  turn_id: EXAMPLE.turnId,
+  tool_call_id: EXAMPLE.toolCallId,
+  name: 'get_weather',
+  input: { city: 'Lisbon' },
+};
+
+/** The model called a tool; a worker runs it now (webhook, MCP) or the turn will wait for it. */
+export const ToolCallEvent = ToolCallFields.meta({ examples: [TOOL_CALL_EXAMPLE] });
+
+/** A tool call has its result (from the tool, the caller, or a refusal: `is_error`). */
+export const ToolResultEvent = ToolCallFields.extend({ output: z.unknown(), is_error: z.boolean() }).meta({
+  examples: [{ ...TOOL_CALL_EXAMPLE, output: { temperature_c: 24 }, is_error: false }],
+});
+
+/**
+ * The turn waits for the result of this client tool call (one event per call): run it, then send
+ * the result. The turn's `pending_tool_calls` lists every call it waits on.
+ */
+export const TurnRequiresActionEvent = ToolCallFields.meta({
+  examples: [{ ...TOOL_CALL_EXAMPLE, name: 'pick_date', input: { earliest: '2025-07-01' } }],
+});
+
+/** The turn waits until this tool call (one event per call) is approved or refused. */
+export const TurnApprovalRequestedEvent = ToolCallFields.meta({ examples: [TOOL_CALL_EXAMPLE] });
+
 /** The one event `GET /chats/watch` streams: a chat of the caller's changed status. */
 export const ChatStatusChange = z.object({ type: z.literal('chat.status'), data: ChatStatusEvent });
 
@@ -81,6 +110,10 @@ export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.unqueued'), data: MessageUnqueuedEvent }),
   ChatStatusChange,
   z.object({ type: z.literal('turn.failed'), data: TurnFailedEvent }),
+  z.object({ type: z.literal('tool.call'), data: ToolCallEvent }),
+  z.object({ type: z.literal('tool.result'), data: ToolResultEvent }),
+  z.object({ type: z.literal('turn.requires_action'), data: TurnRequiresActionEvent }),
+  z.object({ type: z.literal('turn.approval_requested'), data: TurnApprovalRequestedEvent }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEvent>;
 export type ChatEventType = ChatEvent['type'];

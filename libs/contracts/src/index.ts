@@ -6,6 +6,7 @@ export * from './jobs.ts';
 export * from './model-configs.ts';
 export * from './provider-checks.ts';
 export * from './providers.ts';
+export * from './tools.ts';
 export * from './usage.ts';
 export * from './users.ts';
 import './components.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Page, RequestBody, Timestamp, Uuid } from './common.ts';
+import { MAX_SYSTEM_PROMPT_CHARS } from './chats.ts';
+import { Page, RequestBody, Text, Timestamp, Uuid } from './common.ts';
 import { EXAMPLE } from './examples.ts';
 import { ModelOptions, ModelOptionsInput } from './providers.ts';
 
@@ -16,6 +17,10 @@ export const ModelConfig = z
     input_price_per_mtok: z.number().nullable(),
     output_price_per_mtok: z.number().nullable(),
     options: ModelOptions,
+    /** Instructions the admin sets for every chat on this model, sent before the chat's own. */
+    system_prompt: z.string().nullable(),
+    /** Most model calls one turn may make (tool round trips included) before it stops. */
+    max_steps: z.number().int(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -33,12 +38,17 @@ export const ModelConfig = z
         input_price_per_mtok: 0.15,
         output_price_per_mtok: 0.6,
         options: { temperature: 0.7 },
+        system_prompt: 'Answer in the language the user writes in.',
+        max_steps: 8,
         created_at: EXAMPLE.createdAt,
         updated_at: EXAMPLE.createdAt,
       },
     ],
   });
 export type ModelConfig = z.infer<typeof ModelConfig>;
+
+/** Model calls a turn may make when its model config does not say (the column's default too). */
+export const DEFAULT_MAX_STEPS = 8;
 
 const Fields = {
   model: z.string().min(1).max(200),
@@ -50,6 +60,8 @@ const Fields = {
   input_price_per_mtok: z.number().min(0).max(1_000_000),
   output_price_per_mtok: z.number().min(0).max(1_000_000),
   options: ModelOptionsInput,
+  system_prompt: Text(MAX_SYSTEM_PROMPT_CHARS),
+  max_steps: z.number().int().min(1).max(64),
 };
 
 export const CreateModelConfigBody = RequestBody({
@@ -63,6 +75,8 @@ export const CreateModelConfigBody = RequestBody({
   input_price_per_mtok: Fields.input_price_per_mtok.optional(),
   output_price_per_mtok: Fields.output_price_per_mtok.optional(),
   options: Fields.options.optional(),
+  system_prompt: Fields.system_prompt.optional(),
+  max_steps: Fields.max_steps.default(DEFAULT_MAX_STEPS),
 }).meta({
   examples: [
     {
@@ -73,6 +87,7 @@ export const CreateModelConfigBody = RequestBody({
       is_default: true,
       input_price_per_mtok: 0.15,
       output_price_per_mtok: 0.6,
+      max_steps: 8,
     },
   ],
 });
@@ -89,7 +104,14 @@ export const UpdateModelConfigBody = RequestBody({
   input_price_per_mtok: Fields.input_price_per_mtok.nullable().optional(),
   output_price_per_mtok: Fields.output_price_per_mtok.nullable().optional(),
   options: Fields.options.optional(),
-}).meta({ examples: [{ display_name: null, enabled: false }] });
+  system_prompt: Fields.system_prompt.nullable().optional(),
+  max_steps: Fields.max_steps.optional(),
+}).meta({
+  examples: [
+    { display_name: null, enabled: false },
+    { system_prompt: null, max_steps: 16 },
+  ],
+});
 export type UpdateModelConfigBody = z.infer<typeof UpdateModelConfigBody>;
 
 export const ModelConfigResponse = z.object({ model_config: ModelConfig });

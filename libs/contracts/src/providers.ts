@@ -49,7 +49,7 @@ const Name = z.string().min(1).max(100);
 const BaseUrl = z.url({ protocol: /^https?$/ }).max(2000);
 const ApiKey = z.string().min(1).max(4000);
 
-/** Most secret headers one provider may carry. */
+/** Most secret headers one provider or MCP server may carry. */
 export const MAX_SECRET_HEADERS = 20;
 
 /** A header name as RFC 9110 spells a token; the server stores it lower-case. */
@@ -60,8 +60,8 @@ const HeaderName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'must be an HTTP header name' });
 
 /**
- * Headers sent on every call to the provider, e.g. a gateway's key: write-only, sealed like `api_key`
- * (responses list their names in `secret_header_names`).
+ * Headers sent on every call to a provider or MCP server, e.g. a gateway's key: write-only, sealed
+ * like `api_key` (responses list their names in `secret_header_names`).
  */
 export const SecretHeaders = z
   .record(

@@ -1,4 +1,12 @@
-import type { TurnJob } from '@chatq/contracts';
+import {
+  MCP_TOOL_LIST_QUEUE,
+  type McpToolListJob,
+  McpToolListResult,
+  PROVIDER_CHECK_QUEUE,
+  type ProviderCheckJob,
+  ProviderTestResult,
+  type TurnJob,
+} from '@chatq/contracts';
 import { ChatEventLog } from '@chatq/chat-core';
 import {
   checkReadiness,
@@ -19,16 +27,20 @@ import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from './config.ts';
 import { ChatsRepository } from './db/chats.repository.ts';
 import { IdempotencyRepository } from './db/idempotency.repository.ts';
+import { McpServersRepository } from './db/mcp-servers.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { RateLimitCounters } from './db/rate-limits.repository.ts';
+import { ToolsRepository } from './db/tools.repository.ts';
 import { UsageRepository } from './db/usage.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
 import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
+import { McpServersService } from './domain/mcp-servers.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
 import { ProviderChecksService } from './domain/provider-checks.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
+import { ToolsService } from './domain/tools.service.ts';
 import { UsageService } from './domain/usage.service.ts';
 import { UsersService } from './domain/users.service.ts';
 import { EventHub } from './events/hub.ts';
@@ -47,14 +59,15 @@ import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.ts';
 import { SseResponder } from './http/sse.ts';
 import { registerHttpTracing } from './http/tracing.ts';
-import { ProviderChecker } from './queue/provider-checker.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
+import { WorkerRequests } from './queue/worker-requests.ts';
 import { chatHandlers } from './routes/chats.ts';
 import { eventHandlers } from './routes/events.ts';
 import { healthHandlers } from './routes/health.ts';
 import { modelConfigHandlers } from './routes/model-configs.ts';
 import { providerHandlers } from './routes/providers.ts';
 import { registerRoutes } from './routes/register.ts';
+import { mcpServerHandlers, toolHandlers } from './routes/tools.ts';
 import { usageHandlers } from './routes/usage.ts';
 import { userHandlers } from './routes/users.ts';
 
@@ -169,15 +182,37 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const providers = new ProvidersService(providersRepository, secrets);
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
   const usage = new UsageService(new UsageRepository(sql));
-  const checker = new ProviderChecker(deps.redis, {
+  const redisOptions = {
     redisUrl: config.redisUrl,
     redisCluster: config.redisCluster,
     prefix: config.queuePrefix,
-    timeoutMs: config.providerCheckTimeoutMs,
     logger: deps.logger,
+  };
+  const checker = new WorkerRequests<ProviderCheckJob, ProviderTestResult>(deps.redis, {
+    ...redisOptions,
+    queue: PROVIDER_CHECK_QUEUE,
+    result: ProviderTestResult,
+    timeoutMs: config.providerCheckTimeoutMs,
+    messages: {
+      notQueued: 'Queue unavailable; the provider check was not sent.',
+      timedOut: 'No worker answered the provider check in time; is a worker running?',
+    },
   });
   const checks = new ProviderChecksService(providersRepository, checker);
   app.addHook('onClose', () => checker.close());
+  const tools = new ToolsService(new ToolsRepository(sql), secrets);
+  const mcpListings = new WorkerRequests<McpToolListJob, McpToolListResult>(deps.redis, {
+    ...redisOptions,
+    queue: MCP_TOOL_LIST_QUEUE,
+    result: McpToolListResult,
+    timeoutMs: config.mcpListTimeoutMs,
+    messages: {
+      notQueued: 'Queue unavailable; the MCP server was not asked for its tools.',
+      timedOut: 'No worker answered the MCP tool listing in time; is a worker running?',
+    },
+  });
+  const mcpServers = new McpServersService(new McpServersRepository(sql), secrets, mcpListings);
+  app.addHook('onClose', () => mcpListings.close());
   const eventLog = new ChatEventLog(deps.redis, config.events);
   const chats = new ChatsService({
     sql,
@@ -202,6 +237,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...healthHandlers(() => checkReadiness({ ...deps, draining: closing })),
     ...userHandlers(usersService),
     ...providerHandlers(providers, checks),
+    ...toolHandlers(tools),
+    ...mcpServerHandlers(mcpServers),
     ...modelConfigHandlers(modelConfigs),
     ...chatHandlers(chats),
     ...usageHandlers(usage),

@@ -31,6 +31,8 @@ const ApiEnv = z
     BODY_LIMIT_BYTES: envVar.int(1_024, 64 * 1024 * 1024).default(256 * 1024),
     /** How long POST /providers/{id}/test waits for a worker to run the check. */
     PROVIDER_CHECK_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
+    /** How long GET /mcp-servers/{id}/tools waits for a worker to list the server's tools. */
+    MCP_LIST_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
     /** SSE comment heartbeat, so proxies keep idle event streams open. */
     EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
     /** Per user, across all their tokens; an admin can set another limit per user. */
@@ -73,6 +75,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     providerCheckTimeoutMs: e.PROVIDER_CHECK_TIMEOUT_MS,
+    mcpListTimeoutMs: e.MCP_LIST_TIMEOUT_MS,
     heartbeatMs: e.EVENTS_HEARTBEAT_MS,
     rateLimits: {
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,

@@ -33,7 +33,10 @@ const WorkerEnv = z
     MAX_REPLY_CHARS: envVar.int(1, 100_000_000).default(400_000),
     /** Provider calls may go to link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata). */
     PROVIDER_ALLOW_LINK_LOCAL: envVar.bool().default(false),
-    /** Provider checks (POST /providers/{id}/test) one worker process runs at once. */
+    /**
+     * Requests the API waits on that one worker process runs at once, per kind: provider checks
+     * (POST /providers/{id}/test) and MCP tool listings (GET /mcp-servers/{id}/tools).
+     */
     WORKER_CHECK_CONCURRENCY: envVar.int(1, 100).default(2),
   })
   .superRefine(clusterNeedsHashTag);

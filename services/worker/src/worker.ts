@@ -1,4 +1,8 @@
 import {
+  MCP_TOOL_LIST_QUEUE,
+  type McpToolListJob,
+  type McpToolListResult,
+  PROVIDER_CHECK_QUEUE,
   type ProviderCheckJob,
   type ProviderTestResult,
   type Readiness,
@@ -21,13 +25,16 @@ import {
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { TurnAborts } from './control/turn-aborts.ts';
+import { McpServersRepository } from './db/mcp-servers.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { TurnsRepository } from './db/turns.repository.ts';
 import { turnBackoff } from './jobs/backoff.ts';
-import { startProviderCheckWorker } from './jobs/check-provider.ts';
+import { createProviderCheckProcessor } from './jobs/check-provider.ts';
 import { retryThroughDatabaseOutages } from './jobs/database-outage.ts';
 import { drainWorker, InFlightJobs } from './jobs/hand-back.ts';
+import { createMcpToolListProcessor } from './jobs/list-mcp-tools.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
+import { startRequestWorker } from './jobs/request-worker.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
 import { createTurnEnder } from './jobs/turn-ended.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
@@ -53,6 +60,8 @@ export interface TurnWorker {
   worker: Worker<TurnJob, TurnJobResult>;
   /** Answers provider checks (POST /providers/{id}/test), where the keys can be opened. */
   checks: Worker<ProviderCheckJob, ProviderTestResult>;
+  /** Answers MCP tool listings (GET /mcp-servers/{id}/tools), where the secret headers can be opened. */
+  mcpListings: Worker<McpToolListJob, McpToolListResult>;
   /** What `/metrics` serves for this worker. */
   metrics: Registry;
   /** What `/readyz` reports: dependencies up, migrations applied, not draining. */
@@ -143,17 +152,29 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   });
   metrics.watch(worker);
 
-  const checks = startProviderCheckWorker({
-    providers: new ProvidersRepository(sql),
-    secrets,
-    callModel: call,
-    logger,
-    providerTimeoutMs: config.providerTimeoutMs,
+  const requestQueues = {
     redisUrl: config.redisUrl,
     redisCluster: config.redisCluster,
     prefix: config.queuePrefix,
     concurrency: config.checkConcurrency,
-  });
+    logger,
+  };
+  const checks = startRequestWorker(
+    PROVIDER_CHECK_QUEUE,
+    createProviderCheckProcessor({
+      providers: new ProvidersRepository(sql),
+      secrets,
+      callModel: call,
+      logger,
+      providerTimeoutMs: config.providerTimeoutMs,
+    }),
+    requestQueues,
+  );
+  const mcpListings = startRequestWorker(
+    MCP_TOOL_LIST_QUEUE,
+    createMcpToolListProcessor({ servers: new McpServersRepository(sql), secrets, logger }),
+    requestQueues,
+  );
   const relay = startRelay(
     () => relayOutbox(turns, queue, config.relayAfterMs, logger),
     config.relayIntervalMs,
@@ -163,12 +184,17 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   return {
     worker,
     checks: checks.worker,
+    mcpListings: mcpListings.worker,
     metrics: metrics.registry,
     readiness: async () =>
       checkReadiness({ sql, redis: producer, migrations: await migrations, draining: worker.closing !== undefined }),
     close: async (handBackAfterMs) => {
       await relay.stop();
-      await Promise.all([drainWorker(worker, inFlight, handBackAfterMs, logger), checks.close(handBackAfterMs)]);
+      await Promise.all([
+        drainWorker(worker, inFlight, handBackAfterMs, logger),
+        checks.close(handBackAfterMs),
+        mcpListings.close(handBackAfterMs),
+      ]);
       const goodbye = async () => {
         await queue.close();
         await aborts.close();

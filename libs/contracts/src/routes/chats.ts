@@ -35,7 +35,9 @@ export const chatRoutes = defineRoutes({
     summary: 'Create a chat',
     description:
       'With `content`, the chat starts with that user message and a queued turn that answers it (the request ' +
-      'then counts against the turns limit too). The title defaults to the start of the message.',
+      'then counts against the turns limit too). The title defaults to the start of the message. ' +
+      '`system_prompt`, `tool_ids` (tools and MCP servers) and `client_tools` (run by the caller) set what the ' +
+      'model is offered; an unknown or disabled tool id refuses the whole request.',
     body: CreateChatBody,
     responses: {
       201: {
@@ -43,7 +45,7 @@ export const chatRoutes = defineRoutes({
         schema: CreateChatResponse,
       },
     },
-    errors: { 400: [ERRORS.invalidModelConfig, ERRORS.noDefaultModel] },
+    errors: { 400: [ERRORS.invalidModelConfig, ERRORS.noDefaultModel, ERRORS.invalidTool] },
   },
   listChats: {
     method: 'GET',
@@ -63,7 +65,9 @@ export const chatRoutes = defineRoutes({
     tag: 'chats',
     auth: 'member',
     summary: 'Get a chat',
-    description: 'The chat with its status (`pending` or `running` while a turn is in flight) and last error.',
+    description:
+      'The chat with its status (`pending` or `running` while a turn is in flight, `requires_action` or ' +
+      '`awaiting_approval` while it waits on tool results or an approval) and last error.',
     params: ChatParams,
     responses: { 200: { description: 'The chat.', schema: ChatResponse } },
     errors: { 404: [ERRORS.chatNotFound] },
@@ -73,12 +77,14 @@ export const chatRoutes = defineRoutes({
     path: '/api/v1/chats/{chat_id}',
     tag: 'chats',
     auth: 'member',
-    summary: 'Rename or archive a chat',
-    description: 'Absent fields are unchanged. An archived chat refuses sends and edits until unarchived.',
+    summary: 'Update a chat',
+    description:
+      'Renames, (un)archives, or changes the system prompt and tools. Absent fields are unchanged; an unknown or ' +
+      'disabled tool id refuses the whole request. An archived chat refuses sends and edits until unarchived.',
     params: ChatParams,
     body: UpdateChatBody,
     responses: { 200: { description: 'The updated chat.', schema: ChatResponse } },
-    errors: { 404: [ERRORS.chatNotFound] },
+    errors: { 400: [ERRORS.invalidTool], 404: [ERRORS.chatNotFound] },
   },
   deleteChat: {
     method: 'DELETE',

@@ -15,6 +15,8 @@ export const TAGS = {
   usage: 'Tokens and cost spent by assistant replies, per chat and per user.',
   'model-configs': 'The models users pick from; members see the enabled ones, admins manage them.',
   providers: 'Admin-only: model provider endpoints and their sealed API keys.',
+  tools:
+    'Tools and MCP servers a chat may offer its model; members list the enabled ones, admins manage them and their sealed secrets.',
   users: 'Users, their API tokens and their rate limits.',
   health: 'Liveness and readiness probes for load balancers and orchestrators.',
 } as const;

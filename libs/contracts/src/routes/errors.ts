@@ -64,10 +64,26 @@ export const ERRORS = {
   modelConfigNotFound: { message: 'Model config not found.' },
   checkNotQueued: { message: 'Queue unavailable; the provider check was not sent.' },
   checkTimedOut: { message: 'No worker answered the provider check in time; is a worker running?' },
+  // Tools
+  invalidTool: { message: 'Invalid tool ID.' },
+  toolNotFound: { message: 'Tool not found.' },
+  toolNameTaken: { message: 'A tool with this name already exists.' },
+  webhookFieldsOnly: {
+    message: 'Invalid request.',
+    validations: [{ field: 'body.url', detail: 'only webhook tools have one' }],
+  },
+  mcpServerNotFound: { message: 'MCP server not found.' },
+  mcpServerNameTaken: { message: 'An MCP server with this name already exists.' },
+  mcpListNotQueued: { message: 'Queue unavailable; the MCP server was not asked for its tools.' },
+  mcpListTimedOut: { message: 'No worker answered the MCP tool listing in time; is a worker running?' },
+  mcpServerFailed: {
+    message: 'The MCP server did not list its tools.',
+    detail: 'MCP server answered HTTP 401',
+  },
 } as const satisfies Record<string, ErrorBody>;
 
 /** Error statuses the API answers with; `5XX` stands for any server failure. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 504 | '5XX';
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503 | 504 | '5XX';
 
 /** What each error status means, whichever route answers it. */
 export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
@@ -80,6 +96,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   415: 'The request body is not JSON.',
   422: 'The Idempotency-Key was already used for a different request.',
   429: 'Over a limit; retry after `Retry-After` seconds.',
+  502: 'A server chatq called on the caller’s behalf answered with an error; `detail` says what it was.',
   503: 'A dependency is unavailable; retry later.',
   504: 'A dependency did not answer in time.',
   '5XX': 'The server failed (500) or its database is unavailable (503); nothing was changed, so a retry is safe.',

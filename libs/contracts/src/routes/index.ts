@@ -3,12 +3,23 @@ import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { modelConfigRoutes } from './model-configs.ts';
 import { providerRoutes } from './providers.ts';
+import { mcpServerRoutes, toolRoutes } from './tools.ts';
 import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
 
 export * from './define.ts';
 export * from './errors.ts';
-export { chatRoutes, eventRoutes, healthRoutes, modelConfigRoutes, providerRoutes, usageRoutes, userRoutes };
+export {
+  chatRoutes,
+  eventRoutes,
+  healthRoutes,
+  mcpServerRoutes,
+  modelConfigRoutes,
+  providerRoutes,
+  toolRoutes,
+  usageRoutes,
+  userRoutes,
+};
 
 /**
  * Every operation of the API, keyed by operationId: the server registers its routes from this table
@@ -20,6 +31,8 @@ export const routes = {
   ...usageRoutes,
   ...modelConfigRoutes,
   ...providerRoutes,
+  ...toolRoutes,
+  ...mcpServerRoutes,
   ...userRoutes,
   ...healthRoutes,
 };

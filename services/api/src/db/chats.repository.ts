@@ -1,4 +1,4 @@
-import type { BusyBehavior, Chat, ChatStatus, Message, QueuedMessage, Turn } from '@chatq/contracts';
+import type { BusyBehavior, Chat, ChatStatus, ClientTool, Message, QueuedMessage, Turn } from '@chatq/contracts';
 import {
   type ChatRow,
   type MessageRow,
@@ -23,6 +23,8 @@ import {
   type InterruptResult,
   SendMessageJson,
   type SendResult,
+  UpdateChatJson,
+  type UpdateResult,
 } from './chats.results.ts';
 import { keyset } from './keyset.ts';
 import { parseChange } from './results.ts';
@@ -48,7 +50,19 @@ export interface SeenReply {
   text: string;
 }
 
-const CHAT_COLUMNS = 'id, title, status, last_model_config_id, last_error, archived, created_at, updated_at';
+/** What a new chat offers its model besides the conversation. */
+export interface ChatAgent {
+  system_prompt: string | null;
+  tool_ids: string[];
+  client_tools: ClientTool[];
+}
+
+/** A change of a chat's own fields: present keys are set (a null system_prompt clears it). */
+export type ChatPatch = Partial<ChatAgent & { title: string; archived: boolean }>;
+
+const CHAT_COLUMNS =
+  'id, title, status, last_model_config_id, last_error, archived, system_prompt, tool_ids, client_tools, ' +
+  'created_at, updated_at';
 
 /** `q` as a literal ILIKE pattern: its own % and _ match only themselves. */
 const containing = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
@@ -65,9 +79,16 @@ export class ChatsRepository {
     this.sql = scopedSql(sql);
   }
 
-  async create(owner: string, title: string, model: string | null, content: string | null): Promise<CreateResult> {
+  async create(
+    owner: string,
+    title: string,
+    model: string | null,
+    content: string | null,
+    agent: ChatAgent,
+  ): Promise<CreateResult> {
     const [row] = await this.sql<{ r: unknown }[]>`
-      select chatq_create_chat(${owner}, ${title}, ${model}, ${content}) as r`;
+      select chatq_create_chat(${owner}, ${title}, ${model}, ${content}, ${agent.system_prompt},
+                               ${agent.tool_ids}::uuid[], ${this.sql.json(agent.client_tools as never)}) as r`;
     return parseChange('chatq_create_chat', CreateChatJson, row?.r);
   }
 
@@ -143,7 +164,7 @@ export class ChatsRepository {
   ): Promise<{ messages: SequencedMessage[]; queued: QueuedMessage[] } | undefined> {
     const { where, orderLimit } = keyset(this.sql, 'm.seq', 'asc', page);
     const rows = await this.sql<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
-      select m.id, m.seq, m.chat_id, m.role, m.content, m.model_config_id, m.usage, m.cost_micros,
+      select m.id, m.seq, m.chat_id, m.role, m.content, m.parts, m.model_config_id, m.usage, m.cost_micros,
              m.interrupted, m.created_at,
              coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
                        where q.chat_id = c.id), '[]') as queued
@@ -160,20 +181,11 @@ export class ChatsRepository {
     };
   }
 
-  /** Renames and/or (un)archives; the update takes the row lock, so it orders with sends and edits. */
-  async update(
-    owner: string,
-    chatId: string,
-    patch: { title?: string; archived?: boolean },
-  ): Promise<Chat | undefined> {
-    const [row] = await this.sql<ChatRow[]>`
-      update chats
-      set title = coalesce(${patch.title ?? null}, title),
-          archived = coalesce(${patch.archived ?? null}, archived),
-          updated_at = now()
-      where id = ${chatId} and owner_id = ${owner}
-      returning ${this.sql.unsafe(CHAT_COLUMNS)}`;
-    return row && toChat(row);
+  /** Sets what `patch` names; chatq_update_chat checks tool ids under the chat's lock. */
+  async update(owner: string, chatId: string, patch: ChatPatch): Promise<UpdateResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
+      select chatq_update_chat(${owner}, ${chatId}, ${this.sql.json(patch as never)}) as r`;
+    return parseChange('chatq_update_chat', UpdateChatJson, row?.r);
   }
 
   /**
@@ -193,7 +205,8 @@ export class ChatsRepository {
 
   async findTurn(owner: string, chatId: string, turnId: string): Promise<Turn | undefined> {
     const [row] = await this.sql<TurnRow[]>`
-      select t.id, t.chat_id, t.generation, t.status, t.model_config_id, t.error,
+      select t.id, t.chat_id, t.generation, t.status, t.model_config_id, t.steps, t.finish_reason,
+             t.pending_tool_calls, t.error,
              t.created_at, t.started_at, t.finished_at
       from turns t join chats c on c.id = t.chat_id
       where t.id = ${turnId} and t.chat_id = ${chatId} and c.owner_id = ${owner}`;

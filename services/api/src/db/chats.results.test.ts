@@ -8,6 +8,7 @@ import {
   EditMessageJson,
   InterruptChatJson,
   SendMessageJson,
+  UpdateChatJson,
 } from './chats.results.ts';
 import { IdempotencyClaimJson } from './idempotency.repository.ts';
 import { parseChange, parseResult } from './results.ts';
@@ -26,6 +27,9 @@ const chat = {
   last_model_config_id: 'm',
   last_error: null,
   archived: false,
+  system_prompt: null,
+  tool_ids: [],
+  client_tools: [],
   created_at: at,
   updated_at: at,
 };
@@ -35,6 +39,7 @@ const message = {
   chat_id: 'c',
   role: 'user',
   content: 'hi',
+  parts: null,
   model_config_id: 'm',
   usage: null,
   cost_micros: null,
@@ -50,6 +55,9 @@ const turn = {
   generation: 4,
   status: 'queued',
   model_config_id: 'm',
+  steps: 0,
+  finish_reason: null,
+  pending_tool_calls: null,
   error: null,
   attempts: 0,
   claim_id: null,
@@ -98,6 +106,12 @@ describe('the JSON of each chatq_* change', () => {
       { kind: 'interrupted', next: { message: { id: 'msg' }, turn: { id: 'turn', generation: 4 } } },
     ],
     ['chatq_delete_queued_message', DeleteQueuedJson, { deleted: 'q' }, { deleted: 'q' }],
+    [
+      'chatq_update_chat',
+      UpdateChatJson,
+      { chat: { ...chat, system_prompt: 'Be brief.', tool_ids: ['t1'] } },
+      { kind: 'updated', chat: { system_prompt: 'Be brief.', tool_ids: ['t1'], client_tools: [] } },
+    ],
   ] as const)('%s parses %j', (fn, schema, json, expected) => {
     expect(parseChange(fn, schema as AnySchema, json)).toMatchObject(expected);
   });
@@ -113,6 +127,9 @@ describe('the JSON of each chatq_* change', () => {
         last_model_config_id: 'm',
         last_error: null,
         archived: false,
+        system_prompt: null,
+        tool_ids: [],
+        client_tools: [],
         created_at: '2026-01-01T00:00:00.123Z',
         updated_at: '2026-01-01T00:00:00.123Z',
       },
@@ -130,9 +147,38 @@ describe('the JSON of each chatq_* change', () => {
         generation: 4,
         status: 'queued',
         model_config_id: 'm',
+        steps: 0,
         created_at: '2026-01-01T00:00:00.123Z',
       },
     });
+  });
+
+  it('shows parts only on messages that have more than their text, and a waiting turn’s calls', () => {
+    const call = { tool_call_id: 'call_1', name: 'pick_date', input: { earliest: '2026-07-01' } };
+    const asked = {
+      ...message,
+      role: 'assistant',
+      content: 'Let me ask.',
+      parts: [
+        { type: 'text', text: 'Let me ask.' },
+        { type: 'tool_call', ...call },
+      ],
+    };
+    const waiting = {
+      ...turn,
+      status: 'requires_action',
+      steps: 1,
+      finish_reason: 'tool_calls',
+      pending_tool_calls: [call],
+    };
+    const result = parseChange('chatq_send_message', SendMessageJson, { ...started, message: asked, turn: waiting });
+    expect(result).toMatchObject({
+      message: { parts: asked.parts },
+      turn: { status: 'requires_action', steps: 1, finish_reason: 'tool_calls', pending_tool_calls: [call] },
+    });
+    const plain = parseChange('chatq_send_message', SendMessageJson, started);
+    expect(plain).toMatchObject({ kind: 'started' });
+    expect((plain as { message: object }).message).not.toHaveProperty('parts');
   });
 
   it.each(CHANGE_REFUSALS)('passes the refusal %s on', (code) => {

@@ -58,6 +58,12 @@ export interface TurnInterrupted {
   next?: { message: Message; turn: Turn };
 }
 
+/** The chat's own fields changed (title, archive, prompt, tools). */
+export interface ChatUpdated {
+  kind: 'updated';
+  chat: Chat;
+}
+
 /** A queued message was taken off the queue before it ran. */
 export interface MessageUnqueued {
   kind: 'unqueued';
@@ -78,6 +84,7 @@ export type EditResult = TurnStarted | Refused;
 export type InterruptResult = TurnInterrupted | Refused;
 export type DeleteQueuedResult = MessageUnqueued | Refused;
 export type DeleteChatResult = ChatDeleted | Refused;
+export type UpdateResult = ChatUpdated | Refused;
 
 /** A change that went through, whichever operation made it: what `noticeOf` announces. */
 export type Change = ChatCreated | TurnStarted | MessageQueued | TurnInterrupted | MessageUnqueued | ChatDeleted;
@@ -140,5 +147,9 @@ export const InterruptChatJson = z
     cancelled: j.cancelled,
     ...(j.next ? { next: j.next } : {}),
   }));
+/** chatq_update_chat */
+export const UpdateChatJson = z
+  .strictObject({ chat: ChatRow })
+  .transform((j): ChatUpdated => ({ kind: 'updated', chat: toChat(j.chat) }));
 /** chatq_delete_queued_message */
 export const DeleteQueuedJson = z.object({ deleted: z.string() });

@@ -17,6 +17,8 @@ interface ModelConfigRow {
   input_price_per_mtok: string | null;
   output_price_per_mtok: string | null;
   options: Record<string, unknown>;
+  system_prompt: string | null;
+  max_steps: number;
   created_at: Date;
   updated_at: Date;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_STEPS } from '@chatq/contracts';
 import type { Sql } from '@chatq/platform';
 import type { ModelConfigsRepository } from '../db/model-configs.repository.ts';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
@@ -61,6 +62,8 @@ export async function seedMockProvider(
       max_output_tokens: null,
       input_price_per_mtok: null,
       output_price_per_mtok: null,
+      system_prompt: null,
+      max_steps: DEFAULT_MAX_STEPS,
       options: {},
     });
     log.info({ provider_id: provider!.id, model_config_id: model.id }, 'seeded the mock provider and default model');

@@ -11,11 +11,22 @@ const chat = (status: Chat['status']): Chat => ({
   last_model_config_id: 'm',
   last_error: null,
   archived: false,
+  system_prompt: null,
+  tool_ids: [],
+  client_tools: [],
   created_at: at,
   updated_at: at,
 });
 const message: Message = { id: 'u', chat_id: 'c', role: 'user', content: 'hi', model_config_id: 'm', created_at: at };
-const turn: Turn = { id: 'new', chat_id: 'c', generation: 4, status: 'queued', model_config_id: 'm', created_at: at };
+const turn: Turn = {
+  id: 'new',
+  chat_id: 'c',
+  generation: 4,
+  status: 'queued',
+  model_config_id: 'm',
+  steps: 0,
+  created_at: at,
+};
 const queued: QueuedMessage = { id: 'q', chat_id: 'c', content: 'later', model_config_id: 'm', created_at: at };
 
 const cases: { name: string; change: Change; types: string[]; minGeneration?: number; abort?: unknown }[] = [

@@ -17,7 +17,7 @@ import type { ChangeRefusal } from '@chatq/chat-core';
 import type { Sql } from '@chatq/platform';
 import type { ChatsRepository } from '../db/chats.repository.ts';
 import { transaction } from '../db/transaction.ts';
-import type { Change } from '../db/chats.results.ts';
+import type { Change, ChatUpdated } from '../db/chats.results.ts';
 import type { Refused } from '../db/results.ts';
 import type { ChatEventPublisher } from '../events/publisher.ts';
 import type { TurnEnqueuer } from '../queue/turn-enqueuer.ts';
@@ -44,6 +44,8 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new ChatArchivedError();
     case 'invalid_model':
       return new InvalidModelConfigError();
+    case 'invalid_tool':
+      return new BadRequestError('Invalid tool ID.');
     case 'no_default_model':
       return new BadRequestError('No default model config is set; pass model_config_id.');
     case 'message_not_found':
@@ -67,7 +69,7 @@ export function defaultTitle(content: string | undefined): string {
 }
 
 /** The change, or the error its refusal means to the caller. */
-function accepted<T extends Change>(result: T | Refused): T {
+function accepted<T extends Change | ChatUpdated>(result: T | Refused): T {
   if (result.kind === 'refused') throw refusalError(result.refusal);
   return result;
 }
@@ -116,7 +118,11 @@ export class ChatsService {
   ): Promise<{ chat: Chat; message?: Message; turn?: Turn }> {
     const title = body.title?.trim() || defaultTitle(body.content);
     const result = accepted(
-      await this.chats.create(actor.id, title, body.model_config_id ?? null, body.content ?? null),
+      await this.chats.create(actor.id, title, body.model_config_id ?? null, body.content ?? null, {
+        system_prompt: body.system_prompt ?? null,
+        tool_ids: body.tool_ids ?? [],
+        client_tools: body.client_tools ?? [],
+      }),
     );
     await this.announce(actor, result, log);
     return result.kind === 'started'
@@ -227,9 +233,11 @@ export class ChatsService {
     return { data: data.map((r) => r.message), ...rest, queued: found.queued };
   }
 
+  /** Changes no turn, so announces nothing: clients that show a chat's fields read them on their next GET. */
   async update(actor: User, chatId: string, body: UpdateChatBody): Promise<Chat> {
-    const patch = { title: body.title?.trim(), archived: body.archived };
-    return (await this.chats.update(actor.id, chatId, patch)) ?? Promise.reject(new ChatNotFoundError());
+    const { title, ...rest } = body;
+    return accepted(await this.chats.update(actor.id, chatId, { ...rest, ...(title ? { title: title.trim() } : {}) }))
+      .chat;
   }
 
   /**

@@ -88,6 +88,13 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/** A server chatq called for the caller (an MCP server) answered with an error; `detail` says which. */
+export class BadGatewayError extends AppError {
+  constructor(message: string, detail: string) {
+    super(502, message, detail);
+  }
+}
+
 export class GatewayTimeoutError extends AppError {
   constructor(message: string) {
     super(504, message);

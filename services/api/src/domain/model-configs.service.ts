@@ -67,6 +67,8 @@ export class ModelConfigsService {
         input_price_per_mtok: body.input_price_per_mtok ?? null,
         output_price_per_mtok: body.output_price_per_mtok ?? null,
         options: body.options ?? {},
+        system_prompt: body.system_prompt ?? null,
+        max_steps: body.max_steps,
       };
       return this.modelConfigs.insert(fields);
     });

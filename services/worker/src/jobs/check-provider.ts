@@ -1,12 +1,10 @@
-import { PROVIDER_CHECK_QUEUE, type ProviderCheckJob, type ProviderTestResult } from '@chatq/contracts';
-import { closeRedis, createRedis, type Logger, redisErrorLog, type SecretBox } from '@chatq/platform';
-import { type Job, Worker } from 'bullmq';
+import type { ProviderCheckJob, ProviderTestResult } from '@chatq/contracts';
+import type { Logger, SecretBox } from '@chatq/platform';
+import type { Job } from 'bullmq';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { classifyError } from '../llm/classify.ts';
-import { describeProviderError } from '../llm/log-error.ts';
 import { providerTarget } from '../llm/provider-target.ts';
 import type { ModelCaller } from '../llm/types.ts';
-import { drainWorker, InFlightJobs } from './hand-back.ts';
 
 export interface CheckProviderDeps {
   providers: ProvidersRepository;
@@ -48,38 +46,8 @@ export function createProviderCheckProcessor(deps: CheckProviderDeps) {
       return { ok: true, latency_ms: latency(), model };
     } catch (err) {
       const c = classifyError(err, model);
-      deps.logger.info(
-        { provider_id, model, kind: c.kind, error: describeProviderError(err) },
-        'provider check failed',
-      );
+      deps.logger.info({ provider_id, model, kind: c.kind }, 'provider check failed');
       return { ok: false, latency_ms: latency(), model, error: c.message };
     }
-  };
-}
-
-/**
- * The BullMQ consumer of provider checks, on a blocking connection of its own. `close` drains it
- * like the turn worker: checks still running after `handBackAfterMs` go back to the queue.
- */
-export function startProviderCheckWorker(
-  deps: CheckProviderDeps & { redisUrl: string; redisCluster: boolean; prefix: string; concurrency: number },
-): {
-  worker: Worker<ProviderCheckJob, ProviderTestResult>;
-  close: (handBackAfterMs?: number) => Promise<void>;
-} {
-  const connection = createRedis(deps.redisUrl, 'consumer', {}, deps.redisCluster);
-  const inFlight = new InFlightJobs<ProviderCheckJob>();
-  const worker = new Worker<ProviderCheckJob, ProviderTestResult>(
-    PROVIDER_CHECK_QUEUE,
-    inFlight.track(createProviderCheckProcessor(deps)),
-    { connection, prefix: deps.prefix, concurrency: deps.concurrency },
-  );
-  worker.on('error', redisErrorLog(deps.logger, 'error', 'provider check worker error'));
-  return {
-    worker,
-    close: async (handBackAfterMs) => {
-      await drainWorker(worker, inFlight, handBackAfterMs, deps.logger);
-      await closeRedis([connection.quit()], [connection]);
-    },
   };
 }

@@ -1,0 +1,75 @@
+import type { CreateToolBody, PageOf, PageQuery, Tool, UpdateToolBody, User } from '@chatq/contracts';
+import type { SecretBox } from '@chatq/platform';
+import { violates } from '../db/pg-errors.ts';
+import type { ToolPatch, ToolsRepository } from '../db/tools.repository.ts';
+import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
+import { pageRequest, toPage, uuidCursor } from './pagination.ts';
+
+const notFound = () => new NotFoundError('Tool not found.');
+const nameTaken = () => new ConflictError('A tool with this name already exists.');
+
+/** Tools: signing secrets are sealed here, on the way in, and never opened by the API. */
+export class ToolsService {
+  private readonly tools: ToolsRepository;
+  private readonly secrets: SecretBox;
+
+  constructor(tools: ToolsRepository, secrets: SecretBox) {
+    this.tools = tools;
+    this.secrets = secrets;
+  }
+
+  /** Members see what they may put on a chat: enabled tools only. */
+  async list(actor: User, query: PageQuery): Promise<PageOf<Tool>> {
+    const page = pageRequest(query, uuidCursor);
+    return toPage(await this.tools.list(actor.role !== 'admin', page), page, (t) => t.id, uuidCursor);
+  }
+
+  async get(id: string): Promise<Tool> {
+    return (await this.tools.findById(id)) ?? Promise.reject(notFound());
+  }
+
+  async create(body: CreateToolBody): Promise<Tool> {
+    const created = await this.tools.insert({
+      name: body.name,
+      description: body.description,
+      input_schema: body.input_schema,
+      kind: body.kind,
+      url: body.url ?? null,
+      signing_secret: body.signing_secret === undefined ? null : this.secrets.seal(body.signing_secret),
+      requires_approval: body.requires_approval,
+      timeout_ms: body.timeout_ms,
+      enabled: body.enabled,
+    });
+    return created ?? Promise.reject(nameTaken());
+  }
+
+  /**
+   * The table's check (`tools_webhook_fields`) refuses a url or signing secret on a client tool; it,
+   * not a read before the write, decides, so a concurrent change cannot slip past it.
+   */
+  async update(id: string, body: UpdateToolBody): Promise<Tool> {
+    const { signing_secret: secret, ...fields } = body;
+    const patch: ToolPatch = {
+      ...fields,
+      ...(secret === undefined ? {} : { signing_secret: secret === null ? null : this.secrets.seal(secret) }),
+    };
+    try {
+      return (await this.tools.update(id, patch)) ?? Promise.reject(notFound());
+    } catch (err) {
+      if (violates(err, '23505')) throw nameTaken();
+      if (violates(err, '23514', 'tools_webhook_fields')) {
+        const set = (['url', 'signing_secret'] as const).filter((f) => body[f] != null);
+        throw new BadRequestError(
+          'Invalid request.',
+          undefined,
+          set.map((f) => ({ field: `body.${f}`, detail: 'only webhook tools have one' })),
+        );
+      }
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.tools.softDelete(id))) throw notFound();
+  }
+}

@@ -1,0 +1,91 @@
+import { type McpTool, mcpToolName } from '@chatq/contracts';
+import type { SecretBox } from '@chatq/platform';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+
+/** An MCP server as a worker reads it from Postgres. */
+export interface McpServerRow {
+  name: string;
+  url: string;
+  /** base64 of the sealed JSON `{name: value}`, or null. */
+  secret_headers: string | null;
+  /** The server's own tool names the model may see; null: all. */
+  allowed_tools: string[] | null;
+}
+
+/** Most pages of `tools/list` a listing follows, and most tools it keeps: a server cannot flood a turn. */
+const MAX_PAGES = 20;
+const MAX_MCP_TOOLS = 500;
+
+/** How chatq introduces itself to MCP servers. */
+const CLIENT_INFO = { name: 'chatq', version: '0.1.0' };
+
+/**
+ * The one place a server's sealed headers are opened: the plaintext lives only in the returned
+ * object, for the duration of the call.
+ */
+export function mcpHeaders(row: McpServerRow, secrets: SecretBox): Record<string, string> {
+  return row.secret_headers
+    ? (JSON.parse(secrets.open(Buffer.from(row.secret_headers, 'base64'))) as Record<string, string>)
+    : {};
+}
+
+/**
+ * Lists the tools of an MCP server over the Streamable HTTP transport, with the SDK's client, as
+ * the model will see them: named `<server>__<tool>`, only those `allowed_tools` lets through. Every
+ * request carries the secret headers and `signal`, which bounds the whole listing.
+ */
+export async function listMcpTools(row: McpServerRow, secrets: SecretBox, signal: AbortSignal): Promise<McpTool[]> {
+  // The transport aborts its own fetches on close(); `signal` rejects the pending request first.
+  // Outbound rules for admin-given URLs belong to the transport's `fetch` option.
+  const transport = new StreamableHTTPClientTransport(new URL(row.url), {
+    requestInit: { headers: mcpHeaders(row, secrets) },
+  });
+  const client = new Client(CLIENT_INFO);
+  const allowed = row.allowed_tools && new Set(row.allowed_tools);
+  const tools: McpTool[] = [];
+  try {
+    await client.connect(transport, { signal });
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES && tools.length < MAX_MCP_TOOLS; page++) {
+      const listed = await client.listTools(cursor === undefined ? {} : { cursor }, { signal });
+      for (const tool of listed.tools) {
+        if (allowed && !allowed.has(tool.name)) continue;
+        tools.push({
+          name: mcpToolName(row.name, tool.name),
+          description: tool.description ?? null,
+          input_schema: tool.inputSchema,
+        });
+      }
+      cursor = listed.nextCursor;
+      if (cursor === undefined) break;
+    }
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  return tools.slice(0, MAX_MCP_TOOLS);
+}
+
+/**
+ * Why a listing failed, in words safe to show an admin: a status or an error code, never a
+ * message or body the server or the SDK wrote (it could echo a header back).
+ */
+export function describeMcpError(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return 'the MCP server did not answer in time';
+  if (err instanceof StreamableHTTPError) {
+    return err.code !== undefined && err.code > 0
+      ? `MCP server answered HTTP ${err.code}`
+      : 'MCP server answered with something other than MCP';
+  }
+  if (err instanceof McpError) {
+    return err.code === ErrorCode.RequestTimeout
+      ? 'the MCP server did not answer in time'
+      : `MCP server answered with JSON-RPC error ${err.code}`;
+  }
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return `could not reach the MCP server (${code})`;
+  }
+  return 'the MCP server could not be listed';
+}
