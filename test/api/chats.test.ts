@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ChatqApiError, type ChatqClient } from '@chatq/client';
+import type { ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
 import { createMockModel } from '../harness/models.ts';
-import { refusal } from '../harness/refusal.ts';
+import { outcome, refusal } from '../harness/refusal.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 
 // No worker here: turns stay queued, so these tests see the API's own transactions.
@@ -256,13 +256,7 @@ describe('editing', () => {
     const { chatId, firstMessageId } = await chatWithHistory(alice, modelA);
     const statuses = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        edit(chatId, firstMessageId, { content: `edit ${i}` }).then(
-          (r) => r.status as number,
-          (err: unknown) => {
-            if (err instanceof ChatqApiError) return err.status;
-            throw err;
-          },
-        ),
+        outcome(edit(chatId, firstMessageId, { content: `edit ${i}` })).then((r) => r.status),
       ),
     );
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
