@@ -1,8 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../harness/http.ts';
+import { refusal } from '../harness/refusal.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 
 interface JsonSchema {
@@ -78,14 +80,17 @@ function headThenProbe(baseUrl: string, path: string, token: string): Promise<st
 
 describe('HTTP conventions', () => {
   let stack: TestStack;
-  let alice: ApiClient;
-  let bob: ApiClient;
+  let alice: ChatqClient;
+  /** Alice through the untyped client: for the requests the typed one cannot (or would not) send. */
+  let aliceRaw: ApiClient;
+  let bobRaw: ApiClient;
   let chatId: string;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    alice = await stack.member('alice');
-    bob = await stack.member('bob');
-    chatId = (await alice.post('/api/v1/chats', { title: 'conventions' })).body.chat.id;
+    alice = await stack.memberClient('alice');
+    aliceRaw = stack.admin.as(alice.token);
+    bobRaw = stack.admin.as((await stack.memberClient('bob')).token);
+    chatId = (await alice.createChat({ body: { title: 'conventions' } })).body.chat.id;
   });
   afterAll(() => stack.close());
 
@@ -94,7 +99,8 @@ describe('HTTP conventions', () => {
 
   describe('unknown body fields', () => {
     it('are refused with 400 naming the field, and nothing runs on the default model', async () => {
-      const res = await alice.post(`/api/v1/chats/${chatId}/messages`, { content: 'hi', model_config: 'gpt-x' });
+      // An unknown field: the typed client would not send it.
+      const res = await aliceRaw.post(`/api/v1/chats/${chatId}/messages`, { content: 'hi', model_config: 'gpt-x' });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({
         message: 'Invalid request.',
@@ -104,7 +110,8 @@ describe('HTTP conventions', () => {
     });
 
     it('are each named, nested ones with their path, next to other failures', async () => {
-      const me = (await alice.get('/api/v1/users/me')).body.user;
+      const me = (await alice.getMe()).body.user;
+      // Unknown fields, top-level and nested: the typed client would not send them.
       const res = await stack.admin.patch(`/api/v1/users/${me.id}`, {
         rate_limits: { requests_per_min: 5, turns_per_minute: 0 },
         nick: 'al',
@@ -117,6 +124,7 @@ describe('HTTP conventions', () => {
     });
 
     it('are refused by every request body the API documents', async () => {
+      // The document itself is no operation of the route table.
       const spec = (await stack.admin.get('/openapi.json')).body as {
         paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
       };
@@ -137,7 +145,8 @@ describe('HTTP conventions', () => {
     });
 
     it('are a body matter only: unknown query parameters (cache busters) are ignored', async () => {
-      const res = await alice.get(`/api/v1/chats?limit=5&_=${Date.now()}`);
+      // A query parameter the route does not declare: the typed client would not send it.
+      const res = await aliceRaw.get(`/api/v1/chats?limit=5&_=${Date.now()}`);
       expect(res.status).toBe(200);
       expect(res.body.data.map((c: { id: string }) => c.id)).toEqual([chatId]);
     });
@@ -146,7 +155,8 @@ describe('HTTP conventions', () => {
   describe('authentication', () => {
     it('accepts the bearer scheme in any case', async () => {
       for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
-        const res = await alice.request('GET', '/api/v1/users/me', undefined, {
+        // A hand-written Authorization header.
+        const res = await aliceRaw.request('GET', '/api/v1/users/me', undefined, {
           authorization: `${scheme} ${alice.token}`,
         });
         expect(res.status, scheme).toBe(200);
@@ -154,16 +164,17 @@ describe('HTTP conventions', () => {
     });
 
     it('challenges every 401 with WWW-Authenticate, saying invalid_token when the token sent is refused', async () => {
-      const anonymous = await alice.as(undefined).get('/api/v1/chats');
+      const anonymous = await refusal(alice.as(undefined).listChats());
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="chatq"');
 
-      const basic = await alice.request('GET', '/api/v1/chats', undefined, { authorization: 'Basic YWxpY2U6cHc=' });
+      // Another scheme than Bearer: only the raw client sends it.
+      const basic = await aliceRaw.request('GET', '/api/v1/chats', undefined, { authorization: 'Basic YWxpY2U6cHc=' });
       expect(basic.status).toBe(401);
       expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="chatq"');
 
       for (const token of ['cq_unknown_token_0123456789abcdefghij', 'short']) {
-        const res = await alice.as(token).get('/api/v1/chats');
+        const res = await refusal(alice.as(token).listChats());
         expect(res.status, token).toBe(401);
         expect(res.body).toEqual({ message: 'Unauthorized.' });
         expect(res.headers.get('www-authenticate'), token).toBe('Bearer realm="chatq", error="invalid_token"');
@@ -172,24 +183,25 @@ describe('HTTP conventions', () => {
   });
 
   describe('methods and paths', () => {
+    // Wrong methods, unknown paths, trailing slashes and empty bodies: none of them the typed client sends.
     it('answers a known path with a wrong method 405, with the methods it has in Allow', async () => {
-      const put = await alice.request('PUT', '/api/v1/chats', {});
+      const put = await aliceRaw.request('PUT', '/api/v1/chats', {});
       expect(put.status).toBe(405);
       expect(put.body).toEqual({ message: 'Method not allowed.' });
       expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
 
-      const get = await alice.get(`/api/v1/chats/${chatId}/interrupt`);
+      const get = await aliceRaw.get(`/api/v1/chats/${chatId}/interrupt`);
       expect(get.status).toBe(405);
       expect(get.headers.get('allow')).toBe('POST');
 
-      const chat = await alice.request('PUT', `/api/v1/chats/${chatId}/`, {});
+      const chat = await aliceRaw.request('PUT', `/api/v1/chats/${chatId}/`, {});
       expect(chat.status).toBe(405);
       expect(chat.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
     });
 
     it('keeps 404 for a path no method has', async () => {
       for (const method of ['GET', 'PUT']) {
-        const res = await alice.request(method, '/api/v1/nope');
+        const res = await aliceRaw.request(method, '/api/v1/nope');
         expect(res.status, method).toBe(404);
         expect(res.body).toEqual({ message: 'Route not found.' });
         expect(res.headers.get('allow')).toBeNull();
@@ -197,16 +209,16 @@ describe('HTTP conventions', () => {
     });
 
     it('treats a trailing slash as the same route', async () => {
-      const list = await alice.get('/api/v1/chats/');
+      const list = await aliceRaw.get('/api/v1/chats/');
       expect(list.status).toBe(200);
       expect(list.body.data.map((c: { id: string }) => c.id)).toEqual([chatId]);
-      expect((await alice.get(`/api/v1/chats/${chatId}/`)).body.chat.id).toBe(chatId);
-      expect((await alice.post('/api/v1/chats/', { title: 'slash' })).status).toBe(201);
+      expect((await aliceRaw.get(`/api/v1/chats/${chatId}/`)).body.chat.id).toBe(chatId);
+      expect((await aliceRaw.post('/api/v1/chats/', { title: 'slash' })).status).toBe(201);
     });
 
     it('accepts an empty JSON body on a POST that takes no body', async () => {
-      const { chat } = (await alice.post('/api/v1/chats', { content: 'start a turn' })).body;
-      const res = await alice.request('POST', `/api/v1/chats/${chat.id}/interrupt`, '', {
+      const { chat } = (await alice.createChat({ body: { content: 'start a turn' } })).body;
+      const res = await aliceRaw.request('POST', `/api/v1/chats/${chat.id}/interrupt`, '', {
         'content-type': 'application/json',
       });
       expect(res.status).toBe(200);
@@ -214,7 +226,7 @@ describe('HTTP conventions', () => {
     });
 
     it('still refuses an empty JSON body where the route takes one', async () => {
-      const res = await alice.request('POST', `/api/v1/chats/${chatId}/messages`, '', {
+      const res = await aliceRaw.request('POST', `/api/v1/chats/${chatId}/messages`, '', {
         'content-type': 'application/json',
       });
       expect(res.status).toBe(400);
@@ -234,10 +246,11 @@ describe('HTTP conventions', () => {
     });
 
     it('check HEAD like GET: no token is 401, another user’s chat is 404', async () => {
+      // HEAD is no operation of the table.
       const path = `/api/v1/chats/${chatId}/events`;
-      expect((await alice.as(undefined).request('HEAD', path)).status).toBe(401);
-      expect((await bob.request('HEAD', path)).status).toBe(404);
-      expect((await bob.request('HEAD', '/api/v1/chats/watch')).status).toBe(200);
+      expect((await aliceRaw.as(undefined).request('HEAD', path)).status).toBe(401);
+      expect((await bobRaw.request('HEAD', path)).status).toBe(404);
+      expect((await bobRaw.request('HEAD', '/api/v1/chats/watch')).status).toBe(200);
     });
 
     it('start with a retry line, so EventSource reconnects promptly', async () => {
@@ -268,14 +281,14 @@ describe('HTTP conventions', () => {
     });
 
     it('compresses a list once it reaches 1 KiB, not before', async () => {
-      const carol = await stack.member('carol');
+      const carol = await stack.memberClient('carol');
       const headers = { authorization: `Bearer ${carol.token}`, 'accept-encoding': 'gzip, br' };
-      await carol.post('/api/v1/chats', { title: 'one' });
+      await carol.createChat({ body: { title: 'one' } });
       const small = await raw(stack.baseUrl, 'GET', '/api/v1/chats', headers);
       expect(small.body.length).toBeLessThan(1024);
       expect(small.headers['content-encoding']).toBeUndefined();
 
-      for (let i = 0; i < 8; i++) await carol.post('/api/v1/chats', { title: `chat ${i}` });
+      for (let i = 0; i < 8; i++) await carol.createChat({ body: { title: `chat ${i}` } });
       const big = await raw(stack.baseUrl, 'GET', '/api/v1/chats', headers);
       expect(big.headers['content-encoding']).toBe('br');
       expect(JSON.parse(brotliDecompressSync(big.body).toString()).data).toHaveLength(9);
@@ -309,11 +322,12 @@ describe('HTTP conventions', () => {
 
   it('sends no CORS headers when CORS_ORIGINS is unset', async () => {
     const origin = { origin: 'https://app.example.com' };
-    const res = await alice.request('GET', '/api/v1/chats', undefined, origin);
+    const res = await alice.listChats(undefined, { headers: origin });
     expect(res.status).toBe(200);
     expect([...res.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
     expect(res.headers.get('vary')).toBeNull();
-    const preflight = await alice.as(undefined).request('OPTIONS', '/api/v1/chats', undefined, {
+    // OPTIONS is no operation of the table.
+    const preflight = await aliceRaw.as(undefined).request('OPTIONS', '/api/v1/chats', undefined, {
       ...origin,
       'access-control-request-method': 'POST',
     });
@@ -324,18 +338,19 @@ describe('HTTP conventions', () => {
 describe('CORS', () => {
   const APP = 'https://app.example.com';
   let stack: TestStack;
-  let alice: ApiClient;
+  let alice: ChatqClient;
   beforeAll(async () => {
     stack = await startStack({
       worker: false,
       env: { CORS_ORIGINS: `${APP}, http://localhost:5173`, RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' },
     });
-    alice = await stack.member('alice');
+    alice = await stack.memberClient('alice');
   });
   afterAll(() => stack.close());
 
+  // OPTIONS is no operation of the table: preflights go through the raw client, without a token.
   const preflight = (origin: string) =>
-    alice.as(undefined).request('OPTIONS', '/api/v1/chats', undefined, {
+    stack.admin.as(undefined).request('OPTIONS', '/api/v1/chats', undefined, {
       origin,
       'access-control-request-method': 'POST',
       'access-control-request-headers': 'authorization, content-type, idempotency-key',
@@ -362,7 +377,7 @@ describe('CORS', () => {
   });
 
   it('lets an allowed origin read the headers chatq sends', async () => {
-    const res = await alice.request('GET', '/api/v1/chats', undefined, { origin: APP });
+    const res = await alice.listChats(undefined, { headers: { origin: APP } });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
@@ -377,7 +392,7 @@ describe('CORS', () => {
   });
 
   it('sends other origins no CORS headers, and does not answer their preflights', async () => {
-    const res = await alice.request('GET', '/api/v1/chats', undefined, { origin: 'https://evil.example.com' });
+    const res = await alice.listChats(undefined, { headers: { origin: 'https://evil.example.com' } });
     expect(res.status).toBe(200);
     expect([...res.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
     expect(res.headers.get('vary')).toMatch(/origin/i);
@@ -395,7 +410,7 @@ describe('CORS for any origin', () => {
   afterAll(() => stack.close());
 
   it('allows every origin with *, the same answer for all', async () => {
-    const res = await stack.admin.request('GET', '/api/v1/chats', undefined, { origin: 'https://anyone.example' });
+    const res = await stack.client.listChats(undefined, { headers: { origin: 'https://anyone.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('vary')).toBeNull();
   });

@@ -1,19 +1,20 @@
 import { REPLAYED_HEADER } from '@chatq/api/http/idempotency.ts';
+import type { ChatqClient } from '@chatq/client';
 import { createTurnQueue } from '@chatq/chat-core';
 import { createRedis, type RedisClient as Redis } from '@chatq/platform';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ApiClient } from '../harness/http.ts';
+import { refusal } from '../harness/refusal.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 describe('Idempotency-Key', () => {
   let stack: TestStack;
-  let alice: ApiClient;
+  let alice: ChatqClient;
   let redis: Redis;
   let queue: Queue;
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: { IDEMPOTENCY_PRUNE_INTERVAL_MS: '100' } });
-    alice = await stack.member('alice');
+    alice = await stack.memberClient('alice');
     redis = createRedis(inject('redisUrl'), 'consumer');
     queue = createTurnQueue(redis, stack.prefix);
   });
@@ -25,15 +26,16 @@ describe('Idempotency-Key', () => {
 
   const key = () => `key-${Math.random().toString(36).slice(2)}`;
   const withKey = (k: string) => ({ 'idempotency-key': k });
+  const newChat = async (body: { title?: string } = {}) => (await alice.createChat({ body })).body.chat;
   const count = async (table: 'messages' | 'turns', chatId: string) =>
     (await stack.sql`select count(*)::int as n from ${stack.sql(table)} where chat_id = ${chatId}`)[0]!.n as number;
 
   it('replays the first response exactly, creating no second message, turn or job', async () => {
-    const chat = (await alice.post('/api/v1/chats', {})).body.chat;
+    const chat = await newChat();
     const k = key();
-    const path = `/api/v1/chats/${chat.id}/messages`;
-    const first = await alice.post(path, { content: 'once' }, withKey(k));
-    const again = await alice.post(path, { content: 'once' }, withKey(k));
+    const params = { chat_id: chat.id };
+    const first = await alice.sendMessage({ params, body: { content: 'once' }, headers: withKey(k) });
+    const again = await alice.sendMessage({ params, body: { content: 'once' }, headers: withKey(k) });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
@@ -47,26 +49,25 @@ describe('Idempotency-Key', () => {
 
   it('replays to many concurrent retries of a finished request', async () => {
     const k = key();
-    const first = await alice.post('/api/v1/chats', { title: 'popular' }, withKey(k));
-    const retries = await Promise.all(
-      Array.from({ length: 10 }, () => alice.post('/api/v1/chats', { title: 'popular' }, withKey(k))),
-    );
+    const create = () => alice.createChat({ body: { title: 'popular' }, headers: withKey(k) });
+    const first = await create();
+    const retries = await Promise.all(Array.from({ length: 10 }, create));
     expect(retries.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect(retries.every((r) => r.body.chat.id === first.body.chat.id)).toBe(true);
   });
 
   it('covers creates with a first message and edits too', async () => {
     const k = key();
-    const created = await alice.post('/api/v1/chats', { content: 'hello' }, withKey(k));
-    const replay = await alice.post('/api/v1/chats', { content: 'hello' }, withKey(k));
+    const created = await alice.createChat({ body: { content: 'hello' }, headers: withKey(k) });
+    const replay = await alice.createChat({ body: { content: 'hello' }, headers: withKey(k) });
     expect(replay.body).toEqual(created.body);
     const chatId = created.body.chat.id;
-    expect((await alice.get('/api/v1/chats')).body.data.filter((c: { id: string }) => c.id === chatId)).toHaveLength(1);
+    expect((await alice.listChats()).body.data.filter((c) => c.id === chatId)).toHaveLength(1);
 
-    const edit = `/api/v1/chats/${chatId}/messages/${created.body.message.id}`;
+    const params = { chat_id: chatId, message_id: created.body.message!.id };
     const k2 = key();
-    const edited = await alice.patch(edit, { content: 'hello again' }, withKey(k2));
-    const editReplay = await alice.patch(edit, { content: 'hello again' }, withKey(k2));
+    const edited = await alice.editMessage({ params, body: { content: 'hello again' }, headers: withKey(k2) });
+    const editReplay = await alice.editMessage({ params, body: { content: 'hello again' }, headers: withKey(k2) });
     expect(edited.status).toBe(200);
     expect(editReplay.body).toEqual(edited.body);
     expect(await count('turns', chatId)).toBe(2);
@@ -74,51 +75,59 @@ describe('Idempotency-Key', () => {
 
   it('treats the same fields in another order, or a default spelled out, as the same request', async () => {
     const k = key();
-    const created = await alice.request('POST', '/api/v1/chats', '{"title":"order","content":"x"}', withKey(k));
-    const reordered = await alice.request('POST', '/api/v1/chats', '{"content":"x","title":"order"}', withKey(k));
+    // JSON.stringify keeps insertion order: these two bodies reach the wire with their fields swapped.
+    const created = await alice.createChat({ body: { title: 'order', content: 'x' }, headers: withKey(k) });
+    const reordered = await alice.createChat({ body: { content: 'x', title: 'order' }, headers: withKey(k) });
     expect(created.status).toBe(201);
     expect(reordered.body).toEqual(created.body);
     expect(reordered.headers.get(REPLAYED_HEADER)).toBe('true');
 
     const k2 = key();
-    const user = await stack.admin.post('/api/v1/users', { username: 'defaults' }, withKey(k2));
-    const spelled = await stack.admin.post('/api/v1/users', { role: 'member', username: 'defaults' }, withKey(k2));
+    const user = await stack.client.createUser({ body: { username: 'defaults' }, headers: withKey(k2) });
+    const spelled = await stack.client.createUser({
+      body: { role: 'member', username: 'defaults' },
+      headers: withKey(k2),
+    });
     expect(user.status).toBe(201);
     expect(spelled.body).toEqual(user.body);
   });
 
   it('refuses the key with another body or another path with 422', async () => {
-    const a = (await alice.post('/api/v1/chats', {})).body.chat;
-    const b = (await alice.post('/api/v1/chats', {})).body.chat;
+    const a = await newChat();
+    const b = await newChat();
     const k = key();
-    expect((await alice.post(`/api/v1/chats/${a.id}/messages`, { content: 'x' }, withKey(k))).status).toBe(201);
-    for (const [path, body] of [
-      [`/api/v1/chats/${a.id}/messages`, { content: 'y' }],
-      [`/api/v1/chats/${b.id}/messages`, { content: 'x' }],
+    const sent = await alice.sendMessage({ params: { chat_id: a.id }, body: { content: 'x' }, headers: withKey(k) });
+    expect(sent.status).toBe(201);
+    for (const [chatId, content] of [
+      [a.id, 'y'],
+      [b.id, 'x'],
     ] as const) {
-      const res = await alice.post(path, body, withKey(k));
-      expect(res.status).toBe(422);
-      expect(res.body).toEqual({ message: 'Idempotency key reused with different parameters.' });
+      const err = await refusal(
+        alice.sendMessage({ params: { chat_id: chatId }, body: { content }, headers: withKey(k) }),
+      );
+      expect(err.status).toBe(422);
+      expect(err.body).toEqual({ message: 'Idempotency key reused with different parameters.' });
     }
     expect(await count('messages', b.id)).toBe(0);
   });
 
   it('answers 409 with Retry-After: 1 while the first request with the key is still in flight', async () => {
-    const chat = (await alice.post('/api/v1/chats', {})).body.chat;
-    const path = `/api/v1/chats/${chat.id}/messages`;
+    const chat = await newChat();
     const k = key();
+    const send = () =>
+      alice.sendMessage({ params: { chat_id: chat.id }, body: { content: 'slow' }, headers: withKey(k) });
     const locker = await stack.sql.reserve();
     try {
       await locker`begin`;
       await locker`select 1 from chats where id = ${chat.id} for update`;
-      const first = alice.post(path, { content: 'slow' }, withKey(k));
+      const first = send();
       await eventually(async () => {
         const rows = await stack.sql`
           select 1 from pg_locks l join pg_database d on d.oid = l.database
           where l.locktype = 'advisory' and l.granted and d.datname = current_database()`;
         return rows.length > 0 ? true : undefined;
       });
-      const second = await alice.post(path, { content: 'slow' }, withKey(k));
+      const second = await refusal(send());
       expect(second.status).toBe(409);
       expect(second.body.message).toBe('A request with this Idempotency-Key is still in progress.');
       expect(second.headers.get('retry-after')).toBe('1');
@@ -127,7 +136,7 @@ describe('Idempotency-Key', () => {
     } finally {
       locker.release();
     }
-    const third = await alice.post(path, { content: 'slow' }, withKey(k));
+    const third = await send();
     expect(third.status).toBe(201);
     expect(third.headers.get(REPLAYED_HEADER)).toBe('true');
     expect(await count('messages', chat.id)).toBe(1);
@@ -140,69 +149,75 @@ describe('Idempotency-Key', () => {
     await stack.sql`
       create trigger refuse_record before insert on idempotency_keys for each row execute function refuse_record()`;
     const k = key();
+    const create = () => alice.createChat({ body: { title: 'atomic', content: 'hi' }, headers: withKey(k) });
     try {
-      const failed = await alice.post('/api/v1/chats', { title: 'atomic', content: 'hi' }, withKey(k));
+      const failed = await refusal(create());
       expect(failed.status).toBe(500);
       expect(await stack.sql`select 1 from chats where title = 'atomic'`).toHaveLength(0);
     } finally {
       await stack.sql`drop trigger refuse_record on idempotency_keys`;
       await stack.sql`drop function refuse_record()`;
     }
-    expect((await alice.post('/api/v1/chats', { title: 'atomic', content: 'hi' }, withKey(k))).status).toBe(201);
+    expect((await create()).status).toBe(201);
     expect(await stack.sql`select 1 from chats where title = 'atomic'`).toHaveLength(1);
   });
 
   it("nests a service's own transaction inside the key's", async () => {
-    const provider = (await stack.admin.get('/api/v1/providers')).body.data[0];
+    const provider = (await stack.client.listProviders()).body.data[0]!;
     const k = key();
     const body = { provider_id: provider.id, model: 'idem-model', is_default: true };
-    const first = await stack.admin.post('/api/v1/model-configs', body, withKey(k));
-    const again = await stack.admin.post('/api/v1/model-configs', body, withKey(k));
+    const first = await stack.client.createModelConfig({ body, headers: withKey(k) });
+    const again = await stack.client.createModelConfig({ body, headers: withKey(k) });
     expect(first.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect(await stack.sql`select 1 from model_configs where model = 'idem-model'`).toHaveLength(1);
   });
 
   it('scopes keys to the caller', async () => {
-    const bob = await stack.member('bob');
+    const bob = await stack.memberClient('bob');
     const k = key();
-    const mine = await alice.post('/api/v1/chats', { title: 'mine' }, withKey(k));
-    const his = await bob.post('/api/v1/chats', { title: 'his' }, withKey(k));
+    const mine = await alice.createChat({ body: { title: 'mine' }, headers: withKey(k) });
+    const his = await bob.createChat({ body: { title: 'his' }, headers: withKey(k) });
     expect(his.status).toBe(201);
     expect(his.body.chat.id).not.toBe(mine.body.chat.id);
   });
 
   it('remembers a refusal, but not a conflict with concurrent work', async () => {
     const k = key();
-    const missing = `/api/v1/chats/00000000-0000-7000-8000-000000000000/messages`;
-    expect((await alice.post(missing, { content: 'x' }, withKey(k))).status).toBe(404);
-    const replayed = await alice.post(missing, { content: 'x' }, withKey(k));
+    const missing = () =>
+      alice.sendMessage({
+        params: { chat_id: '00000000-0000-7000-8000-000000000000' },
+        body: { content: 'x' },
+        headers: withKey(k),
+      });
+    expect((await refusal(missing())).status).toBe(404);
+    const replayed = await refusal(missing());
     expect(replayed.status).toBe(404);
     expect(replayed.headers.get(REPLAYED_HEADER)).toBe('true');
 
-    const { chat } = (await alice.post('/api/v1/chats', { title: 'idle for now' })).body;
+    const chat = await newChat({ title: 'idle for now' });
+    const params = { chat_id: chat.id };
     const k2 = key();
-    const interrupt = `/api/v1/chats/${chat.id}/interrupt`;
-    expect((await alice.post(interrupt, {}, withKey(k2))).status).toBe(409);
-    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'now there is a turn' });
-    expect((await alice.post(interrupt, {}, withKey(k2))).status).toBe(200);
+    expect((await refusal(alice.interruptChat({ params, headers: withKey(k2) }))).status).toBe(409);
+    await alice.sendMessage({ params, body: { content: 'now there is a turn' } });
+    expect((await alice.interruptChat({ params, headers: withKey(k2) })).status).toBe(200);
   });
 
   it('replays a minted token without keeping it readable in the database', async () => {
-    const me = (await alice.get('/api/v1/users/me')).body.user;
+    const me = (await alice.getMe()).body.user;
     const k = key();
-    const first = await alice.post(`/api/v1/users/${me.id}/tokens`, {}, withKey(k));
-    const again = await alice.post(`/api/v1/users/${me.id}/tokens`, {}, withKey(k));
+    const first = await alice.createToken({ params: { id: me.id }, body: {}, headers: withKey(k) });
+    const again = await alice.createToken({ params: { id: me.id }, body: {}, headers: withKey(k) });
     expect(again.body.token).toBe(first.body.token);
     const dump = JSON.stringify(await stack.sql`select encode(body, 'escape') as b from idempotency_keys`);
     expect(dump).not.toContain(first.body.token);
-    expect((await alice.as(first.body.token).get('/api/v1/users/me')).status).toBe(200);
+    expect((await alice.as(first.body.token).getMe()).status).toBe(200);
   });
 
   it('refuses a malformed key before doing anything', async () => {
-    const res = await alice.post('/api/v1/chats', { title: 'never' }, withKey('k'.repeat(256)));
-    expect(res.status).toBe(400);
-    expect(res.body.validations).toEqual([
+    const err = await refusal(alice.createChat({ body: { title: 'never' }, headers: withKey('k'.repeat(256)) }));
+    expect(err.status).toBe(400);
+    expect(err.body.validations).toEqual([
       { field: 'headers.idempotency-key', detail: 'must be one header of 1 to 255 characters' },
     ]);
     expect(await stack.sql`select 1 from chats where title = 'never'`).toHaveLength(0);
@@ -210,15 +225,15 @@ describe('Idempotency-Key', () => {
 
   it('leaves requests without a key alone', async () => {
     const before = await stack.sql`select count(*)::int as n from idempotency_keys`;
-    await alice.post('/api/v1/chats', { title: 'plain' });
+    await newChat({ title: 'plain' });
     expect(await stack.sql`select count(*)::int as n from idempotency_keys`).toEqual(before);
   });
 
   it('forgets keys once they expire, and prunes them in the background', async () => {
     const k = key();
-    await alice.post('/api/v1/chats', { title: 'first' }, withKey(k));
+    await alice.createChat({ body: { title: 'first' }, headers: withKey(k) });
     await stack.sql`update idempotency_keys set expires_at = now() - interval '1 second' where key = ${k}`;
-    const reused = await alice.post('/api/v1/chats', { title: 'second' }, withKey(k));
+    const reused = await alice.createChat({ body: { title: 'second' }, headers: withKey(k) });
     expect(reused.status).toBe(201);
     expect(reused.body.chat.title).toBe('second');
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
+import { refusal } from '../harness/refusal.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 
 /** A stream that keeps every JSON line a logger writes to it. */
@@ -69,37 +70,30 @@ describe('what the API and worker log, at debug', () => {
 
   it('request lines carry request_id, user_id and chat_id', async () => {
     const chatId = randomUUID();
-    const res = await stack.admin.request('GET', `/api/v1/chats/${chatId}`, undefined, { 'x-request-id': 'trace-me' });
+    const res = await refusal(
+      stack.client.getChat({ params: { chat_id: chatId } }, { headers: { 'x-request-id': 'trace-me' } }),
+    );
     expect(res.status).toBe(404);
     const completed = out.lines.find((l) => l.msg === 'request completed' && l.request_id === 'trace-me');
     expect(completed).toMatchObject({ request_id: 'trace-me', chat_id: chatId, user_id: expect.any(String) });
   });
 
   it('never carry a bearer token, a provider key or message content, even when the provider call fails', async () => {
-    const member = await stack.member();
-    const provider = await stack.admin.post('/api/v1/providers', {
-      name: 'logged-provider',
-      kind: 'openai-compatible',
-      base_url: `${fake.origin}/v1`,
-      api_key: KEY,
+    const member = await stack.memberClient();
+    const provider = await stack.client.createProvider({
+      body: { name: 'logged-provider', kind: 'openai-compatible', base_url: `${fake.origin}/v1`, api_key: KEY },
     });
     expect(provider.status).toBe(201);
-    const model = await stack.admin.post('/api/v1/model-configs', {
-      provider_id: provider.body.provider.id,
-      model: 'fake-model',
+    const model = await stack.client.createModelConfig({
+      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
     });
+    const body = { content: CONTENT, model_config_id: model.body.model_config.id };
     // One answered turn, one the provider refuses (its error goes to the log with the request it failed).
-    const answered = await member.post('/api/v1/chats', {
-      content: CONTENT,
-      model_config_id: model.body.model_config.id,
-    });
-    expect((await settledChat(stack.client.as(member.token), answered.body.chat.id)).status).toBe('idle');
+    const answered = await member.createChat({ body });
+    expect((await settledChat(member, answered.body.chat.id)).status).toBe('idle');
     fake.script({ status: 400 });
-    const refused = await member.post('/api/v1/chats', {
-      content: CONTENT,
-      model_config_id: model.body.model_config.id,
-    });
-    expect((await settledChat(stack.client.as(member.token), refused.body.chat.id)).status).toBe('error');
+    const refused = await member.createChat({ body });
+    expect((await settledChat(member, refused.body.chat.id)).status).toBe('error');
 
     expect(fake.received.map((r) => r.key)).toEqual([KEY, KEY]);
     expect(out.lines.some((l) => l.msg === 'provider call failed')).toBe(true);

@@ -8,9 +8,10 @@ import { TurnEnqueuer } from '@chatq/api/queue/turn-enqueuer.ts';
 import type { TurnAbort, User } from '@chatq/contracts';
 import { ChatEventLog, createTurnQueue } from '@chatq/chat-core';
 import { createLogger, createRedis, type RedisClient, SecretBox } from '@chatq/platform';
+import type { ChatqClient } from '@chatq/client';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ApiClient } from '../harness/http.ts';
+import { refusal } from '../harness/refusal.ts';
 import { eventually, startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
 
 /*
@@ -20,7 +21,7 @@ import { eventually, startStack, TEST_SECRET_KEY, type TestStack } from '../harn
  */
 
 let stack: TestStack;
-let alice: ApiClient;
+let alice: ChatqClient;
 let user: User;
 let redis: RedisClient;
 let subscriber: RedisClient;
@@ -33,8 +34,8 @@ const log = createLogger({ service: 'test', level: 'silent' });
 
 beforeAll(async () => {
   stack = await startStack({ worker: false });
-  alice = await stack.member('alice');
-  user = (await alice.get('/api/v1/users/me')).body.user;
+  alice = await stack.memberClient('alice');
+  user = (await alice.getMe()).body.user;
   redis = createRedis(inject('redisUrl'), 'consumer');
   queue = createTurnQueue(redis, stack.prefix);
   eventLog = new ChatEventLog(redis, { prefix: stack.prefix, maxLen: 1_000, ttlSeconds: 600 });
@@ -58,7 +59,7 @@ afterAll(async () => {
 
 /** A chat of alice's; with `content`, its first turn is queued and live. */
 async function newChat(content?: string): Promise<{ chatId: string; turnId?: string; messageId?: string }> {
-  const res = await alice.post('/api/v1/chats', content === undefined ? {} : { content });
+  const res = await alice.createChat({ body: content === undefined ? {} : { content } });
   expect(res.status).toBe(201);
   return { chatId: res.body.chat.id, turnId: res.body.turn?.id, messageId: res.body.message?.id };
 }
@@ -140,8 +141,9 @@ describe('a change whose transaction rolls back', () => {
 
   it('a rolled-back removal from the queue appends no event', async () => {
     const { chatId } = await newChat('first');
-    const queued = await alice.post(`/api/v1/chats/${chatId}/messages`, { content: 'later' });
+    const queued = await alice.sendMessage({ params: { chat_id: chatId }, body: { content: 'later' } });
     expect(queued.status).toBe(202);
+    if (queued.status !== 202) return;
     const before = await eventTypes(chatId);
     await rolledBack(() => chats.deleteQueued(user, chatId, queued.body.queued_message.id, log));
     expect(await eventTypes(chatId)).toEqual(before);
@@ -196,7 +198,9 @@ describe('a request with an Idempotency-Key', () => {
     const { chatId } = await newChat();
     const before = await eventTypes(chatId);
     await whileRecordsFail(async () => {
-      const res = await alice.post(`/api/v1/chats/${chatId}/messages`, { content: 'lost' }, withKey());
+      const res = await refusal(
+        alice.sendMessage({ params: { chat_id: chatId }, body: { content: 'lost' }, headers: withKey() }),
+      );
       expect(res.status).toBe(500);
     });
     expect(await eventTypes(chatId)).toEqual(before);
@@ -207,7 +211,7 @@ describe('a request with an Idempotency-Key', () => {
     const { chatId, turnId } = await newChat('first');
     const before = await eventTypes(chatId);
     await whileRecordsFail(async () => {
-      const res = await alice.post(`/api/v1/chats/${chatId}/interrupt`, {}, withKey());
+      const res = await refusal(alice.interruptChat({ params: { chat_id: chatId }, headers: withKey() }));
       expect(res.status).toBe(500);
     });
     expect(await eventTypes(chatId)).toEqual(before);
@@ -226,7 +230,7 @@ describe('a request with an Idempotency-Key', () => {
         insert into idempotency_keys (user_id, key, fingerprint, status, body, expires_at)
         values (${user.id}, ${headers['idempotency-key']}, ${Buffer.from([0])}, 201, ${Buffer.from([0])},
                 now() + interval '1 hour')`;
-      const sent = alice.post(`/api/v1/chats/${chatId}/messages`, { content: 'after commit' }, headers);
+      const sent = alice.sendMessage({ params: { chat_id: chatId }, body: { content: 'after commit' }, headers });
       await eventually(async () => {
         const waiting = await stack.sql`
           select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
@@ -238,6 +242,7 @@ describe('a request with an Idempotency-Key', () => {
       await locker`rollback`;
       const res = await sent;
       expect(res.status).toBe(201);
+      if (res.status !== 201) return;
       expect((await eventTypes(chatId)).slice(before.length)).toEqual([
         'message.created',
         'turn.status',

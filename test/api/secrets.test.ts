@@ -1,3 +1,4 @@
+import type { ChatqClient } from '@chatq/client';
 import { SecretBox } from '@chatq/platform';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -5,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
-import { type ApiClient, typedClient } from '../harness/http.ts';
 import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
+import { refusal } from '../harness/refusal.ts';
 import { startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,11 +19,11 @@ const box = (hex: string) => new SecretBox(Buffer.from(hex, 'hex'));
 describe('secrets in the API’s answers', () => {
   let stack: TestStack;
   let fake: FakeProvider;
-  let member: ApiClient;
+  let member: ChatqClient;
   beforeAll(async () => {
     fake = await startFakeOpenAi();
     stack = await startStack();
-    member = await stack.member();
+    member = await stack.memberClient();
   });
   afterAll(async () => {
     await stack.close();
@@ -30,41 +31,46 @@ describe('secrets in the API’s answers', () => {
   });
 
   it('shows a model config’s options.headers to admins only', async () => {
-    const provider = (await stack.admin.post('/api/v1/providers', { name: 'hdr-mock', kind: 'mock' })).body.provider;
+    const provider = (await stack.client.createProvider({ body: { name: 'hdr-mock', kind: 'mock' } })).body.provider;
     const options = { temperature: 0.2, headers: { 'x-gateway-key': 'gw-in-options' } };
-    const created = await stack.admin.post('/api/v1/model-configs', { provider_id: provider.id, model: 'm', options });
+    const created = await stack.client.createModelConfig({ body: { provider_id: provider.id, model: 'm', options } });
     const id = created.body.model_config.id;
     expect(created.body.model_config.options).toEqual(options);
-    expect((await stack.admin.get(`/api/v1/model-configs/${id}`)).body.model_config.options).toEqual(options);
+    expect((await stack.client.getModelConfig({ params: { id } })).body.model_config.options).toEqual(options);
 
-    const seen = (await member.get(`/api/v1/model-configs/${id}`)).body.model_config;
+    const seen = (await member.getModelConfig({ params: { id } })).body.model_config;
     expect(seen.options).toEqual({ temperature: 0.2 });
-    const listed = (await member.get('/api/v1/model-configs?limit=100')).body.data;
-    expect(listed.find((m: { id: string }) => m.id === id).options).toEqual({ temperature: 0.2 });
+    const listed = (await member.listModelConfigs({ query: { limit: 100 } })).body.data;
+    expect(listed.find((m) => m.id === id)!.options).toEqual({ temperature: 0.2 });
     expect(JSON.stringify(listed)).not.toContain('gw-in-options');
   });
 
   it('seals a provider’s secret headers, shows only their names, and the worker sends them on every call', async () => {
-    const created = await stack.admin.post('/api/v1/providers', {
-      name: 'gateway',
-      kind: 'openai-compatible',
-      base_url: `${fake.origin}/v1`,
-      api_key: 'sk-gateway-key',
-      secret_headers: { 'X-Gateway-Key': 'gw-secret-123', 'X-Tenant': 'tenant-7' },
+    const created = await stack.client.createProvider({
+      body: {
+        name: 'gateway',
+        kind: 'openai-compatible',
+        base_url: `${fake.origin}/v1`,
+        api_key: 'sk-gateway-key',
+        secret_headers: { 'X-Gateway-Key': 'gw-secret-123', 'X-Tenant': 'tenant-7' },
+      },
     });
     expect(created.status).toBe(201);
     const provider = created.body.provider;
     expect(provider.secret_header_names).toEqual(['x-gateway-key', 'x-tenant']);
-    const shown = JSON.stringify([created.body, (await stack.admin.get(`/api/v1/providers/${provider.id}`)).body]);
+    const shown = JSON.stringify([
+      created.body,
+      (await stack.client.getProvider({ params: { id: provider.id } })).body,
+    ]);
     expect(shown).not.toContain('gw-secret-123');
     const [row] = await stack.sql<{ secret_headers: Buffer }[]>`
       select secret_headers from providers where id = ${provider.id}`;
     expect(row!.secret_headers.toString('latin1')).not.toContain('gw-secret-123');
 
-    const model = await stack.admin.post('/api/v1/model-configs', { provider_id: provider.id, model: 'gw-model' });
+    const model = await stack.client.createModelConfig({ body: { provider_id: provider.id, model: 'gw-model' } });
     const chatOn = async (content: string) => {
-      const chat = await member.post('/api/v1/chats', { content, model_config_id: model.body.model_config.id });
-      expect((await settledChat(typedClient(member), chat.body.chat.id)).status).toBe('idle');
+      const chat = await member.createChat({ body: { content, model_config_id: model.body.model_config.id } });
+      expect((await settledChat(member, chat.body.chat.id)).status).toBe('idle');
       return fake.received.at(-1)!;
     };
     const first = await chatOn('through the gateway');
@@ -73,21 +79,28 @@ describe('secrets in the API’s answers', () => {
     expect(first.key).toBe('sk-gateway-key');
 
     // New secret headers replace the set; null clears it.
-    const replaced = await stack.admin.patch(`/api/v1/providers/${provider.id}`, {
-      secret_headers: { 'x-gateway-key': 'gw-rotated' },
+    const params = { id: provider.id };
+    const replaced = await stack.client.updateProvider({
+      params,
+      body: { secret_headers: { 'x-gateway-key': 'gw-rotated' } },
     });
     expect(replaced.body.provider.secret_header_names).toEqual(['x-gateway-key']);
     const second = await chatOn('after the rotation');
     expect(second.headers['x-gateway-key']).toBe('gw-rotated');
     expect(second.headers['x-tenant']).toBeUndefined();
-    const cleared = await stack.admin.patch(`/api/v1/providers/${provider.id}`, { secret_headers: null });
+    const cleared = await stack.client.updateProvider({ params, body: { secret_headers: null } });
     expect(cleared.body.provider.secret_header_names).toEqual([]);
     expect((await chatOn('without headers')).headers['x-gateway-key']).toBeUndefined();
   });
 
   it('refuses secret headers that are not header names, or that name one header twice', async () => {
-    for (const secret_headers of [{ 'bad header': 'v' }, { 'x-a': 'line\nbreak' }, { 'X-A': '1', 'x-a': '2' }]) {
-      const res = await stack.admin.post('/api/v1/providers', { name: 'bad', kind: 'mock', secret_headers });
+    const refused: Record<string, string>[] = [
+      { 'bad header': 'v' },
+      { 'x-a': 'line\nbreak' },
+      { 'X-A': '1', 'x-a': '2' },
+    ];
+    for (const secret_headers of refused) {
+      const res = await refusal(stack.client.createProvider({ body: { name: 'bad', kind: 'mock', secret_headers } }));
       expect(res.status, JSON.stringify(secret_headers)).toBe(400);
     }
   });
@@ -134,14 +147,16 @@ describe('the secret key', () => {
   beforeAll(async () => {
     stack = await startStack({ worker: false });
     // One secret of every kind, sealed with TEST_SECRET_KEY.
-    await stack.admin.post('/api/v1/providers', {
-      name: 'keyed',
-      kind: 'openai',
-      api_key: 'sk-rotate-me',
-      secret_headers: { 'x-gateway-key': 'gw-rotate-me' },
+    await stack.client.createProvider({
+      body: {
+        name: 'keyed',
+        kind: 'openai',
+        api_key: 'sk-rotate-me',
+        secret_headers: { 'x-gateway-key': 'gw-rotate-me' },
+      },
     });
-    const member = await stack.member();
-    await member.post('/api/v1/chats', { title: 'recorded' }, { 'idempotency-key': 'rotate-1' });
+    const member = await stack.memberClient();
+    await member.createChat({ body: { title: 'recorded' }, headers: { 'idempotency-key': 'rotate-1' } });
     sealedAtStart = await sealedValues();
   });
   afterAll(async () => {

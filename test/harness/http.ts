@@ -1,4 +1,3 @@
-import { ChatqClient } from '@chatq/client';
 /** A response as tests look at it. */
 export interface TestResponse<T = any> {
   status: number;
@@ -6,7 +5,11 @@ export interface TestResponse<T = any> {
   headers: Headers;
 }
 
-/** Minimal JSON client for the API under test, bound to one bearer token. */
+/**
+ * Minimal untyped JSON client for the API under test, bound to one bearer token: only for requests
+ * the typed client (`@chatq/client`) cannot or would not send — malformed bodies, unknown fields,
+ * raw headers, wrong methods, paths outside the route table. Every well-formed request goes through the typed client.
+ */
 export class ApiClient {
   readonly baseUrl: string;
   readonly token: string | undefined;
@@ -51,9 +54,4 @@ export class ApiClient {
   delete<T = any>(path: string) {
     return this.request<T>('DELETE', path);
   }
-}
-
-/** The typed client with the same base URL and token, for the well-formed calls of a file that also sends raw ones. */
-export function typedClient(api: ApiClient): ChatqClient {
-  return new ChatqClient({ baseUrl: api.baseUrl, token: api.token });
 }

@@ -10,3 +10,14 @@ export async function refusal(call: Promise<unknown>): Promise<ChatqApiError> {
   expect(err).toBeInstanceOf(ChatqApiError);
   return err as ChatqApiError;
 }
+
+/**
+ * A typed client call's answer, or the `ChatqApiError` it was refused with: for races and polls
+ * where either may come back. Both have `status` and `body`; any other failure still throws.
+ */
+export async function outcome<T extends { status: number }>(call: Promise<T>): Promise<T | ChatqApiError> {
+  return call.catch((err: unknown) => {
+    if (err instanceof ChatqApiError) return err;
+    throw err;
+  });
+}

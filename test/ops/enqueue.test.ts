@@ -12,7 +12,7 @@ describe('enqueue after commit', () => {
   afterAll(() => stack.close());
 
   it('puts the turn of the very first request on the queue itself, not through the outbox relay', async () => {
-    const { turn } = (await stack.admin.post('/api/v1/chats', { content: 'first' })).body;
+    const turn = (await stack.client.createChat({ body: { content: 'first' } })).body.turn!;
     const queue = openTurnQueue(stack.prefix);
     try {
       const job = await queue.getJob(turnJobId(turn.id));

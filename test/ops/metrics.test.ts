@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusal } from '../harness/refusal.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 /** The value of one series in a Prometheus text exposition, or undefined when absent. */
@@ -20,9 +21,10 @@ describe('/metrics', () => {
   afterAll(() => stack.close());
 
   it('reports API latency by route pattern and status, and the queue depth by state', async () => {
-    const chat = (await stack.admin.post('/api/v1/chats', {})).body.chat;
-    await stack.admin.get(`/api/v1/chats/${chat.id}`);
-    await stack.admin.get('/api/v1/chats/01a20fe8-449d-79c1-b133-bd01d32f65e3');
+    const chat = (await stack.client.createChat({ body: {} })).body.chat;
+    await stack.client.getChat({ params: { chat_id: chat.id } });
+    const missing = stack.client.getChat({ params: { chat_id: '01a20fe8-449d-79c1-b133-bd01d32f65e3' } });
+    expect((await refusal(missing)).status).toBe(404);
 
     const res = await fetch(`${stack.baseUrl}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -36,25 +38,28 @@ describe('/metrics', () => {
   });
 
   it('reports turn duration, time to first token, tokens, cost and outcomes on the worker', async () => {
-    const provider = (await stack.admin.post('/api/v1/providers', { name: 'priced', kind: 'mock' })).body.provider;
+    const provider = (await stack.client.createProvider({ body: { name: 'priced', kind: 'mock' } })).body.provider;
     const model = (
-      await stack.admin.post('/api/v1/model-configs', {
-        provider_id: provider.id,
-        model: 'priced-model',
-        input_price_per_mtok: 1_000,
-        output_price_per_mtok: 2_000,
+      await stack.client.createModelConfig({
+        body: {
+          provider_id: provider.id,
+          model: 'priced-model',
+          input_price_per_mtok: 1_000,
+          output_price_per_mtok: 2_000,
+        },
       })
     ).body.model_config;
-    const { chat, message } = (await stack.admin.post('/api/v1/chats', { content: 'hi', model_config_id: model.id }))
+    const { chat, message } = (await stack.client.createChat({ body: { content: 'hi', model_config_id: model.id } }))
       .body;
-    await eventually(async () =>
-      (await stack.admin.get(`/api/v1/chats/${chat.id}`)).body.chat.status === 'idle' ? true : undefined,
-    );
-    const edited = await stack.admin.patch(`/api/v1/chats/${chat.id}/messages/${message.id}`, { content: 'again' });
+    const params = { chat_id: chat.id };
+    const idle = async () => ((await stack.client.getChat({ params })).body.chat.status === 'idle' ? true : undefined);
+    await eventually(idle);
+    const edited = await stack.client.editMessage({
+      params: { ...params, message_id: message!.id },
+      body: { content: 'again' },
+    });
     expect(edited.status).toBe(200);
-    await eventually(async () =>
-      (await stack.admin.get(`/api/v1/chats/${chat.id}`)).body.chat.status === 'idle' ? true : undefined,
-    );
+    await eventually(idle);
 
     const text = await stack.worker!.metrics.metrics();
     const labels = { provider: 'mock', model: 'priced-model' };

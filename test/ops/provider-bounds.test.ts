@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { ChatqClient } from '@chatq/client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient, typedClient } from '../harness/http.ts';
 import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
 import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
@@ -35,7 +35,7 @@ describe('a worker process facing a hostile provider', () => {
   let db: TestDatabase;
   let api: ServiceProcess;
   let worker: ServiceProcess;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   let modelId: string;
   /** Every line the worker wrote to stdout, from its first. */
   const lines: string[] = [];
@@ -59,20 +59,17 @@ describe('a worker process facing a hostile provider', () => {
       lines.push(...parts);
     });
     await worker.ready();
-    admin = new ApiClient(api.url, ADMIN_TOKEN);
-    const provider = await admin.post('/api/v1/providers', {
-      name: 'hostile',
-      kind: 'openai-compatible',
-      base_url: `${fake.origin}/v1`,
+    admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
+    const provider = await admin.createProvider({
+      body: { name: 'hostile', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
     });
-    const model = await admin.post('/api/v1/model-configs', {
-      provider_id: provider.body.provider.id,
-      model: 'fake-model',
+    const model = await admin.createModelConfig({
+      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
     });
     modelId = model.body.model_config.id;
     // One ordinary turn first, so the provider packages are loaded before anything is measured.
-    const warm = await admin.post('/api/v1/chats', { content: 'warm up', model_config_id: modelId });
-    expect((await settledChat(typedClient(admin), warm.body.chat.id)).status).toBe('idle');
+    const warm = await admin.createChat({ body: { content: 'warm up', model_config_id: modelId } });
+    expect((await settledChat(admin, warm.body.chat.id)).status).toBe('idle');
   });
   afterAll(async () => {
     await worker?.stop();
@@ -84,8 +81,8 @@ describe('a worker process facing a hostile provider', () => {
   });
 
   const failedTurn = async (content: string) => {
-    const created = await admin.post('/api/v1/chats', { content, model_config_id: modelId });
-    return settledChat(typedClient(admin), created.body.chat.id, 60_000);
+    const created = await admin.createChat({ body: { content, model_config_id: modelId } });
+    return settledChat(admin, created.body.chat.id, 60_000);
   };
 
   it('stops a 50 MB reply at MAX_REPLY_CHARS, with worker and Redis memory bounded', async () => {

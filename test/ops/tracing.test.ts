@@ -20,10 +20,9 @@ describe('OpenTelemetry tracing', () => {
 
   it('follows a request through its turn job to the provider call under the caller’s trace id', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const created = await stack.admin.post(
-      '/api/v1/chats',
-      { content: 'trace me' },
-      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    const created = await stack.client.createChat(
+      { body: { content: 'trace me' } },
+      { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
     );
     expect(created.status).toBe(201);
 

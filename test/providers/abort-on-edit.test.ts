@@ -1,26 +1,23 @@
+import type { ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import { DEFAULT_REPLY, type FakeProvider } from '../fakes/server.ts';
-import type { ApiClient } from '../harness/http.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 let stack: TestStack;
 let fake: FakeProvider;
-let member: ApiClient;
+let member: ChatqClient;
 let modelId: string;
 
 beforeAll(async () => {
   fake = await startFakeOpenAi();
   stack = await startStack();
-  member = await stack.member();
-  const provider = await stack.admin.post('/api/v1/providers', {
-    name: 'slow-compatible',
-    kind: 'openai-compatible',
-    base_url: `${fake.origin}/v1`,
+  member = await stack.memberClient();
+  const provider = await stack.client.createProvider({
+    body: { name: 'slow-compatible', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
   });
-  const model = await stack.admin.post('/api/v1/model-configs', {
-    provider_id: provider.body.provider.id,
-    model: 'slow-model',
+  const model = await stack.client.createModelConfig({
+    body: { provider_id: provider.body.provider.id, model: 'slow-model' },
   });
   modelId = model.body.model_config.id;
 });
@@ -32,13 +29,14 @@ afterAll(async () => {
 describe('a provider call of a superseded turn', () => {
   it('is aborted within a second of the edit: the provider sees the connection close', async () => {
     fake.script({ hang: true });
-    const created = await member.post('/api/v1/chats', { content: 'take your time', model_config_id: modelId });
+    const created = await member.createChat({ body: { content: 'take your time', model_config_id: modelId } });
     const chatId = created.body.chat.id;
     const call = await eventually(async () => fake.received[0], { what: 'the provider call to start' });
 
     const editedAt = Date.now();
-    const edited = await member.patch(`/api/v1/chats/${chatId}/messages/${created.body.message.id}`, {
-      content: 'never mind, quick one',
+    const edited = await member.editMessage({
+      params: { chat_id: chatId, message_id: created.body.message!.id },
+      body: { content: 'never mind, quick one' },
     });
     expect(edited.status).toBe(200);
 
@@ -47,12 +45,12 @@ describe('a provider call of a superseded turn', () => {
 
     const reply = await eventually(
       async () => {
-        const messages = (await member.get(`/api/v1/chats/${chatId}/messages`)).body.data;
+        const messages = (await member.listMessages({ params: { chat_id: chatId } })).body.data;
         return messages.length === 2 ? messages : undefined;
       },
       { what: 'the edited turn to answer' },
     );
-    expect(reply.map((m: { content: string }) => m.content)).toEqual(['never mind, quick one', DEFAULT_REPLY.join('')]);
+    expect(reply.map((m) => m.content)).toEqual(['never mind, quick one', DEFAULT_REPLY.join('')]);
     expect(fake.received[1]!.messages.at(-1)).toEqual({ role: 'user', content: 'never mind, quick one' });
   });
 });

@@ -1,8 +1,8 @@
+import type { ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
-import { type ApiClient, typedClient } from '../harness/http.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 
 /** Replies longer than this fail; small, so an endless stream reaches it in milliseconds. */
@@ -11,7 +11,7 @@ const MAX_REPLY_CHARS = 10_000;
 describe('replies a provider never stops sending', () => {
   let stack: TestStack;
   let fake: FakeProvider;
-  let member: ApiClient;
+  let member: ChatqClient;
   let modelId: string;
 
   beforeAll(async () => {
@@ -23,15 +23,12 @@ describe('replies a provider never stops sending', () => {
         WORKER_RETRY_BASE_MS: '20',
       },
     });
-    member = await stack.member();
-    const provider = await stack.admin.post('/api/v1/providers', {
-      name: 'endless',
-      kind: 'openai-compatible',
-      base_url: `${fake.origin}/v1`,
+    member = await stack.memberClient();
+    const provider = await stack.client.createProvider({
+      body: { name: 'endless', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
     });
-    const model = await stack.admin.post('/api/v1/model-configs', {
-      provider_id: provider.body.provider.id,
-      model: 'fake-model',
+    const model = await stack.client.createModelConfig({
+      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
     });
     modelId = model.body.model_config.id;
   });
@@ -41,9 +38,9 @@ describe('replies a provider never stops sending', () => {
   });
 
   const settle = async (content: string) => {
-    const created = await member.post('/api/v1/chats', { content, model_config_id: modelId });
+    const created = await member.createChat({ body: { content, model_config_id: modelId } });
     expect(created.status).toBe(201);
-    return settledChat(typedClient(member), created.body.chat.id);
+    return settledChat(member, created.body.chat.id);
   };
 
   it('stops an endless stream at MAX_REPLY_CHARS and fails the turn without a retry', async () => {
@@ -55,8 +52,8 @@ describe('replies a provider never stops sending', () => {
     expect(calls).toHaveLength(1);
     // The worker hung up: the fake did not get to stream on until the timeout.
     expect(calls[0]!.closedAt).toBeDefined();
-    const messages = (await member.get(`/api/v1/chats/${chat.id}/messages`)).body.data;
-    expect(messages.map((m: { role: string }) => m.role)).toEqual(['user']);
+    const messages = (await member.listMessages({ params: { chat_id: chat.id } })).body.data;
+    expect(messages.map((m) => m.role)).toEqual(['user']);
   });
 
   it('cuts a slow endless stream off at PROVIDER_TIMEOUT_MS, once per attempt', async () => {

@@ -1,10 +1,9 @@
-import { ChatqClient } from '@chatq/client';
+import type { ChatqClient, ChatqRequest } from '@chatq/client';
 import type { ProviderKind } from '@chatq/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic.ts';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
-import type { ApiClient } from '../harness/http.ts';
 import { startStack, type TestStack } from '../harness/stack.ts';
 import { settledChat } from '../harness/chats.ts';
 
@@ -19,29 +18,23 @@ async function modelOn(
   kind: ProviderKind,
   fake: FakeProvider,
   root: string,
-  extra: Record<string, unknown> = {},
+  extra: Partial<ChatqRequest<'createModelConfig'>['body']> = {},
 ): Promise<string> {
-  const provider = await stack.admin.post('/api/v1/providers', {
-    name: `${kind}-${++n}`,
-    kind,
-    base_url: fake.origin + root,
-    api_key: KEY,
+  const provider = await stack.client.createProvider({
+    body: { name: `${kind}-${++n}`, kind, base_url: fake.origin + root, api_key: KEY },
   });
   expect(provider.status).toBe(201);
-  const model = await stack.admin.post('/api/v1/model-configs', {
-    provider_id: provider.body.provider.id,
-    model: 'fake-model',
-    ...PRICES,
-    ...extra,
+  const model = await stack.client.createModelConfig({
+    body: { provider_id: provider.body.provider.id, model: 'fake-model', ...PRICES, ...extra },
   });
   expect(model.status).toBe(201);
   return model.body.model_config.id;
 }
 
 /** Waits until the chat's turn is over and returns the chat and its messages. */
-async function settled(client: ApiClient, chatId: string) {
-  const chat = await settledChat(new ChatqClient({ baseUrl: client.baseUrl, token: client.token }), chatId);
-  const messages = (await client.get(`/api/v1/chats/${chatId}/messages`)).body.data;
+async function settled(client: ChatqClient, chatId: string) {
+  const chat = await settledChat(client, chatId);
+  const messages = (await client.listMessages({ params: { chat_id: chatId } })).body.data;
   return { chat, messages };
 }
 
@@ -56,13 +49,13 @@ describe.each([
 ])('the worker path through $kind', ({ kind, start, root, path }) => {
   let stack: TestStack;
   let fake: FakeProvider;
-  let member: ApiClient;
+  let member: ChatqClient;
   let modelId: string;
 
   beforeAll(async () => {
     fake = await start();
     stack = await startStack({ env: { WORKER_RETRY_BASE_MS: '20' } });
-    member = await stack.member();
+    member = await stack.memberClient();
     modelId = await modelOn(stack, kind, fake, root);
   });
   afterAll(async () => {
@@ -71,9 +64,9 @@ describe.each([
   });
 
   const chatWith = async (content: string, model = modelId) => {
-    const created = await member.post('/api/v1/chats', { content, model_config_id: model });
+    const created = await member.createChat({ body: { content, model_config_id: model } });
     expect(created.status).toBe(201);
-    return created.body.chat.id as string;
+    return created.body.chat.id;
   };
 
   it('turns a sent message into an assistant reply with the provider usage and its cost', async () => {
@@ -103,7 +96,7 @@ describe.each([
     fake.script({ status: 429, headers: { 'retry-after': '1' } });
     const { chat, messages } = await settled(member, await chatWith('rate limited?'));
     expect(chat.status).toBe('idle');
-    expect(messages[1].content).toBe('Hello from the fake');
+    expect(messages[1]!.content).toBe('Hello from the fake');
     const got = fake.received.slice(before);
     expect(got).toHaveLength(2);
     expect(got[1]!.at - got[0]!.at).toBeGreaterThanOrEqual(1_000);
@@ -114,7 +107,7 @@ describe.each([
     fake.script({ status: 500 }, { status: 500 });
     const { chat, messages } = await settled(member, await chatWith('flaky?'));
     expect(chat.status).toBe('idle');
-    expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(fake.received.length - before).toBe(3);
   });
 
@@ -133,7 +126,7 @@ describe.each([
     fake.script({ disconnectAfter: ['half a'] }, { reply: ['whole', ' reply'] });
     const { chat, messages } = await settled(member, await chatWith('dropped?'));
     expect(chat.status).toBe('idle');
-    expect(messages[1].content).toBe('whole reply');
+    expect(messages[1]!.content).toBe('whole reply');
     expect(fake.received.length - before).toBe(2);
   });
 
@@ -144,7 +137,7 @@ describe.each([
     const chatId = await chatWith('x'.repeat(40), trimmed);
     await settled(member, chatId);
     const before = fake.received.length;
-    expect((await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'second' })).status).toBe(201);
+    expect((await member.sendMessage({ params: { chat_id: chatId }, body: { content: 'second' } })).status).toBe(201);
     const { messages } = await settled(member, chatId);
     expect(messages).toHaveLength(4);
     const got = fake.received[before]!;
@@ -171,8 +164,8 @@ describe('turn time limits', () => {
   it('cuts each call off at PROVIDER_TIMEOUT_MS and fails the turn at TURN_DEADLINE_MS', async () => {
     fake.script({ hang: true }, { hang: true }, { hang: true }, { hang: true }, { hang: true });
     const modelId = await modelOn(stack, 'openai-compatible', fake, '/v1');
-    const member = await stack.member();
-    const created = await member.post('/api/v1/chats', { content: 'anyone there?', model_config_id: modelId });
+    const member = await stack.memberClient();
+    const created = await member.createChat({ body: { content: 'anyone there?', model_config_id: modelId } });
     const { chat } = await settled(member, created.body.chat.id);
     expect(chat).toMatchObject({ status: 'error', last_error: 'turn deadline exceeded' });
     // More than one call: each was cut off by the per-call timeout and retried until the deadline.
