@@ -1,4 +1,4 @@
-import { type ChatEventLog, compareEventIds, type LoggedEvent } from '@chatq/chat-core';
+import { type ChatEventLog, compareEventIds, type LoggedEvent, type ReplayedEvent } from '@chatq/chat-core';
 import { chooseStart } from '../domain/event-cursor.ts';
 import type { EventHub } from './hub.ts';
 
@@ -18,9 +18,12 @@ const FIRST_PAGE_EVENTS = 8;
  */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
 
+/** An event on its way to a client: live ones carry their data as text, replayed ones as bytes. */
+export type StreamedEvent = LoggedEvent | ReplayedEvent;
+
 /** Where a stream's events go: `send` resolves once the client can take more, false once it is gone. */
 export interface EventSink {
-  send: (event: LoggedEvent) => Promise<boolean>;
+  send: (event: StreamedEvent) => Promise<boolean>;
 }
 
 /** Why a stream stopped sending. */
@@ -37,7 +40,7 @@ export interface EventStream {
 }
 
 /** How many events the next page reads, from the events of the last one. */
-export function nextPageSize(page: readonly LoggedEvent[]): number {
+export function nextPageSize(page: readonly StreamedEvent[]): number {
   const largest = Math.max(1, ...page.map((e) => e.data.length));
   return Math.min(PAGE_EVENTS, Math.max(1, Math.floor(PAGE_BYTES / largest)));
 }
@@ -130,8 +133,8 @@ export class LiveQueue {
  * only later deltas.
  */
 export async function openEventStream(
-  hub: EventHub,
-  log: ChatEventLog,
+  hub: Pick<EventHub, 'subscribe'>,
+  log: Pick<ChatEventLog, 'position' | 'range'>,
   key: string,
   after: string | undefined,
   maxQueuedBytes = MAX_QUEUED_BYTES,
@@ -153,7 +156,7 @@ export async function openEventStream(
 
   const run = async (sink: EventSink): Promise<StreamEnd> => {
     let lastSent = '0-0';
-    const deliver = async (event: LoggedEvent) => {
+    const deliver = async (event: StreamedEvent) => {
       if (compareEventIds(event.id, lastSent) <= 0) return true;
       lastSent = event.id;
       return sink.send(event);

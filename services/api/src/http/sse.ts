@@ -1,7 +1,6 @@
-import type { LoggedEvent } from '@chatq/chat-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { EventStream } from '../events/stream.ts';
+import type { EventStream, StreamedEvent } from '../events/stream.ts';
 
 /**
  * A client that has not taken a write for this long is cut off (it reconnects with Last-Event-ID):
@@ -30,10 +29,17 @@ function writeHead(reply: FastifyReply): void {
   res.writeHead(200, HEADERS);
 }
 
-/** One SSE event; JSON data never contains a raw newline, so one `data:` line suffices. */
-export function formatSse(event: LoggedEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${event.data}\n\n`;
+/**
+ * One SSE event; JSON data never contains a raw newline, so one `data:` line suffices. Data read
+ * as bytes (a replay) stays bytes: the event is one buffer, never a decoded string.
+ */
+export function formatSse(event: StreamedEvent): string | Buffer {
+  const head = `id: ${event.id}\nevent: ${event.type}\ndata: `;
+  if (typeof event.data === 'string') return `${head}${event.data}\n\n`;
+  return Buffer.concat([Buffer.from(head), event.data, EVENT_END]);
 }
+
+const EVENT_END = Buffer.from('\n\n');
 
 /** What a stream starts with, before any event: the reconnection delay, and a comment. */
 export function streamPreamble(reconnectMs: number): string {
@@ -87,9 +93,9 @@ export class SseResponder {
     writeHead(reply);
     // Since when the socket has held a write it could not take, or undefined while it keeps up.
     let stalledSince: number | undefined;
-    const write = async (chunk: string): Promise<boolean> => {
+    const send = async (event: StreamedEvent): Promise<boolean> => {
       if (res.destroyed) return false;
-      if (res.write(chunk)) return true;
+      if (res.write(formatSse(event))) return true;
       stalledSince ??= Date.now();
       const ok = await drained(res);
       stalledSince = undefined;
@@ -109,7 +115,7 @@ export class SseResponder {
       stream.close();
       this.open.delete(res);
     });
-    stream.run({ send: (event) => write(formatSse(event)) }).then(
+    stream.run({ send }).then(
       (end) => {
         if (end !== 'too_slow') return;
         request.log.info('event stream client too slow; disconnecting it');
