@@ -137,9 +137,8 @@ export async function openEventStream(
   log: Pick<ChatEventLog, 'position' | 'range'>,
   key: string,
   after: string | undefined,
-  maxQueuedBytes = MAX_QUEUED_BYTES,
 ): Promise<EventStream> {
-  const live = new LiveQueue(maxQueuedBytes);
+  const live = new LiveQueue();
   const unsubscribe = await hub.subscribe(key, (events) => live.push(events));
   let position;
   try {
