@@ -59,7 +59,8 @@ function ensureDevEnv() {
       ].join('\n'),
       { mode: 0o600 },
     );
-    console.error(`chatq: wrote ${file} with a new secret key; admin token: ${token}`);
+    // Not the token: whether it becomes the admin's depends on the database (npm start says).
+    console.error(`chatq: wrote ${file} with a new secret key and admin token`);
   }
   if (existsSync(file)) process.loadEnvFile(file);
 }

@@ -1,5 +1,6 @@
-// `npm start`: migrate, then run the API and one worker as two processes, and stop both together.
+// `npm start`: migrate, make sure the admin exists (printing its token when this start created it), then run the API and one worker as two processes, and stop both together.
 import { createLogger, createSql, ensureDatabase, migrate } from '@chatq/platform';
+import { adminTokenNotice } from './admin-token.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +10,8 @@ const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 await ensureDatabase(databaseUrl, log);
 const sql = createSql(databaseUrl, { max: 1, applicationName: 'chatq-start' });
 await migrate(sql, log);
+const notice = await adminTokenNotice(sql, process.env.CHATQ_BOOTSTRAP_TOKEN);
+if (notice) console.error(notice);
 await sql.end();
 
 const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));

@@ -67,12 +67,49 @@ describe('hostile input', () => {
       'body.options',
     ],
     ['JSON nested 40 deep', '/api/v1/providers', { name: 'p', kind: 'mock', options: nest(40) }, 'body'],
+    ['a lone surrogate in message content', '/api/v1/chats', { content: 'a\ud800b' }, 'body'],
+    ['a lone surrogate in options', '/api/v1/providers', { name: 'p', kind: 'mock', options: { k: '\udc00' } }, 'body'],
   ])('refuses an oversized or unstorable %s with 400 naming the field', async (_, path, body, field) => {
     const before = await databaseDigest(stack);
     const res = await stack.admin.post(path, body);
     expect(res.status).toBe(400);
     expect(res.body.validations.map((v: { field: string }) => v.field)).toContain(field);
     expect(await databaseDigest(stack)).toBe(before);
+  });
+
+  it('refuses a lone surrogate in model config options with 400', async () => {
+    const before = await databaseDigest(stack);
+    const res = await stack.admin.post('/api/v1/model-configs', {
+      provider_id: ids[3],
+      model: 'm',
+      options: { k: '\ud800' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.validations).toEqual([{ field: 'body', detail: 'must not contain unpaired surrogates' }]);
+    expect(await databaseDigest(stack)).toBe(before);
+  });
+
+  it.each([
+    ['a year Postgres cannot store', '/api/v1/users/me/usage?from=0000-01-01T00:00:00Z', {}, 'querystring.from'],
+    ['an event id past 64 bits', '/api/v1/chats/watch?after=99999999999999999999-0', {}, 'querystring.after'],
+    [
+      'the last possible event id',
+      '/api/v1/chats/watch?after=18446744073709551615-18446744073709551615',
+      {},
+      'querystring.after',
+    ],
+    [
+      'a Last-Event-ID past 64 bits',
+      '/api/v1/chats/watch',
+      { 'last-event-id': `${'9'.repeat(20)}-1` },
+      'headers.last-event-id',
+    ],
+    ['an oversized page cursor', `/api/v1/chats?after=${'A'.repeat(201)}`, {}, 'querystring.after'],
+    ['a cursor this list never issued', '/api/v1/chats?after=czE', {}, 'querystring.after'],
+  ])('refuses %s with 400 naming the field', async (_, path, headers, field) => {
+    const res = await member.request('GET', path, undefined, headers);
+    expect(res.status).toBe(400);
+    expect(res.body.validations.map((v: { field: string }) => v.field)).toContain(field);
   });
 
   it('never answers 5xx, always answers errors in the error shape, and changes nothing when it refuses', async () => {
@@ -115,7 +152,38 @@ describe('hostile input', () => {
       hostileText.map(encode),
       fc.constantFrom('%', '%zz', '..', '%2e%2e', '%00', '%F0%9F%92%A9', 'a'.repeat(3_000), '%uD800'),
     );
+    // Dates and event ids at and past what Postgres and Redis can take.
+    const hostileDate = fc.oneof(
+      fc.constantFrom(
+        '0000-01-01T00:00:00Z',
+        '0000-12-31T23:59:59+14:00',
+        '0001-01-01T00:00:00+14:00',
+        '9999-12-31T23:59:59-14:00',
+        '2024-02-30T00:00:00Z',
+        '2024-01-01T24:00:00Z',
+        '+275760-09-13T00:00:00Z',
+      ),
+      fc
+        .date({ min: new Date(-62_198_755_200_000), max: new Date(253_402_300_799_999), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    );
+    const bigPart = fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String);
+    const hostileEventId = fc.oneof(
+      fc.constantFrom(
+        '0',
+        '0-0',
+        '99999999999999999999-0',
+        '18446744073709551615-18446744073709551615',
+        '18446744073709551616-0',
+        '18446744073709551615-0',
+        '1-99999999999999999999',
+        `${'9'.repeat(21)}-0`,
+      ),
+      fc.tuple(bigPart, bigPart).map(([ms, seq]) => `${ms}-${seq}`),
+    );
     const queryValue = fc.oneof(
+      hostileDate,
+      hostileEventId,
       fc.constantFrom('0', '1', '100', '101', '-1', '1.5', '1e2', 'abc', 'true', 'false', 'idle', 'error', 'TRUE'),
       fc.constantFrom('bm9wZQ', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'czE', 'czA', 'cy0x'),
       hostileText,
@@ -126,7 +194,7 @@ describe('hostile input', () => {
       fc
         .array(
           fc.tuple(
-            fc.oneof(fc.constantFrom('limit', 'after', 'before', 'status', 'archived', 'q'), fc.string()),
+            fc.oneof(fc.constantFrom('limit', 'after', 'before', 'status', 'archived', 'q', 'from', 'to'), fc.string()),
             queryValue,
           ),
           { maxLength: 4 },
@@ -159,6 +227,8 @@ describe('hostile input', () => {
       fc.jsonValue({ maxDepth: 3 }),
       hostileText,
       id,
+      // Hostile text inside objects (options, headers), keys included.
+      fc.dictionary(fc.oneof(fc.string(), hostileText), fc.oneof(hostileText, fc.dictionary(hostileText, hostileText))),
       // Out of range or null: a valid low limit would throttle the rest of the run.
       fc.record({
         requests_per_minute: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_000_001 }), fc.constant(null)),
@@ -182,6 +252,9 @@ describe('hostile input', () => {
         JSON.stringify({ name: 'deep', kind: 'mock', options: nest(200) }),
         '{"content":"a\\u0000b"}',
         '{"content":"\\ud800"}',
+        '{"content":"a\\udc00b"}',
+        '{"name":"p","kind":"mock","options":{"k":"\\ud800"}}',
+        '{"name":"p","kind":"mock","options":{"\\udfff":1}}',
         JSON.stringify({ content: 'x'.repeat(270_000) }),
       ),
     );
@@ -234,6 +307,7 @@ describe('hostile input', () => {
         ),
         idempotencyKey: rarely(fc.string({ unit: ascii, maxLength: 300 }), 3),
         requestId: rarely(fc.string({ unit: ascii, maxLength: 200 }), 4),
+        lastEventId: rarely(fc.oneof(hostileEventId, fc.string({ unit: ascii, maxLength: 300 })), 3),
       }),
     );
 
@@ -249,6 +323,7 @@ describe('hostile input', () => {
         if (r.contentType && r.body !== null) headers['content-type'] = r.contentType;
         if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
         if (r.requestId !== null) headers['x-request-id'] = r.requestId;
+        if (r.lastEventId !== null) headers['last-event-id'] = r.lastEventId;
         const res = await fetch(`${stack.baseUrl}${path}${r.query === null ? '' : `?${r.query}`}`, {
           method,
           headers,

@@ -48,7 +48,7 @@ describe('rate limits', () => {
     }
 
     for (const res of [
-      await stack.admin.as(undefined).get('/healthz'),
+      await stack.admin.as(undefined).get('/openapi.json'),
       await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me'),
       await stack.admin.as(undefined).get('/api/v1/nope'),
     ]) {
@@ -131,11 +131,68 @@ describe('rate limits', () => {
   it('limits callers without a valid token per IP, bad tokens included', async () => {
     const anonymous = stack.admin.as(undefined);
     let status = 200;
-    for (let i = 0; i < 31 && status !== 429; i++) status = (await anonymous.get('/healthz')).status;
+    for (let i = 0; i < 31 && status !== 429; i++) status = (await anonymous.get('/openapi.json')).status;
     expect(status).toBe(429);
     const badToken = await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me');
     expect(badToken.status).toBe(429);
     expect((await stack.admin.get('/api/v1/users/me')).status).toBe(200);
+  });
+});
+
+describe('probes and metrics', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false, env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' } });
+  });
+  afterAll(() => stack.close());
+
+  it('are never rate limited, while other anonymous requests are', async () => {
+    const anonymous = stack.admin.as(undefined);
+    for (let i = 0; i < 5; i++) {
+      for (const path of ['/healthz', '/readyz', '/metrics']) {
+        const res = await fetch(`${stack.baseUrl}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('ratelimit-policy'), path).toBeNull();
+        await res.body?.cancel();
+      }
+    }
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await anonymous.get('/openapi.json')).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await anonymous.get('/healthz')).status).toBe(200);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  /** Anonymous requests (limit 2 per IP) from the clients X-Forwarded-For names: what each got. */
+  async function statusesBehind(trustProxy: string | undefined): Promise<Record<string, number[]>> {
+    const stack = await startStack({
+      worker: false,
+      env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2', ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}) },
+    });
+    try {
+      const anonymous = stack.admin.as(undefined);
+      const statuses: Record<string, number[]> = { '203.0.113.1': [], '203.0.113.2': [] };
+      for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.1', '203.0.113.2']) {
+        const res = await anonymous.request('GET', '/openapi.json', undefined, { 'x-forwarded-for': client });
+        statuses[client]!.push(res.status);
+      }
+      return statuses;
+    } finally {
+      await stack.close();
+    }
+  }
+
+  it.each(['true', '127.0.0.1/32', 'loopback', '1'])('=%s counts each forwarded client apart', async (value) => {
+    expect(await statusesBehind(value)).toEqual({ '203.0.113.1': [200, 200, 429], '203.0.113.2': [200, 200] });
+  });
+
+  it('off (the default), ignores X-Forwarded-For: every request counts against the peer', async () => {
+    expect(await statusesBehind(undefined)).toEqual({ '203.0.113.1': [200, 200, 429], '203.0.113.2': [429, 429] });
+  });
+
+  it('=10.0.0.0/8 believes only those proxies: the loopback peer is the client', async () => {
+    expect(await statusesBehind('10.0.0.0/8')).toEqual({ '203.0.113.1': [200, 200, 429], '203.0.113.2': [429, 429] });
   });
 });
 

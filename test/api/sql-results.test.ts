@@ -55,7 +55,9 @@ describe('a chatq_* result the API does not know', () => {
 
   it('a result of another shape is a 500 that hides it, logged with what was wrong', async () => {
     await replaceFunction('chatq_interrupt_chat(uuid, uuid, uuid, text)', `jsonb_build_object('chat', null)`);
-    const res = await request('POST', `/api/v1/chats/${randomUUID()}/interrupt`);
+    // An existing chat of the caller's: the owner is checked before the function runs.
+    const chat = (await request('POST', '/api/v1/chats')).json().chat;
+    const res = await request('POST', `/api/v1/chats/${chat.id}/interrupt`);
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ message: 'Internal server error.' });
     const logged = lines.find((l) => l.source === 'chatq_interrupt_chat');

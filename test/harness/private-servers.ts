@@ -18,15 +18,18 @@ const run = promisify(execFile);
 export class PrivateRedis {
   readonly port: number;
   readonly dir: string;
+  /** Further redis-server arguments, e.g. `['--maxmemory', '2mb']`. */
+  readonly args: readonly string[];
   #child: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, args: readonly string[]) {
     this.port = port;
+    this.args = args;
     this.dir = mkdtempSync(join(tmpdir(), 'chatq-redis-'));
   }
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(args: readonly string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), args);
     await redis.start();
     return redis;
   }
@@ -53,6 +56,7 @@ export class PrivateRedis {
         'everysec',
         '--maxmemory-policy',
         'noeviction',
+        ...this.args,
       ],
       { stdio: 'ignore' },
     );

@@ -115,24 +115,27 @@ describe('Redis restarted under a running API and workers', () => {
 
     await redis.start();
     await eventually(async () => ((await client.getReadiness()).status === 200 ? true : undefined), {
+      timeoutMs: 20_000,
       what: 'the late API to see Redis',
     });
-    const after = await startChat(client, 'after Redis');
-    for (const { chat, turn } of [during, after]) await turnReaches(client, chat.id, turn.id, ['completed']);
-    // Only the turn sent while Redis was away needed the outbox relay. The other one's job was added
-    // by the late API within the request, before the relay could take its turn (it waits
-    // RELAY_AFTER_MS); whether the relay re-added it later (a no-op) depends on how fast the workers
-    // reconnected, which is not what this test is about.
+    // The turn sent while Redis was away needed the outbox relay.
+    await turnReaches(client, during.chat.id, during.turn.id, ['completed'], 20_000);
     const [sentDuring] = await db.sql<{ relayed: boolean }[]>`
       select relayed_at is not null as relayed from turns where id = ${during.turn.id}`;
     expect(sentDuring!.relayed).toBe(true);
+
+    // With no worker running there is no relay either: a job in the queue as soon as the send has
+    // answered is the late API's own enqueue, however slowly the machine runs.
+    await Promise.all(processes.filter((p) => p.kind === 'worker').map((p) => p.stop()));
+    const after = await startChat(client, 'after Redis');
     const queue = openTurnQueue(env.QUEUE_PREFIX!, redis.url);
     try {
-      const job = await queue.getJob(turnJobId(after.turn.id));
-      expect(job!.timestamp - Date.parse(after.turn.created_at)).toBeLessThan(Number(env.RELAY_AFTER_MS));
+      expect(await queue.getJob(turnJobId(after.turn.id))).toBeDefined();
     } finally {
       await queue.close();
     }
+    processes.push(await startService('worker', env));
+    await turnReaches(client, after.chat.id, after.turn.id, ['completed'], 20_000);
   });
 
   it('re-runs a turn whose job Redis lost while its worker died with it', async () => {

@@ -86,7 +86,7 @@ describe('chat event log', () => {
       status(chatId),
     ]);
     const owned = await log.range(log.ownerKey(owner), '0', 10);
-    expect(owned.map((e) => [e.type, JSON.parse(e.data)])).toEqual([['chat.status', status(chatId).data]]);
+    expect(owned.map((e) => [e.type, JSON.parse(e.data.toString())])).toEqual([['chat.status', status(chatId).data]]);
     expect(await log.range(log.chatKey(chatId), '0', 10)).toHaveLength(2);
   });
 

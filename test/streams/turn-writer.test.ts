@@ -44,7 +44,9 @@ describe('a turn’s event writer', () => {
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('chat.status');
     expect(types.at(-1)).toBe('chat.status');
-    const deltas = events.filter((e) => e.type === 'message.delta').map((e) => JSON.parse(e.data).text as string);
+    const deltas = events
+      .filter((e) => e.type === 'message.delta')
+      .map((e) => JSON.parse(e.data.toString()).text as string);
     expect(deltas.join('')).toBe(pieces.join(''));
     expect(deltas[0]).toBe('The ');
     expect(deltas.length).toBeLessThan(pieces.length);

@@ -96,7 +96,7 @@ describe('a turn job BullMQ gives up on, with a message queued behind it', () =>
     const log = new ChatEventLog(redis, { prefix: stack.prefix, maxLen: 1_000, ttlSeconds: 60 });
     const events = (await log.range(log.chatKey(chat.id), '0', 100)).map((e) => ({
       type: e.type,
-      data: JSON.parse(e.data),
+      data: JSON.parse(e.data.toString()),
     }));
     const failure = events.findIndex((e) => e.type === 'turn.failed');
     expect(events.slice(failure, failure + 5)).toMatchObject([

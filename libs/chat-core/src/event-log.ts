@@ -8,6 +8,17 @@ export interface LoggedEvent {
   data: string;
 }
 
+/**
+ * An event as a replay reads it: `data` stays the bytes Redis sent, never decoded into a string.
+ * Replaying a long log to many clients then costs one buffer per event in flight, not the string
+ * copies (and the garbage) decoding and re-encoding it would make.
+ */
+export interface ReplayedEvent {
+  id: string;
+  type: ChatEventType;
+  data: Buffer;
+}
+
 /** Where a chat's log stands, read atomically: what a joiner needs to start streaming. */
 export interface LogPosition {
   /** Id of the newest event, or null when the log is empty or expired. */
@@ -302,10 +313,18 @@ export class ChatEventLog {
     return top ? top[0] : null;
   }
 
-  /** Up to `count` events strictly after `after` (`0`: from the oldest kept). */
-  async range(key: string, after: string, count: number): Promise<LoggedEvent[]> {
+  /** Up to `count` events strictly after `after` (`0`: from the oldest kept), their data as bytes. */
+  async range(key: string, after: string, count: number): Promise<ReplayedEvent[]> {
     const start = after === '0' ? '-' : `(${after}`;
-    const entries = (await this.redis.xrange(key, start, '+', 'COUNT', count)) as RawEntry[];
-    return entries.map(toLoggedEvent);
+    const entries = await this.redis.xrangeBuffer(key, start, '+', 'COUNT', count);
+    return entries.map(([id, fields]) => {
+      // Names are at even positions; only they are decoded.
+      const field = (name: string) => {
+        for (let i = 0; i < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1]!;
+        return Buffer.alloc(0);
+      };
+      // A copy: the parser's buffers are views of one shared pool, which a kept view would pin.
+      return { id: id.toString(), type: field('t').toString() as ChatEventType, data: Buffer.from(field('d')) };
+    });
   }
 }

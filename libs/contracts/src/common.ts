@@ -9,7 +9,14 @@ declare module 'zod' {
 }
 
 export const Uuid = z.uuid().meta({ examples: [EXAMPLE.chatId] });
-export const Timestamp = z.iso.datetime({ offset: true }).meta({ examples: [EXAMPLE.createdAt] });
+/**
+ * An ISO 8601 instant with an offset. Year 0000 is valid ISO (1 BC) but not a date Postgres reads,
+ * so it is refused here rather than by the database; every other four-digit year it stores.
+ */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((value) => !value.startsWith('0000'), { message: 'must be a date from year 0001 to 9999' })
+  .meta({ examples: [EXAMPLE.createdAt] });
 
 /**
  * The object schema of every request body: a field it does not know is refused (400, one validation

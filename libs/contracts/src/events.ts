@@ -10,7 +10,18 @@ import { EXAMPLE } from './examples.ts';
 export const EventId = z
   .string()
   .regex(/^(0|\d{1,20}-\d{1,20})$/, { message: 'must be an event id such as 1700000000000-0' })
+  .refine(redisCanResumeAfter, { message: 'must be an event id such as 1700000000000-0' })
   .meta({ examples: [EXAMPLE.eventId] });
+
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/** Redis stream ids are two unsigned 64-bit numbers, and reading after one needs a next id to exist. */
+function redisCanResumeAfter(id: string): boolean {
+  // Zod runs every check: what is not an id at all is the regex's to refuse.
+  if (!/^\d+-\d+$/.test(id)) return true;
+  const [ms = 0n, seq = 0n] = id.split('-').map(BigInt);
+  return ms <= MAX_ID_PART && seq <= MAX_ID_PART && !(ms === MAX_ID_PART && seq === MAX_ID_PART);
+}
 export type EventId = z.infer<typeof EventId>;
 
 /** `?after=`: resume after this event (the `Last-Event-ID` header wins when both are sent). */

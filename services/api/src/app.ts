@@ -104,6 +104,17 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Bounds reading a request, headers and body, so slow senders cannot hold sockets open (node
+    // checks every connectionsCheckingInterval). A GET's request ends with its headers, so an event
+    // stream, once open, is not bound by it.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs),
+    },
+    // Off, X-Forwarded-For is ignored: request.ip (per-IP limits, logs) is the peer's address.
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // `/api/v1/chats/` is `/api/v1/chats`, as clients and proxies that add the slash expect.
@@ -228,7 +239,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       createRedis(config.redisUrl, 'producer', { lazyConnect: true, connectionName: `${config.queuePrefix}:events` }),
     logger: deps.logger,
   });
-  const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs));
+  const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs), config.maxStreamsPerUser);
   app.decorate('eventHub', hub);
   // Event streams never end by themselves: close them so the server can drain.
   app.addHook('preClose', () => streams.close());

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_TOKENS_PER_USER } from '@chatq/contracts';
 import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** `https://app.example.com,http://localhost:5173`, or `*` alone for any origin. */
@@ -18,6 +19,42 @@ const Origins = z.string().transform((value, ctx) => {
   return origins;
 });
 
+/** Which hops of `X-Forwarded-For` to believe; `hop` 0 is the peer that connected. */
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+/**
+ * Which proxies' `X-Forwarded-For` to believe (fastify's `trustProxy`): `true` (any), `false`
+ * (none), IPs and CIDRs (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`), comma-separated,
+ * or a hop count: the nearest N hops whatever their address, for a deployment where every request
+ * passes exactly N proxies (fastify itself no longer reads a number, so it is a trust function).
+ */
+const TrustProxy = z.string().transform((value, ctx): TrustProxy => {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d{1,3}$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isProxyAddress(entry));
+  if (bad === undefined) return entries;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${bad}" is not an address: use true, false, a hop count, or IPs/CIDRs such as 10.0.0.0/8, comma-separated`,
+  });
+  return z.NEVER;
+});
+
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const ApiEnv = z
   .object({
     ...commonEnv,
@@ -35,6 +72,12 @@ const ApiEnv = z
     MCP_LIST_TIMEOUT_MS: envVar.int(500, 600_000).default(30_000),
     /** SSE comment heartbeat, so proxies keep idle event streams open. */
     EVENTS_HEARTBEAT_MS: envVar.int(100, 300_000).default(15_000),
+    /** Event streams one user may hold open on one API process. */
+    MAX_STREAMS_PER_USER: envVar.int(1, 10_000).default(20),
+    /** Longest a client may take to send a whole request (headers and body); open event streams are exempt. */
+    REQUEST_TIMEOUT_MS: envVar.int(100, 600_000).default(30_000),
+    /** Believe X-Forwarded-For from these proxies (the client IP of per-IP limits and logs); off by default. */
+    TRUST_PROXY: TrustProxy.default(false),
     /** Per user, across all their tokens; an admin can set another limit per user. */
     RATE_LIMIT_REQUESTS_PER_MINUTE: envVar.int(1, 1_000_000).default(600),
     /** Per user, requests that start an assistant turn; an admin can set another limit per user. */
@@ -77,6 +120,9 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     providerCheckTimeoutMs: e.PROVIDER_CHECK_TIMEOUT_MS,
     mcpListTimeoutMs: e.MCP_LIST_TIMEOUT_MS,
     heartbeatMs: e.EVENTS_HEARTBEAT_MS,
+    maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY,
     rateLimits: {
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
       turnsPerMinute: e.RATE_LIMIT_TURNS_PER_MINUTE,

@@ -140,6 +140,15 @@ export type RouteSpec = Omit<RouteDeclaration, 'responses' | 'errors'> & {
   responses: Partial<Record<number | ErrorStatus, ResponseSpec>>;
 };
 
+/**
+ * Whether requests to a route are counted against rate limits: all but the public ones (the
+ * probes), which orchestrators call on a schedule; a probe refused with 429 would take a healthy
+ * replica out of service.
+ */
+export function isRateLimited(route: Pick<RouteDeclaration, 'auth'>): boolean {
+  return route.auth !== 'public';
+}
+
 /** Methods whose requests may carry an Idempotency-Key (the server wraps their handlers). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH']);
 
@@ -181,8 +190,7 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
     status === 429 || status === '5XX' || (status === 503 && !(503 in sent)) || (status === 409 && idempotent);
   const headersOf = (status: number | ErrorStatus): ResponseHeader[] => [
     'X-Request-Id',
-    'RateLimit-Policy',
-    'RateLimit',
+    ...(isRateLimited(route) ? (['RateLimit-Policy', 'RateLimit'] as const) : []),
     ...(retried(status) ? ['Retry-After' as const] : []),
     ...(status === 401 ? ['WWW-Authenticate' as const] : []),
     ...(replayed(status) ? ['Idempotent-Replayed' as const] : []),

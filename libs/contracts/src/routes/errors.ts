@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../common.ts';
-import type { RouteDeclaration } from './define.ts';
+import { isRateLimited, type RouteDeclaration } from './define.ts';
 
 /**
  * The error bodies the API answers with, by what went wrong: the messages are the API's own
@@ -25,6 +25,7 @@ export const ERRORS = {
   unauthorized: { message: 'Unauthorized.' },
   forbidden: { message: 'Forbidden.' },
   rateLimited: { message: 'Rate limit exceeded.' },
+  tooManyStreams: { message: 'Too many open event streams.' },
   // Idempotency
   idempotencyKeyInFlight: {
     message: 'A request with this Idempotency-Key is still in progress.',
@@ -119,7 +120,7 @@ export function errorResponses(route: RouteDeclaration, idempotent: boolean): Ma
     [413, readsBody ? [ERRORS.bodyTooLarge] : []],
     [415, readsBody ? [ERRORS.unsupportedMediaType] : []],
     [422, idempotent ? [ERRORS.idempotencyKeyReused] : []],
-    [429, [ERRORS.rateLimited]],
+    [429, isRateLimited(route) ? [ERRORS.rateLimited] : []],
     ['5XX', [ERRORS.internal, ERRORS.databaseUnavailable]],
   ];
   const all = new Map<ErrorStatus, ErrorBody[]>();

@@ -27,7 +27,7 @@ export const eventRoutes = defineRoutes({
     query: EventsQuery,
     headers: ResumeHeaders,
     responses: { 200: { description: SSE, schema: ChatEvent, mediaType: 'text/event-stream' } },
-    errors: { 404: [ERRORS.chatNotFound], 503: [ERRORS.eventStreamUnavailable] },
+    errors: { 404: [ERRORS.chatNotFound], 429: [ERRORS.tooManyStreams], 503: [ERRORS.eventStreamUnavailable] },
   },
   watchChats: {
     method: 'GET',
@@ -39,6 +39,6 @@ export const eventRoutes = defineRoutes({
     query: EventsQuery,
     headers: ResumeHeaders,
     responses: { 200: { description: SSE, schema: ChatStatusChange, mediaType: 'text/event-stream' } },
-    errors: { 503: [ERRORS.eventStreamUnavailable] },
+    errors: { 429: [ERRORS.tooManyStreams], 503: [ERRORS.eventStreamUnavailable] },
   },
 });

@@ -133,6 +133,12 @@ export class ChatsRepository {
     return parseChange('chatq_edit_message', EditMessageJson, row?.r);
   }
 
+  /** Whether the chat exists and is the owner's. */
+  async owns(owner: string, chatId: string): Promise<boolean> {
+    const rows = await this.sql`select 1 from chats where id = ${chatId} and owner_id = ${owner}`;
+    return rows.length > 0;
+  }
+
   async find(owner: string, chatId: string): Promise<Chat | undefined> {
     const [row] = await this.sql<ChatRow[]>`
       select ${this.sql.unsafe(CHAT_COLUMNS)} from chats where id = ${chatId} and owner_id = ${owner}`;

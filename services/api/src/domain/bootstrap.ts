@@ -3,9 +3,20 @@ import type { Sql } from '@chatq/platform';
 import type { ModelConfigsRepository } from '../db/model-configs.repository.ts';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { transaction } from '../db/transaction.ts';
-import type { UsersRepository } from '../db/users.repository.ts';
+import type { TokenInsert, UsersRepository } from '../db/users.repository.ts';
 import type { Logger } from './logger.ts';
 import { hashToken, mintToken, tokenPrefix } from './tokens.ts';
+
+/** The first admin's token as stored: `chosen` when the operator set it (CHATQ_BOOTSTRAP_TOKEN). */
+export function adminToken(token: string, chosen: boolean): TokenInsert {
+  return {
+    hash: hashToken(token),
+    name: 'bootstrap',
+    // A token the operator chose may be short enough that its start matters: show none of it.
+    prefix: chosen ? null : tokenPrefix(token),
+    expiresInDays: null,
+  };
+}
 
 /**
  * Makes sure an admin exists. With CHATQ_BOOTSTRAP_TOKEN the admin gets that token; without it a
@@ -17,13 +28,7 @@ export async function ensureAdmin(
   log: Logger,
 ): Promise<void> {
   const token = bootstrapToken ?? mintToken();
-  const created = await users.bootstrapAdmin({
-    hash: hashToken(token),
-    name: 'bootstrap',
-    // A token the operator chose may be short enough that its start matters: show none of it.
-    prefix: bootstrapToken ? null : tokenPrefix(token),
-    expiresInDays: null,
-  });
+  const created = await users.bootstrapAdmin(adminToken(token, bootstrapToken !== undefined));
   if (!created) return;
   if (bootstrapToken) log.info({ user_id: created.id }, 'created admin user with CHATQ_BOOTSTRAP_TOKEN');
   // Printed deliberately, once: it is the only way into a fresh install without a bootstrap token.

@@ -15,7 +15,7 @@ import {
 } from '@chatq/contracts';
 import type { ChangeRefusal } from '@chatq/chat-core';
 import type { Sql } from '@chatq/platform';
-import type { ChatsRepository } from '../db/chats.repository.ts';
+import type { ChatsRepository, SeenReply } from '../db/chats.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import type { Change, ChatUpdated } from '../db/chats.results.ts';
 import type { Refused } from '../db/results.ts';
@@ -132,7 +132,7 @@ export class ChatsService {
 
   async send(actor: User, chatId: string, body: SendMessageBody, log: Logger): Promise<SendOutcome> {
     const interrupt = body.busy_behavior === 'interrupt';
-    const seen = interrupt ? await this.events.hold(chatId, log) : null;
+    const seen = interrupt ? await this.holdOwn(actor, chatId, log) : null;
     const result = await this.releasingHold(actor, chatId, interrupt, log, async () =>
       accepted(
         await this.chats.send(
@@ -168,7 +168,7 @@ export class ChatsService {
 
   /** Cancels the live turn, keeping its partial reply; the queue then moves on. */
   async interrupt(actor: User, chatId: string, log: Logger): Promise<Chat> {
-    const seen = await this.events.hold(chatId, log);
+    const seen = await this.holdOwn(actor, chatId, log);
     const result = await this.releasingHold(actor, chatId, true, log, async () =>
       accepted(await this.chats.interrupt(actor.id, chatId, seen)),
     );
@@ -178,6 +178,17 @@ export class ChatsService {
 
   async deleteQueued(actor: User, chatId: string, id: string, log: Logger): Promise<void> {
     await this.announce(actor, accepted(await this.chats.deleteQueued(actor.id, chatId, id)), log);
+  }
+
+  /**
+   * Freezes the live reply of the caller's own chat for an interrupt. The owner is checked first:
+   * another user's interrupt is a 404 that must not touch this chat's stream (a hold drops the
+   * deltas the worker appends meanwhile). A chat's owner never changes, so the SQL function's own
+   * check under the lock agrees with this one.
+   */
+  private async holdOwn(actor: User, chatId: string, log: Logger): Promise<SeenReply | null> {
+    if (!(await this.chats.owns(actor.id, chatId))) throw new ChatNotFoundError();
+    return this.events.hold(chatId, log);
   }
 
   /** Runs `change`; if it fails, lifts the hold an interrupt put on the live reply (once the request commits). */

@@ -143,6 +143,16 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** A user holds as many open event streams on this process as it allows (MAX_STREAMS_PER_USER). */
+export class TooManyStreamsError extends AppError {
+  // A slot frees when one of the caller's streams closes, which the server cannot foresee.
+  override readonly retryAfterSeconds = 5;
+
+  constructor() {
+    super(429, 'Too many open event streams.');
+  }
+}
+
 /**
  * A broken promise inside chatq, not something the caller did: e.g. a chatq_* function answered
  * with a refusal code or a shape this build does not know. The error handler answers 500 with

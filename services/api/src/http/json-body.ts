@@ -6,7 +6,12 @@ const MAX_DEPTH = 32;
 
 /** Why a parsed body cannot be stored, or undefined when it can. */
 export function unstorable(value: unknown, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? 'must not contain NUL characters' : undefined;
+  if (typeof value === 'string') {
+    if (value.includes('\0')) return 'must not contain NUL characters';
+    // JSON may escape half a surrogate pair ("\ud800"); no UTF-8 text (Postgres's) can hold one.
+    if (!value.isWellFormed()) return 'must not contain unpaired surrogates';
+    return undefined;
+  }
   if (typeof value !== 'object' || value === null) return undefined;
   if (depth >= MAX_DEPTH) return `must not nest deeper than ${MAX_DEPTH} levels`;
   for (const [key, item] of Object.entries(value)) {
@@ -18,7 +23,8 @@ export function unstorable(value: unknown, depth = 0): string | undefined {
 
 /**
  * JSON bodies as fastify parses them (prototype-poisoning protection included), refusing with a 400
- * what Postgres would refuse with an error (a NUL in text or jsonb, jsonb nested past its stack).
+ * what Postgres would refuse with an error (a NUL or an unpaired surrogate in text or jsonb, jsonb
+ * nested past its stack).
  * A route that takes no body (no body schema, e.g. `POST .../interrupt`) accepts an empty one even
  * when clients label it `application/json`, as many do on every request; a route that takes a body
  * still refuses an empty one.

@@ -26,8 +26,8 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
     );
   });
 
-  // Scrapes stay uncompressed, as they always were.
-  app.get('/metrics', { logLevel: 'warn', compress: false }, async (_request, reply) =>
+  // Scrapes stay uncompressed, as they always were, and like the probes are never rate limited.
+  app.get('/metrics', { logLevel: 'warn', compress: false, config: { rateLimited: false } }, async (_request, reply) =>
     reply.type(METRICS_CONTENT_TYPE).send(await registry.metrics()),
   );
 }

@@ -11,6 +11,8 @@ declare module 'fastify' {
      * limit): always, or depending on the parsed (not yet validated) body.
      */
     startsTurn?: boolean | ((body: unknown) => boolean);
+    /** False for routes never counted nor refused: the probes and /metrics (see `isRateLimited`). */
+    rateLimited?: boolean;
   }
   interface FastifyRequest {
     /** Set once the request has been counted, so that it is counted exactly once. */
@@ -97,6 +99,10 @@ export function registerRateLimits(
 
   // As soon as the caller is known, before any body is read, unless the body decides.
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.rateLimited === false) {
+      request.rateCounted = true;
+      return;
+    }
     const startsTurn = request.routeOptions.config.startsTurn;
     if (request.caller && typeof startsTurn === 'function') return;
     request.rateCounted = true;

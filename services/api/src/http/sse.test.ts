@@ -4,9 +4,10 @@ import { formatSse, streamPreamble } from './sse.ts';
 describe('formatSse', () => {
   it('writes id, event and one data line, ended by a blank line', () => {
     const data = JSON.stringify({ turn_id: 'x', text: 'two\nlines' });
-    expect(formatSse({ id: '1-0', type: 'message.delta', data })).toBe(
-      'id: 1-0\nevent: message.delta\ndata: {"turn_id":"x","text":"two\\nlines"}\n\n',
-    );
+    const expected = 'id: 1-0\nevent: message.delta\ndata: {"turn_id":"x","text":"two\\nlines"}\n\n';
+    expect(formatSse({ id: '1-0', type: 'message.delta', data })).toBe(expected);
+    const replayed = formatSse({ id: '1-0', type: 'message.delta', data: Buffer.from(data) });
+    expect(Buffer.isBuffer(replayed) && replayed.toString()).toBe(expected);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ErrorBody, type ResponseSpec, type Routes, type RouteSpec, routes } from '@chatq/contracts';
+import { ErrorBody, isRateLimited, type ResponseSpec, type Routes, type RouteSpec, routes } from '@chatq/contracts';
 import type {
   ContextConfigDefault,
   FastifyInstance,
@@ -62,7 +62,10 @@ function routeOptions(route: RouteSpec, handler: RouteHandlerMethod): RouteOptio
       ...(route.body ? { body: route.body } : {}),
       response,
     },
-    ...(route.startsTurn === undefined ? {} : { config: { startsTurn: route.startsTurn } }),
+    config: {
+      ...(route.startsTurn === undefined ? {} : { startsTurn: route.startsTurn }),
+      ...(isRateLimited(route) ? {} : { rateLimited: false }),
+    },
     ...(route.auth === 'admin' ? { preHandler: adminOnly } : {}),
     handler,
   };
