@@ -91,6 +91,27 @@ export const commonEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: envVar.url(['http', 'https']).optional(),
 };
 
+/** The variables of `commonEnv`, parsed. */
+export type CommonEnv = z.infer<z.ZodObject<typeof commonEnv>>;
+
+/** The shared settings as both services' configs carry them (one mapping, so they cannot drift). */
+export function commonConfig(e: CommonEnv) {
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
+    queuePrefix: e.QUEUE_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    secretKey: e.CHATQ_SECRET_KEY,
+    secretKeyPrevious: e.CHATQ_SECRET_KEY_PREVIOUS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
+    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
 /**
  * On Redis Cluster every key of a BullMQ queue must hash to one slot: with REDIS_CLUSTER the queue
  * prefix has to be a hash tag. Services add this to their schema with `.superRefine`.

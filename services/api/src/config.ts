@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_TOKENS_PER_USER } from '@chatq/contracts';
-import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
+import { clusterNeedsHashTag, commonEnv, envVar, parseEnv, commonConfig } from '@chatq/platform';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -99,18 +99,7 @@ export type ApiConfig = ReturnType<typeof loadApiConfig>;
 export function loadApiConfig(env: Record<string, string | undefined> = process.env) {
   const e = parseEnv(ApiEnv, env);
   return {
-    databaseUrl: e.DATABASE_URL,
-    databasePoolMax: e.DATABASE_POOL_MAX,
-    redisUrl: e.REDIS_URL,
-    redisCluster: e.REDIS_CLUSTER,
-    queuePrefix: e.QUEUE_PREFIX,
-    logLevel: e.LOG_LEVEL,
-    secretKey: e.CHATQ_SECRET_KEY,
-    secretKeyPrevious: e.CHATQ_SECRET_KEY_PREVIOUS,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
-    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
-    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    ...commonConfig(e),
     port: e.PORT,
     host: e.HOST,
     bootstrapToken: e.CHATQ_BOOTSTRAP_TOKEN,

@@ -1,5 +1,5 @@
 import { TURN_ATTEMPTS_CEILING } from '@chatq/chat-core';
-import { clusterNeedsHashTag, commonEnv, envVar, parseEnv } from '@chatq/platform';
+import { clusterNeedsHashTag, commonEnv, envVar, parseEnv, commonConfig } from '@chatq/platform';
 import { z } from 'zod';
 import { DEFAULT_RETRY_BASE_MS } from './jobs/backoff.ts';
 
@@ -47,17 +47,7 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env) {
   const e = parseEnv(WorkerEnv, env);
   return {
-    databaseUrl: e.DATABASE_URL,
-    databasePoolMax: e.DATABASE_POOL_MAX,
-    redisUrl: e.REDIS_URL,
-    redisCluster: e.REDIS_CLUSTER,
-    queuePrefix: e.QUEUE_PREFIX,
-    logLevel: e.LOG_LEVEL,
-    secretKey: e.CHATQ_SECRET_KEY,
-    secretKeyPrevious: e.CHATQ_SECRET_KEY_PREVIOUS,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
-    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    ...commonConfig(e),
     concurrency: e.WORKER_CONCURRENCY,
     httpPort: e.WORKER_PORT,
     httpHost: e.HOST,
@@ -72,6 +62,5 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     checkConcurrency: e.WORKER_CHECK_CONCURRENCY,
     maxReplyChars: e.MAX_REPLY_CHARS,
     providerAllowLinkLocal: e.PROVIDER_ALLOW_LINK_LOCAL,
-    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
   };
 }
