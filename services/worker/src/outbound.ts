@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
 
 /**
  * The worker's stance on calls to URLs that users configure (provider `base_url`s today, webhooks
@@ -153,9 +153,16 @@ export function createSafeFetch(
   bounds: ResponseBounds,
   resolve: Resolver = dnsLookup,
 ): typeof globalThis.fetch {
-  const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy, resolve) } });
+  // undici (~30 MB) loads on the first call: a worker that only runs the mock never needs it.
+  let client: Promise<{ dispatcher: Agent; undiciFetch: typeof import('undici').fetch }> | undefined;
+  const load = () =>
+    (client ??= import('undici').then(({ Agent, fetch }) => ({
+      dispatcher: new Agent({ connect: { lookup: guardedLookup(policy, resolve) } }),
+      undiciFetch: fetch,
+    })));
   return async (input, init) => {
     if (input instanceof Request) throw new TypeError('safe fetch takes a URL and an init, not a Request');
+    const { dispatcher, undiciFetch } = await load();
     let url = new URL(input);
     let request = { ...(init as UndiciRequestInit | undefined), redirect: 'manual' as const, dispatcher };
     for (let redirects = 0; ; redirects++) {
