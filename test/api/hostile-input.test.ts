@@ -1,7 +1,8 @@
+import type { ChatqClient } from '@chatq/client';
 import { ErrorBody, MAX_MESSAGE_CHARS } from '@chatq/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../harness/http.ts';
+import { refusal } from '../harness/refusal.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 
 /** A digest of every table a request could change (not idempotency_keys: it remembers refusals by design). */
@@ -30,89 +31,98 @@ const nest = (depth: number): unknown => (depth === 0 ? 'leaf' : { n: nest(depth
 
 describe('hostile input', () => {
   let stack: TestStack;
-  let member: ApiClient;
+  let member: ChatqClient;
   let ids: string[];
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    member = await stack.member('fuzz-member');
-    const { chat, message } = (await member.post('/api/v1/chats', { content: 'seed' })).body;
-    const me = (await member.get('/api/v1/users/me')).body.user;
-    const provider = (await stack.admin.get('/api/v1/providers')).body.data[0];
-    const config = (await stack.admin.get('/api/v1/model-configs')).body.data[0];
+    member = await stack.memberClient('fuzz-member');
+    const { chat, message } = (await member.createChat({ body: { content: 'seed' } })).body;
+    const me = (await member.getMe()).body.user;
+    const provider = (await stack.client.listProviders()).body.data[0]!;
+    const config = (await stack.client.listModelConfigs()).body.data[0]!;
     const turn = (await stack.sql`select id from turns limit 1`)[0]!.id as string;
-    ids = [chat.id, message.id, me.id, provider.id, config.id, turn];
+    ids = [chat.id, message!.id, me.id, provider.id, config.id, turn];
   });
   afterAll(() => stack.close());
 
   it('refuses a body over the limit with 413 and a message', async () => {
     const before = await databaseDigest(stack);
-    const res = await member.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) });
+    const res = await refusal(member.createChat({ body: { content: 'x'.repeat(300 * 1024) } }));
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ message: 'Request body is too large.', detail: 'The limit is 262144 bytes.' });
     expect(await databaseDigest(stack)).toBe(before);
   });
 
-  it.each([
-    ['message content', '/api/v1/chats', { content: 'x'.repeat(MAX_MESSAGE_CHARS + 1) }, 'body.content'],
-    ['chat title', '/api/v1/chats', { title: 't'.repeat(201) }, 'body.title'],
-    ['username', '/api/v1/users', { username: 'u'.repeat(65) }, 'body.username'],
-    ['provider name', '/api/v1/providers', { name: 'n'.repeat(101), kind: 'mock' }, 'body.name'],
-    ['a NUL character', '/api/v1/chats', { content: 'a\u0000b' }, 'body'],
-    ['a NUL in an options key', '/api/v1/providers', { name: 'p', kind: 'mock', options: { 'k\u0000': 1 } }, 'body'],
+  /** A provider named `p` with these options, sent by the admin. */
+  const provider = (options: Record<string, unknown>) => (admin: ChatqClient) =>
+    admin.createProvider({ body: { name: 'p', kind: 'mock', options } });
+  it.each<[string, (admin: ChatqClient) => Promise<unknown>, string]>([
     [
-      'provider options over 16 KiB',
-      '/api/v1/providers',
-      { name: 'p', kind: 'mock', options: { k: 'v'.repeat(17_000) } },
-      'body.options',
+      'message content',
+      (admin) => admin.createChat({ body: { content: 'x'.repeat(MAX_MESSAGE_CHARS + 1) } }),
+      'body.content',
     ],
-    ['JSON nested 40 deep', '/api/v1/providers', { name: 'p', kind: 'mock', options: nest(40) }, 'body'],
-    ['a lone surrogate in message content', '/api/v1/chats', { content: 'a\ud800b' }, 'body'],
-    ['a lone surrogate in options', '/api/v1/providers', { name: 'p', kind: 'mock', options: { k: '\udc00' } }, 'body'],
-  ])('refuses an oversized or unstorable %s with 400 naming the field', async (_, path, body, field) => {
+    ['chat title', (admin) => admin.createChat({ body: { title: 't'.repeat(201) } }), 'body.title'],
+    ['username', (admin) => admin.createUser({ body: { username: 'u'.repeat(65) } }), 'body.username'],
+    ['provider name', (admin) => admin.createProvider({ body: { name: 'n'.repeat(101), kind: 'mock' } }), 'body.name'],
+    ['a NUL character', (admin) => admin.createChat({ body: { content: 'a\u0000b' } }), 'body'],
+    ['a NUL in an options key', provider({ 'k\u0000': 1 }), 'body'],
+    ['provider options over 16 KiB', provider({ k: 'v'.repeat(17_000) }), 'body.options'],
+    ['JSON nested 40 deep', provider({ n: nest(39) }), 'body'],
+    ['a lone surrogate in message content', (admin) => admin.createChat({ body: { content: 'a\ud800b' } }), 'body'],
+    ['a lone surrogate in options', provider({ k: '\udc00' }), 'body'],
+  ])('refuses an oversized or unstorable %s with 400 naming the field', async (_, call, field) => {
     const before = await databaseDigest(stack);
-    const res = await stack.admin.post(path, body);
+    const res = await refusal(call(stack.client));
     expect(res.status).toBe(400);
-    expect(res.body.validations.map((v: { field: string }) => v.field)).toContain(field);
+    expect(res.body.validations!.map((v) => v.field)).toContain(field);
     expect(await databaseDigest(stack)).toBe(before);
   });
 
   it('refuses a lone surrogate in model config options with 400', async () => {
     const before = await databaseDigest(stack);
-    const res = await stack.admin.post('/api/v1/model-configs', {
-      provider_id: ids[3],
-      model: 'm',
-      options: { k: '\ud800' },
-    });
+    const res = await refusal(
+      stack.client.createModelConfig({ body: { provider_id: ids[3]!, model: 'm', options: { k: '\ud800' } } }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.validations).toEqual([{ field: 'body', detail: 'must not contain unpaired surrogates' }]);
     expect(await databaseDigest(stack)).toBe(before);
   });
 
-  it.each([
-    ['a year Postgres cannot store', '/api/v1/users/me/usage?from=0000-01-01T00:00:00Z', {}, 'querystring.from'],
-    ['an event id past 64 bits', '/api/v1/chats/watch?after=99999999999999999999-0', {}, 'querystring.after'],
+  /**
+   * The first step of a watch stream: a 400 is not retried, so it throws at once; a stream that
+   * opened instead ends at the timeout, failing the test rather than hanging it.
+   */
+  const watch = (request: Parameters<ChatqClient['watchChats']>[0]) =>
+    member.watchChats(request, { maxReconnects: 0, signal: AbortSignal.timeout(10_000) }).next();
+  it.each<[string, () => Promise<unknown>, string]>([
+    [
+      'a year Postgres cannot store',
+      () => member.getMyUsage({ query: { from: '0000-01-01T00:00:00Z' } }),
+      'querystring.from',
+    ],
+    ['an event id past 64 bits', () => watch({ query: { after: '99999999999999999999-0' } }), 'querystring.after'],
     [
       'the last possible event id',
-      '/api/v1/chats/watch?after=18446744073709551615-18446744073709551615',
-      {},
+      () => watch({ query: { after: '18446744073709551615-18446744073709551615' } }),
       'querystring.after',
     ],
     [
       'a Last-Event-ID past 64 bits',
-      '/api/v1/chats/watch',
-      { 'last-event-id': `${'9'.repeat(20)}-1` },
+      () => watch({ headers: { 'last-event-id': `${'9'.repeat(20)}-1` } }),
       'headers.last-event-id',
     ],
-    ['an oversized page cursor', `/api/v1/chats?after=${'A'.repeat(201)}`, {}, 'querystring.after'],
-    ['a cursor this list never issued', '/api/v1/chats?after=czE', {}, 'querystring.after'],
-  ])('refuses %s with 400 naming the field', async (_, path, headers, field) => {
-    const res = await member.request('GET', path, undefined, headers);
+    ['an oversized page cursor', () => member.listChats({ query: { after: 'A'.repeat(201) } }), 'querystring.after'],
+    ['a cursor this list never issued', () => member.listChats({ query: { after: 'czE' } }), 'querystring.after'],
+  ])('refuses %s with 400 naming the field', async (_, call, field) => {
+    const res = await refusal(call());
     expect(res.status).toBe(400);
-    expect(res.body.validations.map((v: { field: string }) => v.field)).toContain(field);
+    expect(res.body.validations!.map((v) => v.field)).toContain(field);
   });
 
   it('never answers 5xx, always answers errors in the error shape, and changes nothing when it refuses', async () => {
+    // /openapi.json is outside the route table: the typed client has no method for it.
     const spec = (await stack.admin.get('/openapi.json')).body as {
       paths: Record<string, Record<string, unknown>>;
     };

@@ -2,9 +2,10 @@ import { loadApiConfig } from '@chatq/api/config.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { createApiServer } from '@chatq/api/server.ts';
+import { ChatqClient } from '@chatq/client';
 import { createLogger } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../harness/http.ts';
+import { outcome, refusal } from '../harness/refusal.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 import { apiWithoutRedis } from '../harness/offline-redis.ts';
 
@@ -13,6 +14,7 @@ const LIMITS = {
   RATE_LIMIT_TURNS_PER_MINUTE: '2',
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: '30',
 };
+const BAD_TOKEN = 'cq_not_a_real_token_at_all_xxxxxxxx';
 
 describe('rate limits', () => {
   let stack: TestStack;
@@ -24,22 +26,25 @@ describe('rate limits', () => {
   afterAll(() => stack.close());
 
   /** A fresh member, with a window of its own. */
-  async function member(): Promise<{ client: ApiClient; id: string; mint: () => Promise<ApiClient> }> {
-    const client = await stack.member();
-    const id = (await client.get('/api/v1/users/me')).body.user.id as string;
-    const mint = async () => client.as((await client.post(`/api/v1/users/${id}/tokens`)).body.token);
+  async function member(): Promise<{ client: ChatqClient; id: string; mint: () => Promise<ChatqClient> }> {
+    const client = await stack.memberClient();
+    const id = (await client.getMe()).body.user.id;
+    const mint = async () => client.as((await client.createToken({ params: { id } })).body.token);
     return { client, id, mint };
   }
 
   it('puts RateLimit-Policy and RateLimit on every response, counted per user or per IP', async () => {
     const { client } = await member();
-    const ok = await client.get('/api/v1/users/me');
+    const ok = await client.getMe();
     expect(ok.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
     expect(ok.headers.get('ratelimit')).toMatch(/^"requests";r=3;t=(59|60)$/);
 
     const unparsable = [
-      await client.request('POST', '/api/v1/chats', '{"content": ', { 'content-type': 'application/json' }),
-      await client.post('/api/v1/chats', { content: 'x'.repeat(300 * 1024) }),
+      // Malformed JSON on purpose: the typed client only sends what it serializes.
+      await stack.admin
+        .as(client.token)
+        .request('POST', '/api/v1/chats', '{"content": ', { 'content-type': 'application/json' }),
+      await refusal(client.createChat({ body: { content: 'x'.repeat(300 * 1024) } })),
     ];
     expect(unparsable.map((r) => r.status)).toEqual([400, 413]);
     for (const res of unparsable) {
@@ -48,8 +53,9 @@ describe('rate limits', () => {
     }
 
     for (const res of [
+      // /openapi.json and /api/v1/nope are outside the route table: the typed client has no method for them.
       await stack.admin.as(undefined).get('/openapi.json'),
-      await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me'),
+      await refusal(stack.client.as(BAD_TOKEN).getMe()),
       await stack.admin.as(undefined).get('/api/v1/nope'),
     ]) {
       expect(res.headers.get('ratelimit-policy')).toBe('"anonymous";q=30;w=60');
@@ -62,51 +68,60 @@ describe('rate limits', () => {
     const other = await mint();
     const stranger = (await member()).client;
     // member() and mint() spent two of the five: the second token shares the first one's budget.
-    for (const token of [client, other, client]) expect((await token.get('/api/v1/chats')).status).toBe(200);
+    for (const token of [client, other, client]) expect((await token.listChats()).status).toBe(200);
     // A token minted now does not buy more either (minted by the admin: the user has no requests left).
-    const third = client.as((await stack.admin.post(`/api/v1/users/${id}/tokens`)).body.token);
+    const third = client.as((await stack.client.createToken({ params: { id } })).body.token);
     for (const token of [client, other, third]) {
-      const refused = await token.get('/api/v1/chats');
+      const refused = await refusal(token.listChats());
       expect(refused.status).toBe(429);
       expect(refused.body).toEqual({ message: 'Rate limit exceeded.' });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
       expect(refused.headers.get('ratelimit')).toMatch(/^"requests";r=0;/);
     }
-    expect((await stranger.get('/api/v1/chats')).status).toBe(200);
+    expect((await stranger.listChats()).status).toBe(200);
   });
 
   it('limits turns per user across all their tokens, and only requests that start one', async () => {
     const { client, mint, id } = await member();
     // Room for requests, so that only the turns limit is in play.
-    await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 100 } });
+    await stack.client.updateUser({ params: { id }, body: { rate_limits: { requests_per_minute: 100 } } });
     const other = await mint();
-    expect((await client.post('/api/v1/chats', { content: 'one' })).status).toBe(201);
-    const second = await client.post('/api/v1/chats', { content: 'two' });
+    expect((await client.createChat({ body: { content: 'one' } })).status).toBe(201);
+    const second = await client.createChat({ body: { content: 'two' } });
     expect(second.status).toBe(201);
     expect(second.headers.get('ratelimit-policy')).toBe('"requests";q=100;w=60, "turns";q=2;w=60');
     expect(second.headers.get('ratelimit')).toMatch(/"turns";r=0;t=\d+$/);
-    const third = await other.post('/api/v1/chats', { content: 'three' });
+    const third = await refusal(other.createChat({ body: { content: 'three' } }));
     expect(third.status).toBe(429);
+    expect(third.body).toEqual({ message: 'Rate limit exceeded.' });
     expect(await stack.sql`select 1 from messages where content = 'three'`).toHaveLength(0);
-    expect((await other.post('/api/v1/chats', { title: 'no turn' })).status).toBe(201);
+    expect((await other.createChat({ body: { title: 'no turn' } })).status).toBe(201);
   });
 
   it('lets admins set and clear per-user limits, which apply to tokens in use at once', async () => {
     const { id, client } = await member();
-    expect((await client.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 50 } })).status).toBe(403);
-    const set = await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: 7 } });
+    const forbidden = await refusal(
+      client.updateUser({ params: { id }, body: { rate_limits: { requests_per_minute: 50 } } }),
+    );
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({ message: 'Forbidden.' });
+    const set = await stack.client.updateUser({ params: { id }, body: { rate_limits: { requests_per_minute: 7 } } });
     expect(set.status).toBe(200);
     expect(set.body.user.rate_limits).toEqual({ requests_per_minute: 7, turns_per_minute: null });
 
     // member() and the refused PATCH spent two of the seven.
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await client.get('/api/v1/chats')).status);
+    for (let i = 0; i < 6; i++) statuses.push((await outcome(client.listChats())).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
 
-    const cleared = await stack.admin.patch(`/api/v1/users/${id}`, { rate_limits: { requests_per_minute: null } });
+    const cleared = await stack.client.updateUser({
+      params: { id },
+      body: { rate_limits: { requests_per_minute: null } },
+    });
     expect(cleared.body.user.rate_limits.requests_per_minute).toBeNull();
-    const after = await client.get('/api/v1/chats');
+    // Back on the server's five, already spent: a 429 carries the policy as well.
+    const after = await outcome(client.listChats());
     expect(after.headers.get('ratelimit-policy')).toBe('"requests";q=5;w=60');
   });
 
@@ -115,10 +130,10 @@ describe('rate limits', () => {
     const address = await replica.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const { client } = await member();
-      const onReplica = new ApiClient(address, client.token);
+      const onReplica = new ChatqClient({ baseUrl: address, token: client.token });
       const statuses = [];
       for (let i = 0; i < 3; i++) {
-        statuses.push((await client.get('/api/v1/chats')).status, (await onReplica.get('/api/v1/chats')).status);
+        statuses.push((await outcome(client.listChats())).status, (await outcome(onReplica.listChats())).status);
       }
       // member() spent one of the five requests of the window.
       expect(statuses.filter((s) => s === 200)).toHaveLength(4);
@@ -129,13 +144,15 @@ describe('rate limits', () => {
   });
 
   it('limits callers without a valid token per IP, bad tokens included', async () => {
+    // /openapi.json is outside the route table: the typed client has no method for it.
     const anonymous = stack.admin.as(undefined);
     let status = 200;
     for (let i = 0; i < 31 && status !== 429; i++) status = (await anonymous.get('/openapi.json')).status;
     expect(status).toBe(429);
-    const badToken = await stack.admin.as('cq_not_a_real_token_at_all_xxxxxxxx').get('/api/v1/users/me');
+    const badToken = await refusal(stack.client.as(BAD_TOKEN).getMe());
     expect(badToken.status).toBe(429);
-    expect((await stack.admin.get('/api/v1/users/me')).status).toBe(200);
+    expect(badToken.body).toEqual({ message: 'Rate limit exceeded.' });
+    expect((await stack.client.getMe()).status).toBe(200);
   });
 });
 
@@ -147,19 +164,27 @@ describe('probes and metrics', () => {
   afterAll(() => stack.close());
 
   it('are never rate limited, while other anonymous requests are', async () => {
+    const probes = stack.client.as(undefined);
+    // /openapi.json and /metrics are outside the route table: the typed client has no method for them.
     const anonymous = stack.admin.as(undefined);
     for (let i = 0; i < 5; i++) {
-      for (const path of ['/healthz', '/readyz', '/metrics']) {
-        const res = await fetch(`${stack.baseUrl}${path}`);
+      const health = await probes.getHealth();
+      const ready = await probes.getReadiness();
+      const metrics = await fetch(`${stack.baseUrl}/metrics`);
+      await metrics.body?.cancel();
+      for (const [path, res] of [
+        ['/healthz', health],
+        ['/readyz', ready],
+        ['/metrics', metrics],
+      ] as const) {
         expect(res.status, path).toBe(200);
         expect(res.headers.get('ratelimit-policy'), path).toBeNull();
-        await res.body?.cancel();
       }
     }
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await anonymous.get('/openapi.json')).status);
     expect(statuses).toEqual([200, 200, 429]);
-    expect((await anonymous.get('/healthz')).status).toBe(200);
+    expect((await probes.getHealth()).status).toBe(200);
   });
 });
 
@@ -171,6 +196,7 @@ describe('TRUST_PROXY', () => {
       env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2', ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}) },
     });
     try {
+      // Raw: /openapi.json is outside the route table, and the test sets X-Forwarded-For itself.
       const anonymous = stack.admin.as(undefined);
       const statuses: Record<string, number[]> = { '203.0.113.1': [], '203.0.113.2': [] };
       for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.1', '203.0.113.2']) {

@@ -1,6 +1,6 @@
+import { ChatqApiError, ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
 
@@ -21,11 +21,15 @@ describe('the API killed (SIGKILL) in the middle of a request', () => {
 
   it('leaves no part of the change behind, and an idempotent retry completes it exactly once', async () => {
     const api = processes[0]!;
-    const admin = new ApiClient(api.url, ADMIN_TOKEN);
-    const chatId = (await admin.post('/api/v1/chats', { title: 'killed mid-send' })).body.chat.id as string;
+    const admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
+    const chatId = (await admin.createChat({ body: { title: 'killed mid-send' } })).body.chat.id;
     const key = 'send-once-1';
-    const send = (client: ApiClient) =>
-      client.post(`/api/v1/chats/${chatId}/messages`, { content: 'exactly once' }, { 'idempotency-key': key });
+    const send = (client: ChatqClient) =>
+      client.sendMessage({
+        params: { chat_id: chatId },
+        body: { content: 'exactly once' },
+        headers: { 'idempotency-key': key },
+      });
 
     // The test holds the chat's row lock, so the send stops inside its transaction, after the
     // Idempotency-Key is taken and before chatq_send_message can write.
@@ -45,7 +49,10 @@ describe('the API killed (SIGKILL) in the middle of a request', () => {
       );
       api.kill('SIGKILL');
       await api.exited;
-      expect(await inFlight).toBeInstanceOf(Error);
+      // The connection dropped: no answer at all, not even a refusal.
+      const failure = await inFlight;
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(ChatqApiError);
       await lock`commit`;
       // Its backend finds the client gone when it answers, and rolls the transaction back.
       await eventually(
@@ -62,13 +69,14 @@ describe('the API killed (SIGKILL) in the middle of a request', () => {
 
     const restarted = await startService('api', env);
     processes.push(restarted);
-    const client = new ApiClient(restarted.url, ADMIN_TOKEN);
+    const client = new ChatqClient({ baseUrl: restarted.url, token: ADMIN_TOKEN });
     const retried = await send(client);
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     const again = await send(client);
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
+    if (retried.status !== 201 || again.status !== 201) throw new Error('both sends start the one turn');
     expect(again.body.message.id).toBe(retried.body.message.id);
     expect(await db.sql`select 1 from messages where content = 'exactly once'`).toHaveLength(1);
     expect(await db.sql`select 1 from turns where chat_id = ${chatId}`).toHaveLength(1);

@@ -1,14 +1,16 @@
 import { MAX_QUEUED_MESSAGES } from '@chatq/contracts';
 import { addTurnJobs } from '@chatq/chat-core';
+import type { ChatqClient } from '@chatq/client';
+import type { Message } from '@chatq/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../harness/http.ts';
+import { settledChat, startChat } from '../harness/chats.ts';
 import { finishedTurnJob, openTurnQueue } from '../harness/queue.ts';
+import { refusal } from '../harness/refusal.ts';
 import { SseClient } from '../harness/sse.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
-import { settledChat } from '../harness/chats.ts';
 
 let stack: TestStack;
-let member: ApiClient;
+let member: ChatqClient;
 let slowModel: string;
 let fastModel: string;
 const opened: SseClient[] = [];
@@ -20,30 +22,34 @@ async function events(chatId: string, query = ''): Promise<SseClient> {
 }
 
 async function slowChat(): Promise<string> {
-  return (await member.post('/api/v1/chats', { model_config_id: slowModel })).body.chat.id;
+  return (await member.createChat({ body: { model_config_id: slowModel } })).body.chat.id;
 }
 
 /** The conversation once the chat has nothing live or queued any more. */
 async function settled(chatId: string) {
-  await settledChat(stack.client.as(member.token), chatId);
-  return (await member.get(`/api/v1/chats/${chatId}/messages`)).body;
+  await settledChat(member, chatId);
+  return (await member.listMessages({ params: { chat_id: chatId } })).body;
 }
 
-const transcript = (data: any[]) =>
+/** A send the test expects to wait behind the live turn (202). */
+function queued<T extends { status: number }>(res: T): Extract<T, { status: 202 }> {
+  if (res.status !== 202) throw new Error(`expected the send to be queued (202), got ${res.status}`);
+  return res as Extract<T, { status: 202 }>;
+}
+
+const transcript = (data: Message[]) =>
   data.map((m) => `${m.role}:${m.role === 'user' ? m.content : m.interrupted ? 'partial' : 'reply'}`);
 
 beforeAll(async () => {
   // No outbox relay: every turn here, promoted ones included, must reach the queue directly.
   stack = await startStack({ env: { EVENTS_HEARTBEAT_MS: '200', RELAY_AFTER_MS: '600000' } });
-  member = await stack.member();
-  const providers = await stack.admin.get('/api/v1/providers');
-  const slow = await stack.admin.post('/api/v1/model-configs', {
-    provider_id: providers.body.data[0].id,
-    model: 'slow-mock',
-    options: { latency_ms: 600 },
+  member = await stack.memberClient();
+  const providers = await stack.client.listProviders();
+  const slow = await stack.client.createModelConfig({
+    body: { provider_id: providers.body.data[0]!.id, model: 'slow-mock', options: { latency_ms: 600 } },
   });
   slowModel = slow.body.model_config.id;
-  fastModel = (await member.get('/api/v1/model-configs')).body.data.find((m: any) => m.is_default).id;
+  fastModel = (await member.listModelConfigs()).body.data.find((m) => m.is_default)!.id;
 });
 
 afterEach(() => {
@@ -55,16 +61,19 @@ afterAll(() => stack?.close());
 describe('busy_behavior: queue (the default)', () => {
   it('queues sends behind the live turn and runs them in order, each keeping its id', async () => {
     const chatId = await slowChat();
-    const a = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'A' });
+    const params = { chat_id: chatId };
+    const a = await member.sendMessage({ params, body: { content: 'A' } });
     expect(a.status).toBe(201);
-    const b = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'B' });
-    const c = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'C', model_config_id: fastModel });
+    const b = await member.sendMessage({ params, body: { content: 'B' } });
+    const c = await member.sendMessage({ params, body: { content: 'C', model_config_id: fastModel } });
     expect(b.status).toBe(202);
-    expect(b.body.queued_message).toMatchObject({ chat_id: chatId, content: 'B', model_config_id: slowModel });
-    expect(c.body.queued_message).toMatchObject({ content: 'C', model_config_id: fastModel });
+    expect(c.status).toBe(202);
+    const [queuedB, queuedC] = [queued(b).body.queued_message, queued(c).body.queued_message];
+    expect(queuedB).toMatchObject({ chat_id: chatId, content: 'B', model_config_id: slowModel });
+    expect(queuedC).toMatchObject({ content: 'C', model_config_id: fastModel });
 
-    const listed = await member.get(`/api/v1/chats/${chatId}/messages`);
-    expect(listed.body.queued.map((q: any) => q.content)).toEqual(['B', 'C']);
+    const listed = await member.listMessages({ params });
+    expect(listed.body.queued.map((q) => q.content)).toEqual(['B', 'C']);
 
     const done = await settled(chatId);
     expect(transcript(done.data)).toEqual([
@@ -75,100 +84,103 @@ describe('busy_behavior: queue (the default)', () => {
       'user:C',
       'assistant:reply',
     ]);
-    expect(done.data[2].id).toBe(b.body.queued_message.id);
-    expect(done.data[4].id).toBe(c.body.queued_message.id);
-    expect(done.data[5].model_config_id).toBe(fastModel);
+    expect(done.data[2]!.id).toBe(queuedB.id);
+    expect(done.data[4]!.id).toBe(queuedC.id);
+    expect(done.data[5]!.model_config_id).toBe(fastModel);
     expect(done.queued).toEqual([]);
   });
 
   it(`refuses more than ${MAX_QUEUED_MESSAGES} waiting messages with 429, and deletes queued ones`, async () => {
     const chatId = await slowChat();
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'running' });
-    const queued = [];
+    const params = { chat_id: chatId };
+    await member.sendMessage({ params, body: { content: 'running' } });
+    const waiting: string[] = [];
     for (let i = 0; i < MAX_QUEUED_MESSAGES; i++) {
-      const res = await member.post(`/api/v1/chats/${chatId}/messages`, { content: `q${i}` });
+      const res = await member.sendMessage({ params, body: { content: `q${i}` } });
       expect(res.status).toBe(202);
-      queued.push(res.body.queued_message.id);
+      waiting.push(queued(res).body.queued_message.id);
     }
-    const full = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'one too many' });
+    const full = await refusal(member.sendMessage({ params, body: { content: 'one too many' } }));
     expect(full.status).toBe(429);
     expect(full.body).toEqual({ message: 'Message queue is full.' });
 
-    expect((await member.delete(`/api/v1/chats/${chatId}/queue/${queued[0]}`)).status).toBe(204);
-    const again = await member.delete(`/api/v1/chats/${chatId}/queue/${queued[0]}`);
+    const first = { chat_id: chatId, id: waiting[0]! };
+    expect((await member.deleteQueuedMessage({ params: first })).status).toBe(204);
+    const again = await refusal(member.deleteQueuedMessage({ params: first }));
     expect(again.status).toBe(404);
     expect(again.body).toEqual({ message: 'Queued message not found.' });
-    expect((await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'fits again' })).status).toBe(202);
-    const listed = await member.get(`/api/v1/chats/${chatId}/messages`);
-    expect(listed.body.queued.map((q: any) => q.content)).toEqual([
+    expect((await member.sendMessage({ params, body: { content: 'fits again' } })).status).toBe(202);
+    const listed = await member.listMessages({ params });
+    expect(listed.body.queued.map((q) => q.content)).toEqual([
       ...Array.from({ length: MAX_QUEUED_MESSAGES - 1 }, (_, i) => `q${i + 1}`),
       'fits again',
     ]);
 
-    const other = await stack.member();
-    expect((await other.delete(`/api/v1/chats/${chatId}/queue/${queued[1]}`)).status).toBe(404);
-    for (const id of queued.slice(1)) await member.delete(`/api/v1/chats/${chatId}/queue/${id}`);
+    const other = await stack.memberClient();
+    expect((await refusal(other.deleteQueuedMessage({ params: { chat_id: chatId, id: waiting[1]! } }))).status).toBe(
+      404,
+    );
+    for (const id of waiting.slice(1)) await member.deleteQueuedMessage({ params: { chat_id: chatId, id } });
   });
 });
 
 describe('busy_behavior: interrupt', () => {
   it('interrupts the live turn, keeps its partial reply and runs the new message next', async () => {
     const chatId = await slowChat();
+    const params = { chat_id: chatId };
     const stream = await events(chatId);
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'A' });
+    await member.sendMessage({ params, body: { content: 'A' } });
     await stream.until((all) => all.some((e) => e.event === 'message.delta'), 'A to start streaming');
-    const b = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'B', busy_behavior: 'interrupt' });
+    const b = await member.sendMessage({ params, body: { content: 'B', busy_behavior: 'interrupt' } });
     expect(b.status).toBe(201);
 
     const done = await settled(chatId);
     expect(transcript(done.data)).toEqual(['user:A', 'assistant:partial', 'user:B', 'assistant:reply']);
-    expect(done.data[1].content.length).toBeGreaterThan(0);
-    expect(done.data[3].content).toContain('You said: "B"');
+    expect(done.data[1]!.content.length).toBeGreaterThan(0);
+    expect(done.data[3]!.content).toContain('You said: "B"');
   });
 
   it('lets queued messages run after an interrupt, in order', async () => {
     const chatId = await slowChat();
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'A' });
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'B' });
-    const interrupted = await member.post(`/api/v1/chats/${chatId}/messages`, {
-      content: 'C',
-      busy_behavior: 'interrupt',
-    });
+    const params = { chat_id: chatId };
+    await member.sendMessage({ params, body: { content: 'A' } });
+    await member.sendMessage({ params, body: { content: 'B' } });
+    const interrupted = await member.sendMessage({ params, body: { content: 'C', busy_behavior: 'interrupt' } });
     expect(interrupted.status).toBe(201);
-    const stopped = await member.post(`/api/v1/chats/${chatId}/interrupt`);
+    const stopped = await member.interruptChat({ params });
     expect(stopped.status).toBe(200);
     expect(stopped.body.chat.status).toBe('pending');
 
     const done = await settled(chatId);
     expect(transcript(done.data).filter((t) => t.startsWith('user'))).toEqual(['user:A', 'user:C', 'user:B']);
     expect(done.data.at(-1)).toMatchObject({ role: 'assistant' });
-    expect(done.data.at(-1).content).toContain('You said: "B"');
+    expect(done.data.at(-1)?.content).toContain('You said: "B"');
   });
 
   it('cancels a turn that is still queued without running it', async () => {
     const idle = await startStack({ worker: false });
     try {
-      const owner = await idle.member();
-      const chat = await owner.post('/api/v1/chats', { content: 'never answered' });
-      const stopped = await owner.post(`/api/v1/chats/${chat.body.chat.id}/interrupt`);
+      const owner = await idle.memberClient();
+      const { chat, turn } = await startChat(owner, 'never answered');
+      const stopped = await owner.interruptChat({ params: { chat_id: chat.id } });
       expect(stopped.body.chat.status).toBe('idle');
-      const turn = await owner.get(`/api/v1/chats/${chat.body.chat.id}/turns/${chat.body.turn.id}`);
-      expect(turn.body.turn.status).toBe('cancelled');
+      const got = await owner.getTurn({ params: { chat_id: chat.id, turn_id: turn.id } });
+      expect(got.body.turn.status).toBe('cancelled');
 
       // However the job reaches a worker (the API's enqueue or the outbox relay), it must not run.
       const queue = openTurnQueue(idle.prefix);
       try {
-        await addTurnJobs(queue, [{ turn_id: chat.body.turn.id, chat_id: chat.body.chat.id, generation: 1 }]);
+        await addTurnJobs(queue, [{ turn_id: turn.id, chat_id: chat.id, generation: 1 }]);
         idle.startWorker();
-        const job = await finishedTurnJob(queue, chat.body.turn.id);
+        const job = await finishedTurnJob(queue, turn.id);
         expect(job.returnvalue).toEqual({ outcome: 'finished' });
       } finally {
         await queue.close();
       }
-      const [turnRow] = await idle.sql`select attempts from turns where id = ${chat.body.turn.id}`;
+      const [turnRow] = await idle.sql`select attempts from turns where id = ${turn.id}`;
       expect(turnRow!.attempts).toBe(0);
-      const messages = await owner.get(`/api/v1/chats/${chat.body.chat.id}/messages`);
-      expect(messages.body.data.map((m: any) => m.role)).toEqual(['user']);
+      const messages = await owner.listMessages({ params: { chat_id: chat.id } });
+      expect(messages.body.data.map((m) => m.role)).toEqual(['user']);
     } finally {
       await idle.close();
     }
@@ -179,7 +191,10 @@ describe('event streams', () => {
   it('resumes after ?after= exactly like after Last-Event-ID, the header winning over the query', async () => {
     const chatId = await slowChat();
     const live = await events(chatId);
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'resume me', model_config_id: fastModel });
+    await member.sendMessage({
+      params: { chat_id: chatId },
+      body: { content: 'resume me', model_config_id: fastModel },
+    });
     await live.until((all) => all.some((e) => e.event === 'message.completed'), 'the reply');
     await live.until((all) => all.at(-1)?.event === 'chat.status', 'the chat to rest');
     const [, second, third] = live.events;
@@ -206,7 +221,7 @@ describe('event streams', () => {
 
   it("refuses another user's chat with 404 and a bad Last-Event-ID with 400", async () => {
     const chatId = await slowChat();
-    const other = await stack.member();
+    const other = await stack.memberClient();
     const stranger = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chatId}/events`, other.token);
     expect(stranger.status).toBe(404);
     const bad = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chatId}/events`, member.token, {
@@ -231,9 +246,9 @@ describe('event streams', () => {
 
   it('ends open streams when the API shuts down, so it can drain', async () => {
     const other = await startStack({ worker: false });
-    const owner = await other.member();
-    const chat = await owner.post('/api/v1/chats', {});
-    const stream = await SseClient.open(`${other.baseUrl}/api/v1/chats/${chat.body.chat.id}/events`, owner.token);
+    const owner = await other.memberClient();
+    const { chat } = (await owner.createChat({ body: {} })).body;
+    const stream = await SseClient.open(`${other.baseUrl}/api/v1/chats/${chat.id}/events`, owner.token);
     const watch = await SseClient.open(`${other.baseUrl}/api/v1/chats/watch`, owner.token);
     expect(other.api.app.eventHub.stats().listeners).toBe(2);
     await other.close();
@@ -244,9 +259,9 @@ describe('event streams', () => {
   it("streams the caller's chats' status changes, and only theirs, on /chats/watch", async () => {
     const watch = await SseClient.open(`${stack.baseUrl}/api/v1/chats/watch`, member.token);
     opened.push(watch);
-    const other = await stack.member();
-    await other.post('/api/v1/chats', { content: 'not yours' });
-    const mine = await member.post('/api/v1/chats', { content: 'watch me', model_config_id: fastModel });
+    const other = await stack.memberClient();
+    await other.createChat({ body: { content: 'not yours' } });
+    const mine = await member.createChat({ body: { content: 'watch me', model_config_id: fastModel } });
     const chatId = mine.body.chat.id;
     await watch.until(
       (all) => all.some((e) => e.data.chat_id === chatId && e.data.status === 'idle'),

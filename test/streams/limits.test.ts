@@ -1,20 +1,36 @@
 import { type IncomingMessage, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { ChatqApiError, ChatqClient } from '@chatq/client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { SseClient } from '../harness/sse.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
 
 /** A member of the API at `admin`'s address, and its client. */
-async function newMember(admin: ApiClient): Promise<ApiClient> {
-  const created = await admin.post('/api/v1/users', { username: uniqueName('m') });
-  return admin.as((await admin.post(`/api/v1/users/${created.body.user.id}/tokens`)).body.token);
+async function newMember(admin: ChatqClient): Promise<ChatqClient> {
+  const created = await admin.createUser({ body: { username: uniqueName('m') } });
+  return admin.as((await admin.createToken({ params: { id: created.body.user.id } })).body.token);
 }
+
+/**
+ * The refusal a typed event stream is opened with. `maxReconnects: 0` makes a 429 final (the client
+ * would otherwise retry it), so it ends the iteration as the cause of the error it throws; a
+ * stream that opens instead ends at the timeout, failing the test rather than hanging it.
+ */
+async function streamRefusal(stream: AsyncGenerator<unknown>): Promise<ChatqApiError> {
+  const err = await stream.next().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const refused = err instanceof ChatqApiError ? err : err instanceof Error ? err.cause : err;
+  expect(refused).toBeInstanceOf(ChatqApiError);
+  return refused as ChatqApiError;
+}
+const once = () => ({ maxReconnects: 0, signal: AbortSignal.timeout(10_000) });
 
 /** Kilobytes of a process's memory from /proc: `VmRSS` (now) or `VmHWM` (its peak so far). */
 function memoryKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -76,9 +92,9 @@ describe('event streams replaying a large log', () => {
   });
 
   it(`serves ${STREAMS} replays from ?after=0 of ${EVENTS} events of 100 KB in bounded memory`, async () => {
-    const admin = new ApiClient(api.url, ADMIN_TOKEN);
+    const admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
     const member = await newMember(admin);
-    const chatId = (await member.post('/api/v1/chats', { title: 'long' })).body.chat.id as string;
+    const chatId = (await member.createChat({ body: { title: 'long' } })).body.chat.id;
     // Written into the chat's log directly: 13 MB of events, as long replies would leave there.
     const redis = new Redis(inject('redisUrl'));
     let lastId = '';
@@ -117,13 +133,13 @@ describe('open event streams per user, and request timeouts', () => {
   const TIMEOUT_MS = 1_000;
   let db: TestDatabase;
   let api: ServiceProcess;
-  let admin: ApiClient;
+  let admin: ChatqClient;
   const opened: SseClient[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     api = await startService('api', testEnv(db, uniqueName('q'), { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) }));
-    admin = new ApiClient(api.url, ADMIN_TOKEN);
+    admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
   });
   afterAll(async () => {
     opened.forEach((c) => c.close());
@@ -131,7 +147,7 @@ describe('open event streams per user, and request timeouts', () => {
     await db?.drop();
   });
 
-  const watch = async (client: ApiClient) => {
+  const watch = async (client: ChatqClient) => {
     const stream = await SseClient.open(`${api.url}/api/v1/chats/watch`, client.token);
     opened.push(stream);
     return stream;
@@ -139,7 +155,7 @@ describe('open event streams per user, and request timeouts', () => {
 
   it('refuses a user’s 21st open stream with 429, and a closed one frees its slot', async () => {
     const member = await newMember(admin);
-    const chatId = (await member.post('/api/v1/chats', { title: 'x' })).body.chat.id as string;
+    const chatId = (await member.createChat({ body: { title: 'x' } })).body.chat.id;
     const streams = [];
     for (let i = 0; i < 10; i++) {
       streams.push(await watch(member));
@@ -148,14 +164,14 @@ describe('open event streams per user, and request timeouts', () => {
     opened.push(...streams);
     expect(streams.map((s) => s.status)).toEqual(Array(20).fill(200));
 
-    const refused = await member.get('/api/v1/chats/watch');
+    const refused = await streamRefusal(member.watchChats({}, once()));
     expect(refused.status).toBe(429);
     expect(refused.body).toEqual({ message: 'Too many open event streams.' });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await member.get(`/api/v1/chats/${chatId}/events`)).status).toBe(429);
+    expect((await streamRefusal(member.streamChatEvents({ params: { chat_id: chatId } }, once()))).status).toBe(429);
     // Other users, and the member's other requests, are not affected.
     expect((await watch(await newMember(admin))).status).toBe(200);
-    expect((await member.get('/api/v1/chats')).status).toBe(200);
+    expect((await member.listChats()).status).toBe(200);
 
     streams[0]!.close();
     const reopened = await eventually(
@@ -166,7 +182,7 @@ describe('open event streams per user, and request timeouts', () => {
       { what: 'the closed stream’s slot to be free' },
     );
     expect(reopened.status).toBe(200);
-    expect((await member.get('/api/v1/chats/watch')).status).toBe(429);
+    expect((await streamRefusal(member.watchChats({}, once()))).status).toBe(429);
   });
 
   /** A raw connection to the API; resolves with what the server sent once it closes the socket. */
@@ -226,7 +242,7 @@ describe('open event streams per user, and request timeouts', () => {
       write('POST /api/v1/chats HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n{'),
     );
     expect((await closed).ms).toBeGreaterThanOrEqual(TIMEOUT_MS);
-    await member.post('/api/v1/chats', { content: 'still there?' });
+    await member.createChat({ body: { content: 'still there?' } });
     await stream.until(
       (events) => events.some((e) => e.event === 'chat.status'),
       'a chat.status event on the open stream',

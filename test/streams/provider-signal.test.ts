@@ -1,9 +1,9 @@
+import type { ChatqClient } from '@chatq/client';
 import type { ModelCaller } from '@chatq/worker/llm/types.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../harness/http.ts';
+import { settledChat } from '../harness/chats.ts';
 import { SseClient } from '../harness/sse.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
-import { settledChat } from '../harness/chats.ts';
 
 /*
  * The worker with a scripted model in place of a provider: it sees exactly what a provider call
@@ -42,14 +42,14 @@ const scripted: ModelCaller = async (call) => {
 };
 
 let stack: TestStack;
-let member: ApiClient;
+let member: ChatqClient;
 const opened: SseClient[] = [];
 
 async function chatWithEvents() {
-  const chat = await member.post('/api/v1/chats', {});
-  const events = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chat.body.chat.id}/events`, member.token);
+  const { chat } = (await member.createChat({ body: {} })).body;
+  const events = await SseClient.open(`${stack.baseUrl}/api/v1/chats/${chat.id}/events`, member.token);
   opened.push(events);
-  return { chatId: chat.body.chat.id as string, events };
+  return { chatId: chat.id, events };
 }
 
 async function hangingCall(content: string) {
@@ -57,13 +57,20 @@ async function hangingCall(content: string) {
 }
 
 async function settled(chatId: string) {
-  await settledChat(stack.client.as(member.token), chatId);
-  return (await member.get(`/api/v1/chats/${chatId}/messages`)).body.data;
+  await settledChat(member, chatId);
+  return (await member.listMessages({ params: { chat_id: chatId } })).body.data;
+}
+
+/** Sends `content` to the chat, which the test expects to start a turn at once (201). */
+async function start(chatId: string, content: string) {
+  const sent = await member.sendMessage({ params: { chat_id: chatId }, body: { content } });
+  if (sent.status !== 201) throw new Error(`expected "${content}" to start a turn (201), got ${sent.status}`);
+  return sent.body;
 }
 
 beforeAll(async () => {
   stack = await startStack({ callModel: scripted, env: { RELAY_AFTER_MS: '600000' } });
-  member = await stack.member();
+  member = await stack.memberClient();
 });
 
 afterEach(() => {
@@ -75,22 +82,25 @@ afterAll(() => stack?.close());
 describe('stopping a provider call', () => {
   it('aborts its signal when the message it answers is edited', async () => {
     const { chatId } = await chatWithEvents();
-    const sent = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'hang on edit' });
+    const sent = await start(chatId, 'hang on edit');
     const call = await hangingCall('hang on edit');
-    await member.patch(`/api/v1/chats/${chatId}/messages/${sent.body.message.id}`, { content: 'edited' });
+    await member.editMessage({
+      params: { chat_id: chatId, message_id: sent.message.id },
+      body: { content: 'edited' },
+    });
     await eventually(async () => (call.aborted ? true : undefined), { what: 'the signal to abort' });
-    expect((await settled(chatId)).map((m: any) => m.content)).toEqual(['edited', 'ok']);
+    expect((await settled(chatId)).map((m) => m.content)).toEqual(['edited', 'ok']);
   });
 
   it('aborts its signal on interrupt and keeps what was streamed', async () => {
     const { chatId, events } = await chatWithEvents();
-    await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'hang on interrupt' });
+    await start(chatId, 'hang on interrupt');
     const call = await hangingCall('hang on interrupt');
     await events.until((all) => all.some((e) => e.event === 'message.delta'), 'the partial text');
-    await member.post(`/api/v1/chats/${chatId}/interrupt`);
+    await member.interruptChat({ params: { chat_id: chatId } });
     await eventually(async () => (call.aborted ? true : undefined), { what: 'the signal to abort' });
     const messages = await settled(chatId);
-    expect(messages.map((m: any) => [m.role, m.content, m.interrupted ?? false])).toEqual([
+    expect(messages.map((m) => [m.role, m.content, m.interrupted ?? false])).toEqual([
       ['user', 'hang on interrupt', false],
       ['assistant', 'partial ', true],
     ]);
@@ -100,20 +110,20 @@ describe('stopping a provider call', () => {
 describe('a failing turn', () => {
   it('streams the error, fails the turn and lets the queue move on', async () => {
     const { chatId, events } = await chatWithEvents();
-    const failing = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'fail please' });
+    const failing = await start(chatId, 'fail please');
     // The failing turn is still live (its call waits for the cue): the next send queues behind it.
-    const queued = await member.post(`/api/v1/chats/${chatId}/messages`, { content: 'then this' });
+    const queued = await member.sendMessage({ params: { chat_id: chatId }, body: { content: 'then this' } });
     failCue('fail please').resolve();
     expect(queued.status).toBe(202);
 
     const messages = await settled(chatId);
-    expect(messages.map((m: any) => [m.role, m.content])).toEqual([
+    expect(messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'fail please'],
       ['user', 'then this'],
       ['assistant', 'ok'],
     ]);
     await events.until((all) => all.at(-1)?.data.status === 'idle', 'the chat to rest');
-    const turnId = failing.body.turn.id;
+    const turnId = failing.turn.id;
     expect(events.of('turn.failed').map((e) => e.data)).toEqual([
       { chat_id: chatId, turn_id: turnId, message: 'provider rejected the API key (401)' },
     ]);

@@ -1,9 +1,9 @@
 import { compareEventIds } from '@chatq/chat-core';
+import { ChatqClient } from '@chatq/client';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
-import { ApiClient } from '../harness/http.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
 import { SseClient, type SseEvent } from '../harness/sse.ts';
 import { ADMIN_TOKEN, eventually, testEnv } from '../harness/stack.ts';
@@ -18,7 +18,7 @@ let prefix: string;
 let api1: ServiceProcess;
 let api2: ServiceProcess;
 let worker: ServiceProcess;
-let client1: ApiClient;
+let client1: ChatqClient;
 let slowModel: string;
 const opened: SseClient[] = [];
 
@@ -32,14 +32,14 @@ const deltas = (events: SseEvent[]) => events.filter((e) => e.event === 'message
 const completed = (events: SseEvent[]) => events.some((e) => e.event === 'message.completed');
 
 async function slowChat(): Promise<string> {
-  const res = await client1.post('/api/v1/chats', { model_config_id: slowModel });
+  const res = await client1.createChat({ body: { model_config_id: slowModel } });
   expect(res.status).toBe(201);
   return res.body.chat.id;
 }
 
 async function reply(chatId: string): Promise<string> {
-  const messages = await client1.get(`/api/v1/chats/${chatId}/messages`);
-  return messages.body.data.at(-1).content;
+  const messages = await client1.listMessages({ params: { chat_id: chatId } });
+  return messages.body.data.at(-1)!.content;
 }
 
 beforeAll(async () => {
@@ -50,12 +50,10 @@ beforeAll(async () => {
   api1 = await startService('api', env);
   api2 = await startService('api', env);
   worker = await startService('worker', env);
-  client1 = new ApiClient(api1.url, ADMIN_TOKEN);
-  const providers = await client1.get('/api/v1/providers');
-  const created = await client1.post('/api/v1/model-configs', {
-    provider_id: providers.body.data[0].id,
-    model: 'slow-mock',
-    options: { latency_ms: 1_500 },
+  client1 = new ChatqClient({ baseUrl: api1.url, token: ADMIN_TOKEN });
+  const providers = await client1.listProviders();
+  const created = await client1.createModelConfig({
+    body: { provider_id: providers.body.data[0]!.id, model: 'slow-mock', options: { latency_ms: 1_500 } },
   });
   slowModel = created.body.model_config.id;
 });
@@ -74,7 +72,7 @@ describe('event streams across API replicas', () => {
     const chatId = await slowChat();
     const first = await sse(api1.url, `/api/v1/chats/${chatId}/events`);
     expect(first.status).toBe(200);
-    await client1.post(`/api/v1/chats/${chatId}/messages`, { content: 'stream me' });
+    await client1.sendMessage({ params: { chat_id: chatId }, body: { content: 'stream me' } });
     await first.until((events) => deltas(events).length >= 2, 'two deltas on replica 1');
     first.close();
     const seen = [...first.events];
@@ -103,7 +101,7 @@ describe('event streams across API replicas', () => {
   it('gives a client joining mid-turn the text so far, then only what follows', async () => {
     const chatId = await slowChat();
     const watcher = await sse(api1.url, `/api/v1/chats/${chatId}/events`);
-    await client1.post(`/api/v1/chats/${chatId}/messages`, { content: 'join me late' });
+    await client1.sendMessage({ params: { chat_id: chatId }, body: { content: 'join me late' } });
     await watcher.until((events) => deltas(events).length >= 2, 'two deltas');
 
     const joiner = await sse(api2.url, `/api/v1/chats/${chatId}/events`);
@@ -130,7 +128,7 @@ describe('event streams across API replicas', () => {
           .split('\n')
           .filter((line: string) => line.includes(` name=${prefix}:events `));
       await eventually(async () => ((await readers()).length === 1 ? true : undefined), { what: 'one reader' });
-      await client1.post(`/api/v1/chats/${chats[1]}/messages`, { content: 'one loop' });
+      await client1.sendMessage({ params: { chat_id: chats[1]! }, body: { content: 'one loop' } });
       await Promise.all(clients.slice(3).map((c) => c.until(completed, 'reply on a shared loop')));
       expect((await readers()).length).toBe(1);
 
