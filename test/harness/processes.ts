@@ -49,10 +49,17 @@ export class ServiceProcess {
   #output = '';
 
   /** `entry` defaults to the service's main.ts; the benchmark runs its floor servers this way too. */
-  constructor(kind: 'api' | 'worker', port: number, env: Record<string, string>, entry = ENTRY[kind]) {
+  /** `nodeArgs` go before the entry: V8 flags that NODE_OPTIONS does not accept. */
+  constructor(
+    kind: 'api' | 'worker',
+    port: number,
+    env: Record<string, string>,
+    entry = ENTRY[kind],
+    nodeArgs: string[] = [],
+  ) {
     this.kind = kind;
     this.port = port;
-    this.child = spawn(process.execPath, [entry], {
+    this.child = spawn(process.execPath, [...nodeArgs, entry], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

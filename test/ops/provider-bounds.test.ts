@@ -48,10 +48,17 @@ describe('a worker process facing a hostile provider', () => {
     db = await createTestDatabase();
     const env = testEnv(db, uniqueName('q'), { REDIS_URL: redisServer.url, LOG_LEVEL: 'info' });
     api = await startService('api', { ...env, LOG_LEVEL: 'silent' });
-    // What is measured is what the worker keeps. Under any burst of small allocations V8 grows its
-    // young generation by tens of MB whatever is kept (garbage collected later, not given back);
-    // a 1 MB semi-space keeps that growth out of the measurement.
-    worker = new ServiceProcess('worker', await freePort(), { ...env, NODE_OPTIONS: '--max-semi-space-size=1' });
+    // What is measured is what the worker keeps, not how lazily V8 collects what it threw away.
+    // Under a burst of tiny deltas V8 would grow its young generation, and let the old one run
+    // ahead of a concurrent marker starved by a busy machine, by tens of MB that are garbage; so
+    // the worker runs with a 1 MB semi-space, single-threaded GC and a 64 MB old generation. A
+    // worker that kept what the provider sent would then die of heap exhaustion, and the turn would
+    // not fail with the reply limit's error: the test would fail either way.
+    worker = new ServiceProcess('worker', await freePort(), env, undefined, [
+      '--max-semi-space-size=1',
+      '--single-threaded-gc',
+      '--max-old-space-size=64',
+    ]);
     let partial = '';
     worker.child.stdout!.on('data', (chunk: Buffer) => {
       const parts = (partial + chunk.toString()).split('\n');
