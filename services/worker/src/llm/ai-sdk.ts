@@ -1,14 +1,6 @@
 import type { Logger } from '@chatq/platform';
 import type { FinishReason, Usage } from '@chatq/contracts';
-import {
-  type AssistantModelMessage,
-  jsonSchema,
-  type LanguageModel,
-  type LanguageModelUsage,
-  type ModelMessage,
-  tool,
-  type ToolSet,
-} from 'ai';
+import type { AssistantModelMessage, LanguageModel, LanguageModelUsage, ModelMessage, ToolSet } from 'ai';
 import { ProviderConfigError } from './errors.ts';
 import { callSettings } from './options.ts';
 import type { ChatTurnMessage, ModelCall, ModelReply, ToolCall, ToolSpec } from './types.ts';
@@ -139,9 +131,13 @@ export function toModelMessages(messages: ChatTurnMessage[], system?: string): M
   return out;
 }
 
-/** The tools as the AI SDK offers them to a model: schemas only, no `execute` (the loop runs them). */
-function toToolSet(tools: ToolSpec[] | undefined): ToolSet | undefined {
+/**
+ * The tools as the AI SDK offers them to a model: schemas only, no `execute` (the loop runs them).
+ * `sdk` is the `ai` module, loaded on the first call as the provider packages are.
+ */
+function toToolSet(sdk: typeof import('ai'), tools: ToolSpec[] | undefined): ToolSet | undefined {
   if (!tools?.length) return undefined;
+  const { tool, jsonSchema } = sdk;
   return Object.fromEntries(
     tools.map((t) => [t.name, tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema) })]),
   );
@@ -168,12 +164,13 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof 
   const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
   // The low-memory variant: plain streamText keeps every part of the stream for replays and result
   // getters this loop never uses, so its memory grows with the number of deltas a provider sends.
-  const { experimental_streamTextLowMemory: streamTextLowMemory } = await import('ai');
+  const sdk = await import('ai');
+  const { experimental_streamTextLowMemory: streamTextLowMemory } = sdk;
   const result = streamTextLowMemory({
     model: await languageModel(kind, call, api, fetch),
     // Already fitted to the model's context by the claim (infra/sql/functions/turn_history.sql).
     messages: toModelMessages(call.messages, call.system),
-    tools: toToolSet(call.tools),
+    tools: toToolSet(sdk, call.tools),
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
     ...settings,
     headers,
