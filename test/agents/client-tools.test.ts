@@ -60,6 +60,10 @@ describe('a turn that calls a client tool', () => {
       input: PICK_INPUT,
     });
 
+    const huge = await admin.post(outputsPath(chatId, turnId), {
+      outputs: [{ tool_call_id: callId, output: 'x'.repeat(70_000) }],
+    });
+    expect(huge.status).toBe(400);
     const unknown = await admin.post(outputsPath(chatId, turnId), { outputs: [{ tool_call_id: 'nope', output: 1 }] });
     expect(unknown).toMatchObject({ status: 400, body: { message: 'Unknown tool call ID.' } });
 

@@ -148,6 +148,15 @@ describe('a turn whose model calls a webhook tool', () => {
     expect(part.type === 'tool_result' && part.output).toMatch(/did not answer within 200 ms; gave up after 4 tries/);
   });
 
+  it('hands the model an error result for an answer over 64 KiB', async () => {
+    hook.answer(() => ({ json: { blob: 'x'.repeat(70_000) } }));
+    const { toolId, modelId } = await weatherSetup();
+    const { chatId, turnId } = await chatWithTool(toolId, modelId);
+    await turnReaches(client, chatId, turnId, ['completed', 'failed']);
+    const part = (await messagesOf(chatId))[2]!.parts![0]!;
+    expect(part).toMatchObject({ is_error: true, output: 'webhook answered more than 65536 bytes; dropped' });
+  });
+
   it('stops at max_steps: the last step calls tools that never run', async () => {
     const { name, toolId, modelId } = await weatherSetup({}, { max_steps: 1 });
     const { chatId, turnId } = await chatWithTool(toolId, modelId);
