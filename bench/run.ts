@@ -8,6 +8,8 @@ import { createRedis, createSql, deleteKeys, Redis, type Sql } from '@chatq/plat
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +19,8 @@ const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 const REQUESTS = Number(env.BENCH_REQUESTS ?? 8_000);
 const TURNS = Number(env.BENCH_TURNS ?? 3_000);
+/** Tool turns drained beside the plain ones: each is two model steps around one webhook call. */
+const TOOL_TURNS = Number(env.BENCH_TOOL_TURNS ?? 1_000);
 const OPEN_LOOP_RATE = Number(env.BENCH_RATE ?? 200);
 const OPEN_LOOP_SECONDS = 5;
 const SCALING_LATENCY_MS = 500;
@@ -173,6 +177,38 @@ async function drainRate(sql: Sql, prefix: string, jobs: TurnJob[]): Promise<num
   return jobs.length / ((performance.now() - started) / 1000);
 }
 
+/** A webhook tool's server on localhost that answers every call at once: the loop is what is measured. */
+async function startWebhook(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"temperature_c":24}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/weather`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Chats whose mock model calls a webhook tool in its first step and answers in its second: the
+ * agent loop's cost (two model calls, a stored step, a signed webhook call, a stored result).
+ */
+async function makeToolChats(sql: Sql, owner: string, defaultModel: string, url: string, n: number): Promise<string[]> {
+  const [tool] = await sql<{ id: string }[]>`
+    insert into tools (name, description, input_schema, kind, url)
+    values ('bench_weather', 'Weather.', ${sql.json({ type: 'object' })}, 'webhook', ${url})
+    returning id`;
+  const [model] = await sql<{ id: string }[]>`
+    insert into model_configs (provider_id, model, options)
+    select provider_id, 'bench-agent', ${sql.json({ tool_calls: [{ name: 'bench_weather', input: { city: 'Lisbon' } }] })}
+    from model_configs where id = ${defaultModel}
+    returning id`;
+  const ids = await makeChats(sql, owner, model!.id, n);
+  await sql`update chats set tool_ids = array[${tool!.id}::uuid] where id = any(${ids})`;
+  return ids;
+}
+
 /** Peak resident memory of a process, in MB (Linux). */
 function peakRssMb(p: ServiceProcess): number {
   const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
@@ -281,6 +317,19 @@ async function main(): Promise<void> {
     }
     const drained = drain as Record<'chatq' | 'floor', { perSec: number; rss: number }>;
 
+    log(`chatq: draining ${TOOL_TURNS} two-step tool turns (a webhook on localhost)`);
+    const webhook = await startWebhook();
+    const toolPrefix = newPrefix();
+    const toolWorker = await spawn('worker', { QUEUE_PREFIX: toolPrefix });
+    const toolJobs = await queuedTurns(
+      sql,
+      owner!.id,
+      await makeToolChats(sql, owner!.id, model!.id, webhook.url, TOOL_TURNS),
+    );
+    const toolDrain = { perSec: await drainRate(sql, toolPrefix, toolJobs), rss: peakRssMb(toolWorker) };
+    await stop(toolWorker);
+    await webhook.close();
+
     log(`enqueue-to-reply at ${OPEN_LOOP_RATE} new chats/s for ${OPEN_LOOP_SECONDS} s`);
     const floorWorker = await spawn('worker', { QUEUE_PREFIX: floorPrefix }, 'floor-worker.ts');
     const floorLatency = await openLoop(sql, floor.url, '/chats');
@@ -332,6 +381,13 @@ async function main(): Promise<void> {
         fmt(drained.floor.perSec),
         ratio(drained.chatq.perSec, drained.floor.perSec),
         '>= 0.80',
+      ],
+      [
+        `two-step tool turns/s (drain of ${TOOL_TURNS}, webhook on localhost)`,
+        fmt(toolDrain.perSec),
+        '',
+        `${ratio(toolDrain.perSec, drained.chatq.perSec)} of plain turns/s`,
+        '',
       ],
       [
         `enqueue-to-reply p50 / p99 (ms) at ${OPEN_LOOP_RATE} chats/s`,

@@ -21,7 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakeMcpServer, MCP_SECRET_HEADER, MCP_SECRET_VALUE, startFakeMcp } from '../fakes/mcp.ts';
-import { settledChat } from '../harness/chats.ts';
+import { settledChat, turnReaches } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/db.ts';
 import { ADMIN_TOKEN, startStack, type TestStack, testEnv } from '../harness/stack.ts';
 
@@ -417,6 +417,62 @@ describe('every response of a tour of the API', () => {
     await call('updateChat', { params: { chat_id: chatId }, body: { archived: true }, token });
     await call('sendMessage', { params: { chat_id: chatId }, body: { content: 'Archived?' }, token });
     await call('editMessage', { ...edit, body: { content: 'Archived?' } });
+
+    // Agents: a turn that calls a client tool waits for the caller's output; one that calls a tool
+    // needing approval waits for the owner's decision.
+    const asMember = stack.client.as(token);
+    const agentModel = async (name: string, tool: string) =>
+      (
+        (
+          await call('createModelConfig', {
+            body: { provider_id: providerId, model: name, options: { tool_calls: [{ name: tool, input: {} }] } },
+          })
+        ).body as { model_config: { id: string } }
+      ).model_config.id;
+    const asking = await call('createChat', {
+      token,
+      body: {
+        content: 'When?',
+        model_config_id: await agentModel('tour-asks', 'pick_date'),
+        client_tools: [{ name: 'pick_date', input_schema: { type: 'object' } }],
+      },
+    });
+    const ask = asking.body as { chat: { id: string }; turn: { id: string } };
+    const askParams = { chat_id: ask.chat.id, turn_id: ask.turn.id };
+    const waiting = await turnReaches(asMember, ask.chat.id, ask.turn.id, ['requires_action']);
+    const callId = waiting.pending_tool_calls![0]!.tool_call_id;
+    await call('submitToolOutputs', {
+      params: askParams,
+      body: { outputs: [{ tool_call_id: 'x', output: 1 }] },
+      token,
+    });
+    await call('submitToolOutputs', {
+      params: askParams,
+      body: { outputs: [{ tool_call_id: callId, output: 1 }] },
+      token,
+    });
+    await call('submitToolOutputs', {
+      params: askParams,
+      body: { outputs: [{ tool_call_id: callId, output: 1 }] },
+      token,
+    });
+    const gate = await call('createTool', {
+      body: { ...weather, name: 'tour_gated', requires_approval: true },
+    });
+    const gated = await call('createChat', {
+      token,
+      body: {
+        content: 'Weather?',
+        model_config_id: await agentModel('tour-gated', 'tour_gated'),
+        tool_ids: [(gate.body as { tool: { id: string } }).tool.id],
+      },
+    });
+    const gatedChat = gated.body as { chat: { id: string }; turn: { id: string } };
+    const gatedParams = { chat_id: gatedChat.chat.id, turn_id: gatedChat.turn.id };
+    const held = await turnReaches(asMember, gatedChat.chat.id, gatedChat.turn.id, ['awaiting_approval']);
+    const decision = { tool_call_id: held.pending_tool_calls![0]!.tool_call_id, approve: false, reason: 'not now' };
+    await call('decideApprovals', { params: gatedParams, body: { decisions: [decision] }, token });
+    await call('decideApprovals', { params: gatedParams, body: { decisions: [decision] }, token });
 
     // Usage, then clean up.
     await call('getChatUsage', { params: { chat_id: chatId }, token });

@@ -291,7 +291,8 @@ describe('upgrading a database migrated by the legacy files', () => {
     expect(claimed).toMatchObject({ outcome: 'claimed', owner_id: ids.owner });
     expect(claimed.history).toEqual([
       { role: 'user', content: 'hello' },
-      { role: 'assistant', content: 'hi there' },
+      // Messages a turn wrote name it: a resumed turn tells its own steps apart by it.
+      { role: 'assistant', content: 'hi there', turn_id: expect.any(String) },
       { role: 'user', content: 'second' },
     ]);
     const usage = sql.json({ input_tokens: 1, output_tokens: 1 });

@@ -1,4 +1,4 @@
-import { type FakeProvider, type FakeUsage, type Protocol, startFake, textOf } from './server.ts';
+import { argumentPieces, type FakeProvider, type FakeUsage, type Protocol, startFake, textOf } from './server.ts';
 
 const event = (data: { type: string; [field: string]: unknown }): string =>
   `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -56,6 +56,46 @@ export const anthropicProtocol: Protocol = {
       event({
         type: 'message_delta',
         delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: usage.output },
+      }),
+      event({ type: 'message_stop' }),
+    );
+    return out;
+  },
+  /** One `tool_use` content block per call, its input streamed as `input_json_delta`s; stop_reason tool_use. */
+  toolCallEvents(model, calls, usage) {
+    const out = [
+      event({
+        type: 'message_start',
+        message: {
+          id: 'msg_fake2',
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: usage.input, output_tokens: 1 },
+        },
+      }),
+    ];
+    calls.forEach((call, index) => {
+      out.push(
+        event({
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} },
+        }),
+      );
+      for (const partial_json of argumentPieces(call.input)) {
+        out.push(event({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } }));
+      }
+      out.push(event({ type: 'content_block_stop', index }));
+    });
+    out.push(
+      event({
+        type: 'message_delta',
+        delta: { stop_reason: 'tool_use', stop_sequence: null },
         usage: { output_tokens: usage.output },
       }),
       event({ type: 'message_stop' }),

@@ -54,6 +54,26 @@ export const googleProtocol: Protocol = {
     );
     return out;
   },
+  /** Gemini sends whole `functionCall` parts (no ids, no argument deltas), finishReason STOP. */
+  toolCallEvents(model, calls, usage) {
+    return [
+      sse({
+        candidates: [
+          {
+            content: { parts: calls.map((c) => ({ functionCall: { name: c.name, args: c.input } })), role: 'model' },
+            finishReason: 'STOP',
+            index: 0,
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: usage.input,
+          candidatesTokenCount: usage.output,
+          totalTokenCount: usage.input + usage.output,
+        },
+        modelVersion: model,
+      }),
+    ];
+  },
   error(status, message) {
     const known = ERRORS[status] ?? ERRORS[500]!;
     return { body: { error: { code: status, message: message ?? known.message, status: known.status } } };

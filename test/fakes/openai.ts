@@ -1,4 +1,4 @@
-import { type FakeProvider, type FakeUsage, type Protocol, startFake, textOf } from './server.ts';
+import { argumentPieces, type FakeProvider, type FakeUsage, type Protocol, startFake, textOf } from './server.ts';
 
 const sse = (data: unknown): string => `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 
@@ -47,6 +47,37 @@ export const openAiChatProtocol: Protocol = {
             total_tokens: usage.input + usage.output,
             prompt_tokens_details: { cached_tokens: usage.cacheRead ?? 0 },
             completion_tokens_details: { reasoning_tokens: usage.reasoning ?? 0 },
+          },
+        }),
+      );
+    }
+    out.push(sse('[DONE]'));
+    return out;
+  },
+  /** Streamed `tool_calls` deltas: the first names the call (id, function name), the rest add arguments. */
+  toolCallEvents(model, calls, usage, body) {
+    const base = { id: 'chatcmpl-fake2', object: 'chat.completion.chunk', created: 1_764_000_000, model };
+    const chunk = (delta: unknown, finish: string | null = null) =>
+      sse({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const out = [chunk({ role: 'assistant', content: null })];
+    calls.forEach((call, index) => {
+      out.push(
+        chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }),
+      );
+      for (const piece of argumentPieces(call.input)) {
+        out.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+      }
+    });
+    out.push(chunk({}, 'tool_calls'));
+    if (body?.stream_options?.include_usage) {
+      out.push(
+        sse({
+          ...base,
+          choices: [],
+          usage: {
+            prompt_tokens: usage.input,
+            completion_tokens: usage.output,
+            total_tokens: usage.input + usage.output,
           },
         }),
       );

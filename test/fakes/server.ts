@@ -10,8 +10,17 @@ export interface FakeUsage {
   cacheWrite?: number;
 }
 
+/** A tool call a fake model makes, in neutral names; each protocol streams it in its own way. */
+export interface FakeToolCall {
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
 /** What a fake does with one request. Requests take steps in order; once they run out, `reply`. */
 export type Step =
+  /** A streamed step that calls tools (the arguments in a few pieces where the protocol streams them). */
+  | { toolCalls: FakeToolCall[]; usage?: FakeUsage }
   /** A streamed reply in these chunks, finished with the provider's end marker and usage. */
   | { reply: string[]; usage?: FakeUsage }
   /** An error response in the protocol's own body shape (`message` overrides its usual text). */
@@ -64,6 +73,15 @@ export interface Protocol {
   error(status: number, message: string | undefined): { body: unknown; headers?: Record<string, string> };
   /** The SSE event a provider sends when it fails after the stream started. */
   streamError(kind: 'overloaded' | 'server'): string;
+  /** The SSE events of a step that calls tools, end marker and usage included. */
+  toolCallEvents?(model: string, calls: FakeToolCall[], usage: FakeUsage, body: any): string[];
+}
+
+/** A call's arguments as JSON in three pieces, as providers stream them in deltas. */
+export function argumentPieces(input: unknown): string[] {
+  const json = JSON.stringify(input);
+  const third = Math.ceil(json.length / 3);
+  return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
 }
 
 export const DEFAULT_REPLY = ['Hello', ' from', ' the fake'];
@@ -156,6 +174,12 @@ export async function startFake(protocol: Protocol): Promise<FakeProvider> {
         return pump(res, entry, () => parts.shift());
       }
       if ('status' in step) return sendError(res, protocol, step);
+      if ('toolCalls' in step) {
+        if (!protocol.toolCallEvents) throw new Error('this fake does not speak tool calls');
+        startStream(res);
+        res.end(protocol.toolCallEvents(model, step.toolCalls, step.usage ?? DEFAULT_USAGE, body).join(''));
+        return;
+      }
       if ('hang' in step) return startStream(res);
       startStream(res);
       if ('flood' in step) {

@@ -14,7 +14,11 @@ language sql immutable parallel safe as $$
     'not_user_message',
     'queue_full',
     'not_interruptible',
-    'queued_message_not_found'
+    'queued_message_not_found',
+    'turn_not_found',
+    'unknown_tool_call',
+    'turn_not_waiting_outputs',
+    'turn_not_awaiting_approval'
   ]
 $$;
 

@@ -21,7 +21,9 @@ $$;
 -- A null p_context_limit keeps everything, up to a safety cap of the 2,000 newest messages so that
 -- no chat, however long, makes a claim unbounded; a model that reads more sets context_limit. With a
 -- limit, the budget bounds the walk (every message costs at least 4).
--- Returns [{role, content}], oldest first.
+-- Tool calls and results count by the JSON of their `parts` (a tool message's text is empty).
+-- Returns [{role, content, parts?, turn_id?}], oldest first: `parts` when the message has them,
+-- `turn_id` on messages a turn wrote (the worker tells its own turn's steps from older ones).
 create or replace function chatq_turn_history(p_chat uuid, p_context_limit integer, p_max_output_tokens integer)
 returns jsonb
 language plpgsql stable as $$
@@ -42,7 +44,7 @@ begin
   loop
     v_batch := 0;
     for m in
-      select seq, role, content from messages
+      select seq, role, content, parts, turn_id from messages
       where chat_id = p_chat and deleted_at is null and seq < v_before
       order by seq desc
       limit c_batch
@@ -52,11 +54,13 @@ begin
       if p_context_limit is null then
         exit walk when cardinality(v_kept) >= c_cap;
       else
-        v_cost := chatq_approx_tokens(m.content) + 4;
+        v_cost := chatq_approx_tokens(coalesce(m.parts::text, m.content)) + 4;
         exit walk when v_start is not null and v_cost > v_budget;
         v_budget := v_budget - v_cost;
       end if;
-      v_kept := array_append(v_kept, jsonb_build_object('role', m.role, 'content', m.content));
+      v_kept := array_append(v_kept, jsonb_build_object('role', m.role, 'content', m.content)
+        || case when m.parts is null then '{}'::jsonb else jsonb_build_object('parts', m.parts) end
+        || case when m.turn_id is null then '{}'::jsonb else jsonb_build_object('turn_id', m.turn_id) end);
       if m.role = 'user' then
         v_start := cardinality(v_kept);
       end if;

@@ -39,3 +39,43 @@ export function turnCancelledEvents(chatId: string, cancelled: { turn_id: string
 export function afterTurnEvents(after: { chat: Chat; next?: { message: Message; turn: Turn } }): ChatEvent[] {
   return [...(after.next ? turnQueuedEvents(after.next) : []), chatStatusEvent(after.chat)];
 }
+
+/** A tool call as the tool events carry it. */
+interface ToolCallRef {
+  tool_call_id: string;
+  name: string;
+  input: unknown;
+}
+
+/**
+ * An event about one tool call of a turn: `tool.call` (a worker started it), `turn.requires_action`
+ * (the caller must run it), `turn.approval_requested` (the owner must decide on it).
+ */
+export const toolCallEvent = (
+  type: 'tool.call' | 'turn.requires_action' | 'turn.approval_requested',
+  chatId: string,
+  turnId: string,
+  call: ToolCallRef,
+): ChatEvent => ({
+  type,
+  data: { chat_id: chatId, turn_id: turnId, tool_call_id: call.tool_call_id, name: call.name, input: call.input },
+});
+
+/** A tool call has its result: the tool's, the caller's, or a refusal (`is_error`). */
+export const toolResultEvent = (
+  chatId: string,
+  turnId: string,
+  call: ToolCallRef,
+  result: { output: unknown; is_error: boolean },
+): ChatEvent => ({
+  type: 'tool.result',
+  data: {
+    chat_id: chatId,
+    turn_id: turnId,
+    tool_call_id: call.tool_call_id,
+    name: call.name,
+    input: call.input,
+    output: result.output,
+    is_error: result.is_error,
+  },
+});

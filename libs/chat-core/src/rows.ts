@@ -113,6 +113,10 @@ export const CHANGE_REFUSALS = [
   'queue_full',
   'not_interruptible',
   'queued_message_not_found',
+  'turn_not_found',
+  'unknown_tool_call',
+  'turn_not_waiting_outputs',
+  'turn_not_awaiting_approval',
 ] as const;
 export const ChangeRefusal = z.enum(CHANGE_REFUSALS);
 export type ChangeRefusal = z.infer<typeof ChangeRefusal>;

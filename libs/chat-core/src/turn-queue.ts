@@ -30,7 +30,7 @@ export function createTurnQueue(connection: ConnectionOptions, prefix: string): 
   return new Queue<TurnJob>(TURN_QUEUE, { connection, prefix, telemetry: queueTelemetry() });
 }
 
-const jobOptions = (job: TurnJob): JobsOptions => ({ ...JOB_OPTIONS, jobId: turnJobId(job.turn_id) });
+const jobOptions = (job: TurnJob): JobsOptions => ({ ...JOB_OPTIONS, jobId: turnJobId(job.turn_id, job.resume) });
 
 /** Adds the turn's job under its deterministic id, so adding it again is a no-op. One command. */
 export async function addTurnJob(queue: Queue<TurnJob>, job: TurnJob): Promise<void> {

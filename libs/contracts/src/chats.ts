@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Page, RequestBody, PageQuery, QueryBoolean, Text, Timestamp, Uuid } from './common.ts';
 import { EXAMPLE } from './examples.ts';
-import { ClientTools } from './tools.ts';
+import { ClientTools, MAX_TOOL_OUTPUT_CHARS } from './tools.ts';
 
 /**
  * `requires_action`: the live turn waits for the results of client tools (the caller runs them);
@@ -311,3 +311,53 @@ export const MessageTurnResponse = z.object({ message: Message, turn: Turn });
 /** A send to a busy chat with `busy_behavior: "queue"` answers 202 with this. */
 export const QueuedMessageResponse = z.object({ queued_message: QueuedMessage });
 export const TurnResponse = z.object({ turn: Turn });
+
+/** Most answers (outputs or decisions) one request may carry: a step's calls are bounded alike. */
+export const MAX_TOOL_ANSWERS = 64;
+
+const ToolCallId = z.string().min(1).max(256);
+const uniqueCalls = (answers: { tool_call_id: string }[]) =>
+  new Set(answers.map((a) => a.tool_call_id)).size === answers.length;
+
+/** A client tool's result as the caller sends it; any JSON, at most MAX_TOOL_OUTPUT_CHARS of it. */
+export const ToolOutput = z.strictObject({
+  tool_call_id: ToolCallId,
+  output: z
+    .unknown()
+    .refine((o) => o !== undefined, { message: 'is required' })
+    .refine((o) => JSON.stringify(o ?? null).length <= MAX_TOOL_OUTPUT_CHARS, {
+      message: `must be at most ${MAX_TOOL_OUTPUT_CHARS} characters of JSON`,
+    }),
+  /** The tool failed: the model reads `output` as the error. */
+  is_error: z.boolean().optional(),
+});
+
+/** The results of a waiting turn's client tool calls; once every pending call has one, the turn goes on. */
+export const SubmitToolOutputsBody = RequestBody({
+  outputs: z
+    .array(ToolOutput)
+    .min(1)
+    .max(MAX_TOOL_ANSWERS)
+    .refine(uniqueCalls, { message: 'must not answer a call twice' }),
+}).meta({ examples: [{ outputs: [{ tool_call_id: EXAMPLE.toolCallId, output: { date: '2025-07-04' } }] }] });
+export type SubmitToolOutputsBody = z.infer<typeof SubmitToolOutputsBody>;
+
+/** The owner's decision on one call that needs approval; a denied call never runs. */
+export const ApprovalDecision = z.strictObject({
+  tool_call_id: ToolCallId,
+  approve: z.boolean(),
+  /** Told to the model with a denial: `denied by the user: <reason>`. */
+  reason: z.string().min(1).max(2_000).optional(),
+});
+
+/** Decisions on a waiting turn's calls; once every pending call has one, the turn goes on. */
+export const DecideApprovalsBody = RequestBody({
+  decisions: z
+    .array(ApprovalDecision)
+    .min(1)
+    .max(MAX_TOOL_ANSWERS)
+    .refine(uniqueCalls, { message: 'must not decide on a call twice' }),
+}).meta({
+  examples: [{ decisions: [{ tool_call_id: EXAMPLE.toolCallId, approve: false, reason: 'not this city' }] }],
+});
+export type DecideApprovalsBody = z.infer<typeof DecideApprovalsBody>;

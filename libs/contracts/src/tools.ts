@@ -259,6 +259,13 @@ export const McpToolListResult = z.discriminatedUnion('ok', [
 ]);
 export type McpToolListResult = z.infer<typeof McpToolListResult>;
 
+/**
+ * Largest tool output chatq stores and sends to the model, in characters of JSON (64 KiB): a
+ * webhook or MCP result over it becomes an error result saying so, a caller's output over it is
+ * refused with 400. Every step resends the turn's results, so one tool cannot flood the context.
+ */
+export const MAX_TOOL_OUTPUT_CHARS = 65_536;
+
 /** Most client tools one chat may define. */
 export const MAX_CLIENT_TOOLS = 64;
 

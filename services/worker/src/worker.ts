@@ -1,4 +1,5 @@
 import {
+  MAX_TOOL_OUTPUT_CHARS,
   MCP_TOOL_LIST_QUEUE,
   type McpToolListJob,
   type McpToolListResult,
@@ -36,12 +37,15 @@ import { createMcpToolListProcessor } from './jobs/list-mcp-tools.ts';
 import { relayOutbox, startRelay } from './jobs/relay.ts';
 import { startRequestWorker } from './jobs/request-worker.ts';
 import { createTurnProcessor, type TurnJobResult } from './jobs/run-turn.ts';
+import type { ToolDeps } from './jobs/agent-loop.ts';
 import { createTurnEnder } from './jobs/turn-ended.ts';
 import { routeSdkWarnings } from './llm/ai-sdk.ts';
 import { createModelCaller } from './llm/registry.ts';
 import { limitReply } from './llm/reply-limit.ts';
 import type { ModelCaller } from './llm/types.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { createSafeFetch, MAX_ERROR_BODY_BYTES } from './outbound.ts';
+import { listMcpOffers, runMcpCall } from './tools/mcp.ts';
 import { traceModelCalls } from './tracing.ts';
 
 export interface TurnWorkerDeps {
@@ -101,10 +105,25 @@ export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
     config.maxReplyChars,
   );
   const ended = createTurnEnder({ events, enqueue: (job) => addTurnJob(queue, job) });
+  // Webhook and MCP urls follow the provider rules (PROVIDER_ALLOW_LINK_LOCAL); a tool's answer is
+  // bounded by MAX_TOOL_OUTPUT_CHARS, a line of an MCP stream by twice that (JSON-RPC framing).
+  const toolFetch = createSafeFetch(
+    { allowLinkLocal: config.providerAllowLinkLocal, allowLinkLocalSetting: 'PROVIDER_ALLOW_LINK_LOCAL' },
+    { maxErrorBodyBytes: MAX_ERROR_BODY_BYTES, maxLineBytes: 2 * MAX_TOOL_OUTPUT_CHARS + 64 * 1024 },
+  );
+  const tools = (log: Logger): ToolDeps => {
+    const mcp = { secrets, fetch: toolFetch, log };
+    return {
+      webhookFetch: toolFetch,
+      listMcp: (servers, signal) => listMcpOffers(servers, mcp, signal),
+      callMcp: (server, tool, input, signal) => runMcpCall(server, tool, input, mcp, signal),
+    };
+  };
   const processor = createTurnProcessor({
     turns,
     secrets,
     callModel: traceModelCalls(metrics.instrument(call)),
+    tools,
     metrics,
     logger,
     maxTurnAttempts: config.maxTurnAttempts,

@@ -4,6 +4,7 @@ import {
   ChatResponse,
   CreateChatBody,
   CreateChatResponse,
+  DecideApprovalsBody,
   EditMessageBody,
   ListChatsQuery,
   ListMessagesQuery,
@@ -13,6 +14,7 @@ import {
   QueuedMessageParams,
   QueuedMessageResponse,
   SendMessageBody,
+  SubmitToolOutputsBody,
   TurnParams,
   TurnResponse,
   UpdateChatBody,
@@ -188,5 +190,42 @@ export const chatRoutes = defineRoutes({
     params: TurnParams,
     responses: { 200: { description: 'The turn.', schema: TurnResponse } },
     errors: { 404: [ERRORS.turnNotFound] },
+  },
+  submitToolOutputs: {
+    method: 'POST',
+    path: '/api/v1/chats/{chat_id}/turns/{turn_id}/tool-outputs',
+    tag: 'chats',
+    auth: 'member',
+    summary: 'Send client tool results',
+    description:
+      'Answers calls of a turn in `requires_action` (its `pending_tool_calls`). Once every pending call has ' +
+      'an output the turn is queued again and goes on; until then it keeps waiting for the rest.',
+    params: TurnParams,
+    body: SubmitToolOutputsBody,
+    responses: { 200: { description: 'The turn after the answers.', schema: TurnResponse } },
+    errors: {
+      400: [ERRORS.unknownToolCall],
+      404: [ERRORS.chatNotFound, ERRORS.turnNotFound],
+      409: [ERRORS.turnNotWaitingOutputs],
+    },
+  },
+  decideApprovals: {
+    method: 'POST',
+    path: '/api/v1/chats/{chat_id}/turns/{turn_id}/approvals',
+    tag: 'chats',
+    auth: 'member',
+    summary: 'Approve or deny tool calls',
+    description:
+      'Decides on calls of a turn in `awaiting_approval` (its `pending_tool_calls`). An approved call runs; a ' +
+      'denied one never does, and the model reads `denied by the user` (with the reason). Once every pending ' +
+      'call is decided the turn is queued again.',
+    params: TurnParams,
+    body: DecideApprovalsBody,
+    responses: { 200: { description: 'The turn after the decisions.', schema: TurnResponse } },
+    errors: {
+      400: [ERRORS.unknownToolCall],
+      404: [ERRORS.chatNotFound, ERRORS.turnNotFound],
+      409: [ERRORS.turnNotAwaitingApproval],
+    },
   },
 });

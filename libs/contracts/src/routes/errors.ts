@@ -46,6 +46,9 @@ export const ERRORS = {
   notInterruptible: { message: 'Chat is not in an interruptible state.' },
   queuedMessageNotFound: { message: 'Queued message not found.' },
   turnNotFound: { message: 'Turn not found.' },
+  unknownToolCall: { message: 'Unknown tool call ID.' },
+  turnNotWaitingOutputs: { message: 'Turn is not waiting for tool outputs.' },
+  turnNotAwaitingApproval: { message: 'Turn is not awaiting approval.' },
   eventStreamUnavailable: { message: 'Event stream unavailable.' },
   // Administration
   userNotFound: { message: 'User not found.' },

@@ -19,6 +19,8 @@ import {
   type DeleteQueuedResult,
   EditMessageJson,
   type EditResult,
+  AnswerJson,
+  type AnswerResult,
   InterruptChatJson,
   type InterruptResult,
   SendMessageJson,
@@ -106,6 +108,20 @@ export class ChatsRepository {
       select chatq_send_message(${owner}, ${chatId}, ${content}, ${model}, ${busy}, ${queueMax},
                                 ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
     return parseChange('chatq_send_message', SendMessageJson, row?.r);
+  }
+
+  /** The caller's results of a waiting turn's client tool calls. */
+  async submitToolOutputs(owner: string, chatId: string, turnId: string, outputs: unknown[]): Promise<AnswerResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
+      select chatq_submit_tool_outputs(${owner}, ${chatId}, ${turnId}, ${this.sql.json(outputs as never)}) as r`;
+    return parseChange('chatq_submit_tool_outputs', AnswerJson, row?.r);
+  }
+
+  /** The owner's decisions on a waiting turn's calls that need approval. */
+  async decideApprovals(owner: string, chatId: string, turnId: string, decisions: unknown[]): Promise<AnswerResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
+      select chatq_decide_approvals(${owner}, ${chatId}, ${turnId}, ${this.sql.json(decisions as never)}) as r`;
+    return parseChange('chatq_decide_approvals', AnswerJson, row?.r);
   }
 
   async interrupt(owner: string, chatId: string, seen: SeenReply | null): Promise<InterruptResult> {

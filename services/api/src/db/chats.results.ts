@@ -71,6 +71,17 @@ export interface MessageUnqueued {
   queued_message_id: string;
 }
 
+/** A waiting turn got answers (tool outputs, approval decisions); `resume` is set when it was queued again. */
+export interface ToolsAnswered {
+  kind: 'answered';
+  chat: Chat;
+  turn: Turn;
+  /** The results stored now, as the tool.result events tell them. */
+  results: { tool_call_id: string; name: string; input: unknown; output: unknown; is_error: boolean }[];
+  /** The turn's resume count when this answer queued it again (its job id names it). */
+  resume?: number;
+}
+
 /** The chat is gone; `live_turn_id` is the turn that was queued or running in it. */
 export interface ChatDeleted {
   kind: 'deleted';
@@ -85,9 +96,11 @@ export type InterruptResult = TurnInterrupted | Refused;
 export type DeleteQueuedResult = MessageUnqueued | Refused;
 export type DeleteChatResult = ChatDeleted | Refused;
 export type UpdateResult = ChatUpdated | Refused;
+export type AnswerResult = ToolsAnswered | Refused;
 
 /** A change that went through, whichever operation made it: what `noticeOf` announces. */
-export type Change = ChatCreated | TurnStarted | MessageQueued | TurnInterrupted | MessageUnqueued | ChatDeleted;
+export type Change =
+  ChatCreated | TurnStarted | MessageQueued | TurnInterrupted | MessageUnqueued | ChatDeleted | ToolsAnswered;
 
 const CancelledJson = z
   .object({ turn_id: z.string(), generation: z.number().int(), message: MessageRow.nullish() })
@@ -153,3 +166,26 @@ export const UpdateChatJson = z
   .transform((j): ChatUpdated => ({ kind: 'updated', chat: toChat(j.chat) }));
 /** chatq_delete_queued_message */
 export const DeleteQueuedJson = z.object({ deleted: z.string() });
+/** chatq_submit_tool_outputs, chatq_decide_approvals */
+export const AnswerJson = z
+  .object({
+    chat: ChatRow,
+    turn: TurnRow.extend({ resumes: z.number().int() }),
+    results: z.array(
+      z.object({
+        tool_call_id: z.string(),
+        name: z.string(),
+        input: z.unknown(),
+        output: z.unknown(),
+        is_error: z.boolean(),
+      }),
+    ),
+    resumed: z.boolean(),
+  })
+  .transform((j): ToolsAnswered => ({
+    kind: 'answered',
+    chat: toChat(j.chat),
+    turn: toTurn(j.turn),
+    results: j.results,
+    ...(j.resumed ? { resume: j.turn.resumes } : {}),
+  }));

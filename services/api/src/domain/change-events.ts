@@ -1,5 +1,11 @@
 import type { ChatEvent, Message, Turn, TurnAbort } from '@chatq/contracts';
-import { chatStatusEvent, turnCancelledEvents, turnQueuedEvents, turnStatusEvent } from '@chatq/chat-core';
+import {
+  chatStatusEvent,
+  toolResultEvent,
+  turnCancelledEvents,
+  turnQueuedEvents,
+  turnStatusEvent,
+} from '@chatq/chat-core';
 import type { Change } from '../db/chats.results.ts';
 
 /** What the outside world must learn of a committed change. */
@@ -8,6 +14,8 @@ export interface ChangeNotice {
   events: ChatEvent[];
   /** The turn the change started (to enqueue), if any. */
   started?: { message: Message; turn: Turn };
+  /** A waiting turn the change queued again (to enqueue under its resume count). */
+  resumed?: { turn: Turn; resume: number };
   /** Turns below this generation may no longer write to the event log. */
   minGeneration?: number;
   /** The worker running this turn must stop its provider call. */
@@ -63,6 +71,17 @@ export function noticeOf(change: Change): ChangeNotice {
         chatId: change.chat_id,
         events: [{ type: 'message.unqueued', data: { chat_id: change.chat_id, id: change.queued_message_id } }],
       };
+    case 'answered': {
+      const { chat, turn, results, resume } = change;
+      return {
+        chatId: chat.id,
+        events: [
+          ...results.map((r) => toolResultEvent(chat.id, turn.id, r, r)),
+          ...(resume ? [turnStatusEvent(chat.id, turn.id, 'queued'), chatStatusEvent(chat)] : []),
+        ],
+        ...(resume ? { resumed: { turn, resume } } : {}),
+      };
+    }
     case 'deleted':
       return {
         chatId: change.chat_id,

@@ -1,6 +1,7 @@
 import {
   type Chat,
   type CreateChatBody,
+  type DecideApprovalsBody,
   type EditMessageBody,
   type ListChatsQuery,
   MAX_QUEUED_MESSAGES,
@@ -9,6 +10,7 @@ import {
   type PageQuery,
   type QueuedMessage,
   type SendMessageBody,
+  type SubmitToolOutputsBody,
   type Turn,
   type UpdateChatBody,
   type User,
@@ -27,6 +29,7 @@ import {
   BadRequestError,
   ChatArchivedError,
   ChatNotFoundError,
+  ConflictError,
   InvalidModelConfigError,
   NotFoundError,
   NotInterruptibleError,
@@ -58,6 +61,14 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new NotInterruptibleError();
     case 'queued_message_not_found':
       return new NotFoundError('Queued message not found.');
+    case 'turn_not_found':
+      return new NotFoundError('Turn not found.');
+    case 'unknown_tool_call':
+      return new BadRequestError('Unknown tool call ID.');
+    case 'turn_not_waiting_outputs':
+      return new ConflictError('Turn is not waiting for tool outputs.');
+    case 'turn_not_awaiting_approval':
+      return new ConflictError('Turn is not awaiting approval.');
   }
 }
 
@@ -176,6 +187,32 @@ export class ChatsService {
     return result.chat;
   }
 
+  /** The caller's results of client tool calls; the turn goes on once every pending call has one. */
+  async submitToolOutputs(
+    actor: User,
+    chatId: string,
+    turnId: string,
+    body: SubmitToolOutputsBody,
+    log: Logger,
+  ): Promise<Turn> {
+    const result = accepted(await this.chats.submitToolOutputs(actor.id, chatId, turnId, body.outputs));
+    await this.announce(actor, result, log);
+    return result.turn;
+  }
+
+  /** The owner's decisions on calls that need approval; the turn goes on once every pending call has one. */
+  async decideApprovals(
+    actor: User,
+    chatId: string,
+    turnId: string,
+    body: DecideApprovalsBody,
+    log: Logger,
+  ): Promise<Turn> {
+    const result = accepted(await this.chats.decideApprovals(actor.id, chatId, turnId, body.decisions));
+    await this.announce(actor, result, log);
+    return result.turn;
+  }
+
   async deleteQueued(actor: User, chatId: string, id: string, log: Logger): Promise<void> {
     await this.announce(actor, accepted(await this.chats.deleteQueued(actor.id, chatId, id)), log);
   }
@@ -214,11 +251,12 @@ export class ChatsService {
    * and the worker running a cancelled or superseded turn is told to stop its provider call.
    */
   private async announce(actor: User, change: Change, log: Logger, releaseHold = false): Promise<void> {
-    const { chatId, events, started, minGeneration, abort } = noticeOf(change);
+    const { chatId, events, started, resumed, minGeneration, abort } = noticeOf(change);
     if (events.length === 0 && !abort && !releaseHold) return;
     await Promise.all([
       this.events.record(chatId, actor.id, events, { minGeneration, releaseHold, abort }, log),
       started ? this.enqueuer.enqueue(started.turn, log) : undefined,
+      resumed ? this.enqueuer.enqueue(resumed.turn, log, resumed.resume) : undefined,
     ]);
   }
 

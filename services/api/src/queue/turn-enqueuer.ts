@@ -18,13 +18,21 @@ export class TurnEnqueuer {
     this.timeoutMs = timeoutMs;
   }
 
-  /** Inside a transaction (an idempotent request), the job goes out only once it has committed. */
-  enqueue(turn: Turn, log: Logger): Promise<void> {
-    return afterCommit(() => this.push(turn, log));
+  /**
+   * Inside a transaction (an idempotent request), the job goes out only once it has committed.
+   * `resume` names the run of a turn queued again after it waited (see turnJobId).
+   */
+  enqueue(turn: Turn, log: Logger, resume?: number): Promise<void> {
+    return afterCommit(() => this.push(turn, log, resume));
   }
 
-  private async push(turn: Turn, log: Logger): Promise<void> {
-    const job: TurnJob = { turn_id: turn.id, chat_id: turn.chat_id, generation: turn.generation };
+  private async push(turn: Turn, log: Logger, resume?: number): Promise<void> {
+    const job: TurnJob = {
+      turn_id: turn.id,
+      chat_id: turn.chat_id,
+      generation: turn.generation,
+      ...(resume ? { resume } : {}),
+    };
     try {
       await withTimeout(addTurnJob(this.queue, job), this.timeoutMs, 'enqueue');
     } catch (err) {

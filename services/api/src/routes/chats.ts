@@ -40,4 +40,24 @@ export const chatHandlers = (chats: ChatsService): Handlers<typeof chatRoutes> =
   getTurn: async (request) => ({
     turn: await chats.turn(request.user, request.params.chat_id, request.params.turn_id),
   }),
+
+  submitToolOutputs: async (request) => ({
+    turn: await chats.submitToolOutputs(
+      request.user,
+      request.params.chat_id,
+      request.params.turn_id,
+      request.body,
+      request.log,
+    ),
+  }),
+
+  decideApprovals: async (request) => ({
+    turn: await chats.decideApprovals(
+      request.user,
+      request.params.chat_id,
+      request.params.turn_id,
+      request.body,
+      request.log,
+    ),
+  }),
 });

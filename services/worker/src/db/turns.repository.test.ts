@@ -34,6 +34,9 @@ const turn = {
   pending_tool_calls: null,
   error: null,
   attempts: 2,
+  resumes: 0,
+  resumed_at: null,
+  approved_tool_calls: [],
   claim_id: 'k1',
   relayed_at: null,
   created_at: at,
@@ -52,6 +55,8 @@ const model = {
   input_price_per_mtok: 0.15,
   output_price_per_mtok: null,
   options: {},
+  system_prompt: null,
+  max_steps: 8,
   created_at: at,
   updated_at: at,
   deleted_at: null,
@@ -68,7 +73,17 @@ const history = [
   { role: 'user', content: 'the secret plan' },
   { role: 'assistant', content: 'ok' },
 ];
-const claimed = { outcome: 'claimed', owner_id: 'u1', chat, turn, model, provider, history };
+const claimed = {
+  outcome: 'claimed',
+  owner_id: 'u1',
+  chat,
+  turn,
+  model,
+  provider,
+  history,
+  tools: [],
+  mcp_servers: [],
+};
 const reply = {
   id: 'a1',
   chat_id: 'c1',
@@ -120,6 +135,8 @@ describe('chatq_claim_turn results', () => {
       input_price_per_mtok: 0.15,
       output_price_per_mtok: null,
       options: {},
+      system_prompt: null,
+      max_steps: 8,
     });
     expect(claim.history).toEqual(history);
   });

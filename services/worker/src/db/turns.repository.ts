@@ -1,4 +1,12 @@
-import { ProviderKind, type TurnJob, TurnStatus, type Usage } from '@chatq/contracts';
+import {
+  type FinishReason,
+  MessagePart,
+  PendingToolCall,
+  ProviderKind,
+  type TurnJob,
+  TurnStatus,
+  type Usage,
+} from '@chatq/contracts';
 import { ChatRow, MessageRow, TurnRow } from '@chatq/chat-core';
 import type { Sql } from '@chatq/platform';
 import { z } from 'zod';
@@ -20,6 +28,8 @@ export const ClaimedModel = z.object({
   input_price_per_mtok: z.number().nullable(),
   output_price_per_mtok: z.number().nullable(),
   options: Options,
+  system_prompt: z.string().nullable(),
+  max_steps: z.number().int(),
 });
 export type ClaimedModel = z.infer<typeof ClaimedModel>;
 
@@ -49,6 +59,38 @@ export type AfterTurn = z.infer<typeof AfterTurn>;
 
 const TurnFailed = AfterTurn.extend({ outcome: z.literal('failed') });
 
+/** A message of the history a claim returns; `turn_id` tells the claimed turn's own steps apart. */
+export const HistoryMessage = z.object({
+  role: z.enum(['user', 'assistant', 'tool']),
+  content: z.string(),
+  parts: z.array(MessagePart).optional(),
+  turn_id: z.string().optional(),
+});
+export type HistoryMessage = z.infer<typeof HistoryMessage>;
+
+/** A tool (webhook or client) the chat offers; `signing_secret` is base64 of what is sealed. */
+export const ClaimedTool = z.object({
+  name: z.string(),
+  description: z.string(),
+  input_schema: z.record(z.string(), z.unknown()),
+  kind: z.enum(['webhook', 'client']),
+  url: z.string().nullable(),
+  signing_secret: z.string().nullable(),
+  requires_approval: z.boolean(),
+  timeout_ms: z.number().int(),
+});
+export type ClaimedTool = z.infer<typeof ClaimedTool>;
+
+/** An MCP server the chat offers; `secret_headers` is base64 of what is sealed. */
+export const ClaimedMcpServer = z.object({
+  name: z.string(),
+  url: z.string(),
+  secret_headers: z.string().nullable(),
+  allowed_tools: z.array(z.string()).nullable(),
+  requires_approval: z.boolean(),
+});
+export type ClaimedMcpServer = z.infer<typeof ClaimedMcpServer>;
+
 /** What a claim found. Only `claimed` means this worker now owns the turn. */
 export const Claim = z.discriminatedUnion('outcome', [
   z.object({
@@ -56,13 +98,24 @@ export const Claim = z.discriminatedUnion('outcome', [
     owner_id: z.string(),
     chat: ChatRow,
     /** `attempts` counts this claim and every earlier one, crashed and stalled workers' included. */
-    turn: TurnRow.extend({ generation: z.number(), attempts: z.number().int(), started_at: z.string() }),
+    turn: TurnRow.extend({
+      generation: z.number(),
+      attempts: z.number().int(),
+      started_at: z.string(),
+      /** When the API last queued the waiting turn again: its deadline counts from there. */
+      resumed_at: z.string().nullable(),
+      approved_tool_calls: z.array(z.string()),
+    }),
     model: ClaimedModel,
     provider: ClaimedProvider,
     /** The newest live messages that fit the model's context_limit, oldest first (trimmed in SQL). */
-    history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })),
+    history: z.array(HistoryMessage),
+    tools: z.array(ClaimedTool),
+    mcp_servers: z.array(ClaimedMcpServer),
   }),
   z.object({ outcome: z.literal('superseded') }),
+  /** The turn waits on the caller or an approval; their answer queues it again. */
+  z.object({ outcome: z.literal('waiting'), status: TurnStatus }),
   z.object({ outcome: z.literal('missing') }),
   z.object({ outcome: z.literal('finished'), status: TurnStatus }),
   /** The claim itself failed the turn (model gone, or claimed too often); the queue has moved on. */
@@ -79,6 +132,31 @@ export const Finish = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('stale'), status: TurnStatus.nullable() }),
 ]);
 export type Finish = z.infer<typeof Finish>;
+
+/** Whether a step or tool result was stored; only this claim's own, current turn takes one. */
+export const Recorded = z.discriminatedUnion('outcome', [
+  /** `message` is null when the call already had its result (a retried worker stores nothing twice). */
+  z.object({ outcome: z.literal('recorded'), message: MessageRow.nullable() }),
+  z.object({ outcome: z.literal('superseded') }),
+  z.object({ outcome: z.literal('stale'), status: TurnStatus.nullable() }),
+]);
+export type Recorded = z.infer<typeof Recorded>;
+
+/** Whether the turn now waits on the caller or an approval. */
+export const Parked = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('parked'), chat: ChatRow, turn: TurnRow }),
+  z.object({ outcome: z.literal('superseded') }),
+  z.object({ outcome: z.literal('stale'), status: TurnStatus.nullable() }),
+]);
+export type Parked = z.infer<typeof Parked>;
+
+/** A tool's result as the loop stores it. */
+export interface ToolResult {
+  tool_call_id: string;
+  name: string;
+  output: unknown;
+  is_error: boolean;
+}
 
 /**
  * A chatq_* function returned JSON that matches none of its outcomes: the SQL and the worker
@@ -132,16 +210,52 @@ export class TurnsRepository {
     return parseResult('chatq_claim_turn', Claim, row?.r);
   }
 
+  /** The turn's last step; `parts` only when it still called tools as max_steps ran out. */
   async complete(
     turnId: string,
     claimId: string,
     content: string,
     usage: Usage,
     costMicros: number | null,
+    last: { parts?: MessagePart[] | null; finishReason?: FinishReason } = {},
   ): Promise<Finish> {
+    const parts = last.parts ? this.sql.json(last.parts as never) : null;
     const [row] = await this.sql`
-      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${this.sql.json(usage)}, ${costMicros}) as r`;
+      select chatq_complete_turn(${turnId}, ${claimId}, ${content}, ${this.sql.json(usage)}, ${costMicros},
+                                 ${parts}, ${last.finishReason ?? 'stop'}) as r`;
     return parseResult('chatq_complete_turn', Finish, row?.r);
+  }
+
+  /** A step that called tools: its message, before any of the calls runs. */
+  async recordStep(
+    turnId: string,
+    claimId: string,
+    content: string,
+    parts: MessagePart[],
+    usage: Usage,
+    costMicros: number | null,
+  ): Promise<Recorded> {
+    const [row] = await this.sql`
+      select chatq_record_step(${turnId}, ${claimId}, ${content}, ${this.sql.json(parts as never)},
+                               ${this.sql.json(usage)}, ${costMicros}) as r`;
+    return parseResult('chatq_record_step', Recorded, row?.r);
+  }
+
+  async recordToolResult(turnId: string, claimId: string, result: ToolResult): Promise<Recorded> {
+    const [row] = await this.sql`
+      select chatq_record_tool_result(${turnId}, ${claimId}, ${this.sql.json(result as never)}) as r`;
+    return parseResult('chatq_record_tool_result', Recorded, row?.r);
+  }
+
+  async park(
+    turnId: string,
+    claimId: string,
+    status: 'requires_action' | 'awaiting_approval',
+    pending: PendingToolCall[],
+  ): Promise<Parked> {
+    const [row] = await this.sql`
+      select chatq_park_turn(${turnId}, ${claimId}, ${status}, ${this.sql.json(pending as never)}) as r`;
+    return parseResult('chatq_park_turn', Parked, row?.r);
   }
 
   /** `claimId` null fails the turn whoever claimed it (the job itself has died). */
@@ -159,7 +273,7 @@ export class TurnsRepository {
    */
   async takeDueOutbox(afterMs: number, limit: number): Promise<TurnJob[]> {
     const cutoff = this.sql`now() - make_interval(secs => ${afterMs / 1000})`;
-    const rows = await this.sql<{ turn_id: string; chat_id: string; generation: string }[]>`
+    const rows = await this.sql<{ turn_id: string; chat_id: string; generation: string; resumes: number }[]>`
       with queued as (
         select id from turns
         where status = 'queued' and coalesce(relayed_at, created_at) < ${cutoff}
@@ -176,7 +290,22 @@ export class TurnsRepository {
       update turns t set relayed_at = now()
       from (select id from queued union all select id from running) due
       where t.id = due.id
-      returning t.id as turn_id, t.chat_id, t.generation`;
-    return rows.map((r) => ({ turn_id: r.turn_id, chat_id: r.chat_id, generation: Number(r.generation) }));
+      returning t.id as turn_id, t.chat_id, t.generation, t.resumes`;
+    return rows.map((r) => turnJob(r));
   }
+}
+
+/** A turn's job as a row names it: a resumed turn's job carries its resume count (see turnJobId). */
+export function turnJob(r: {
+  turn_id: string;
+  chat_id: string;
+  generation: string | number;
+  resumes: number;
+}): TurnJob {
+  return {
+    turn_id: r.turn_id,
+    chat_id: r.chat_id,
+    generation: Number(r.generation),
+    ...(r.resumes > 0 ? { resume: r.resumes } : {}),
+  };
 }

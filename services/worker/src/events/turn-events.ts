@@ -43,6 +43,16 @@ export class TurnEventWriter {
     this.send('start', events);
   }
 
+  /**
+   * Records events between two steps of a turn (a stored step, a tool call or result): after the
+   * deltas so far, and restarting the live reply's text, which the next step streams anew.
+   */
+  async step(events: ChatEvent[]): Promise<void> {
+    await this.flush();
+    void this.send('start', events);
+    await this.flush();
+  }
+
   delta(text: string): void {
     if (this.deltas) this.pendingText += text;
     else this.deltas = this.sendDeltas(text);

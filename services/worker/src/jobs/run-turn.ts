@@ -4,15 +4,14 @@ import { isDatabaseUnavailable, type Logger, type SecretBox } from '@chatq/platf
 import { type Job, UnrecoverableError } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { TurnAborts } from '../control/turn-aborts.ts';
-import { type Claim, ChatqResultError, type TurnsRepository } from '../db/turns.repository.ts';
+import { ChatqResultError, type TurnsRepository } from '../db/turns.repository.ts';
 import { TurnEventWriter } from '../events/turn-events.ts';
 import { classifyError } from '../llm/classify.ts';
 import { describeProviderError } from '../llm/log-error.ts';
-import { providerTarget } from '../llm/provider-target.ts';
-import type { ModelCall, ModelCaller } from '../llm/types.ts';
+import type { ModelCaller } from '../llm/types.ts';
 import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
-import { costMicros } from './cost.ts';
+import { type LoopEnd, ModelCallError, runAgentLoop, type ToolDeps } from './agent-loop.ts';
 import type { TurnEnder } from './turn-ended.ts';
 
 /** What the turn processor runs on; worker.ts wires the real ones, tests may inject `callModel`. */
@@ -20,6 +19,8 @@ export interface RunTurnDeps {
   turns: TurnsRepository;
   secrets: SecretBox;
   callModel: ModelCaller;
+  /** How the agent loop runs tools (webhooks, MCP), for a job's logger. */
+  tools: (log: Logger) => ToolDeps;
   logger: Logger;
   /** WORKER_MAX_TURN_ATTEMPTS: the attempts a turn gets, counted as `turnAttempt` counts them. */
   maxTurnAttempts: number;
@@ -35,8 +36,6 @@ export interface RunTurnDeps {
 /** What a job did, kept as the BullMQ return value for operators. */
 export type TurnJobResult = { outcome: string; detail?: string };
 
-type Claimed = Extract<Claim, { outcome: 'claimed' }>;
-
 /**
  * Which attempt at its turn this job is making, the number WORKER_MAX_TURN_ATTEMPTS bounds. The
  * turn's claim count in Postgres is the truth: it counts provider retries and workers that crashed
@@ -45,21 +44,6 @@ type Claimed = Extract<Claim, { outcome: 'claimed' }>;
  */
 export function turnAttempt(job: Pick<Job, 'attemptsMade'>, claims = 0): number {
   return Math.max(claims, job.attemptsMade + 1);
-}
-
-function toModelCall(claim: Claimed, secrets: SecretBox, signal: AbortSignal): ModelCall {
-  const { model } = claim;
-  return {
-    provider: providerTarget(claim.provider, secrets),
-    model: {
-      name: model.model,
-      maxOutputTokens: model.max_output_tokens,
-      contextLimit: model.context_limit,
-      options: model.options,
-    },
-    messages: claim.history,
-    signal,
-  };
 }
 
 /**
@@ -128,7 +112,8 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       return finish.outcome;
     };
 
-    const elapsed = Date.now() - Date.parse(claim.turn.started_at);
+    // A resumed turn's deadline counts from its resumption: the caller's answer may take a while.
+    const elapsed = Date.now() - Date.parse(claim.turn.resumed_at ?? claim.turn.started_at);
     const remaining = deps.turnDeadlineMs - elapsed;
     if (remaining <= 0) {
       const outcome = await fail('turn deadline exceeded');
@@ -137,30 +122,38 @@ export function createTurnProcessor(deps: RunTurnDeps) {
 
     // A retry starts the reply over: `running` again tells clients to drop what they were streamed.
     writer.start([turnStatusEvent(chat_id, turn_id, 'running'), chatStatusEvent(toChat(claim.chat))]);
-    const signal = AbortSignal.any([AbortSignal.timeout(Math.min(deps.providerTimeoutMs, remaining)), stop.signal]);
+    const deadline = Date.now() + remaining;
+    const stepSignal = () =>
+      AbortSignal.any([
+        AbortSignal.timeout(Math.max(1, Math.min(deps.providerTimeoutMs, deadline - Date.now()))),
+        stop.signal,
+      ]);
     const started = performance.now();
-    let reply;
+    let end: LoopEnd;
     try {
-      reply = await deps.callModel({
-        ...toModelCall(claim, deps.secrets, signal),
-        onDelta: (text) => writer.delta(text),
-      });
+      end = await runAgentLoop(
+        { turns: deps.turns, secrets: deps.secrets, callModel: deps.callModel, ...deps.tools(log) },
+        { claim, claimId, writer, stop: stop.signal, stepSignal, log },
+      );
     } catch (err) {
       const stopped = stop.reason();
       if (stopped) {
         await writer.flush();
-        log.info({ reason: stopped, ms: Math.round(performance.now() - started) }, 'provider call stopped');
+        log.info({ reason: stopped, ms: Math.round(performance.now() - started) }, 'turn stopped');
         return { outcome: stopped };
       }
-      const c = classifyError(err, claim.model.model);
+      // Only a provider's error is judged here; anything else (the database's included) is the job's.
+      if (!(err instanceof ModelCallError)) throw err;
+      const cause = err.cause;
+      const c = classifyError(cause, claim.model.model);
       const attempt = turnAttempt(job, claim.turn.attempts);
       log.warn(
-        { error: describeProviderError(err), kind: c.kind, retryable: c.retryable, attempt },
+        { error: describeProviderError(cause), kind: c.kind, retryable: c.retryable, attempt },
         'provider call failed',
       );
       if (c.retryable && attempt < deps.maxTurnAttempts) {
         await writer.flush();
-        throw new RetryableTurnError(c.message, c.retryAfterMs, { cause: err });
+        throw new RetryableTurnError(c.message, c.retryAfterMs, { cause });
       }
       // Names what the count covers: a turn whose worker crashed once gets one provider retry fewer.
       const error = c.retryable
@@ -170,24 +163,25 @@ export function createTurnProcessor(deps: RunTurnDeps) {
       throw new UnrecoverableError(`${error} (${outcome})`);
     }
 
-    // Saving the reply is past the provider: its errors (a database outage included) are the job's.
-    const cost = costMicros(reply.usage, claim.model);
-    const finish = await deps.turns.complete(turn_id, claimId, reply.text, reply.usage, cost);
+    if (end.kind === 'parked') return { outcome: end.parked.outcome };
+    const { finish } = end;
     await deps.ended({ chatId: chat_id, turn: claim.turn, finish, writer }, log);
+    if (end.kind === 'fenced') return { outcome: finish.outcome };
     deps.metrics?.turnFinished({
       provider: claim.provider.kind,
       model: claim.model.model,
       outcome: finish.outcome,
       seconds: (performance.now() - started) / 1000,
-      usage: reply.usage,
-      costMicros: cost,
+      usage: end.usage,
+      costMicros: end.costMicros,
     });
     log.info(
       {
         outcome: finish.outcome,
         model_config_id: claim.model.id,
         ms: Math.round(performance.now() - started),
-        usage: reply.usage,
+        steps: end.steps,
+        usage: end.usage,
       },
       'turn finished',
     );

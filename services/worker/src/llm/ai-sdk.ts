@@ -1,9 +1,9 @@
-import type { Usage } from '@chatq/contracts';
 import type { Logger } from '@chatq/platform';
-import type { LanguageModel, LanguageModelUsage } from 'ai';
+import type { FinishReason, Usage } from '@chatq/contracts';
+import type { AssistantModelMessage, LanguageModel, LanguageModelUsage, ModelMessage, ToolSet } from 'ai';
 import { ProviderConfigError } from './errors.ts';
 import { callSettings } from './options.ts';
-import type { ModelCall, ModelReply } from './types.ts';
+import type { ChatTurnMessage, ModelCall, ModelReply, ToolCall, ToolSpec } from './types.ts';
 
 /** The provider kinds served through the AI SDK. */
 export type AiSdkKind = 'openai' | 'anthropic' | 'google' | 'openai-compatible';
@@ -87,6 +87,70 @@ export function toUsage(u: LanguageModelUsage): Usage {
   return usage;
 }
 
+/**
+ * The conversation in the AI SDK's messages: an assistant message's tool calls as `tool-call`
+ * parts, a tool message's results as `tool-result` parts (an error result as `error-json`). The
+ * provider packages turn these into each provider's own wire format.
+ */
+export function toModelMessages(messages: ChatTurnMessage[], system?: string): ModelMessage[] {
+  const out: ModelMessage[] = system ? [{ role: 'system', content: system }] : [];
+  for (const m of messages) {
+    if (m.role === 'user') out.push({ role: 'user', content: m.content });
+    else if (m.role === 'assistant') {
+      if (!m.parts) {
+        out.push({ role: 'assistant', content: m.content });
+        continue;
+      }
+      const content: Exclude<AssistantModelMessage['content'], string> = [];
+      for (const p of m.parts) {
+        if (p.type === 'text') content.push({ type: 'text', text: p.text });
+        else if (p.type === 'tool_call')
+          content.push({ type: 'tool-call', toolCallId: p.tool_call_id, toolName: p.name, input: p.input ?? {} });
+      }
+      out.push({ role: 'assistant', content });
+    } else {
+      out.push({
+        role: 'tool',
+        content: (m.parts ?? []).flatMap((p) =>
+          p.type === 'tool_result'
+            ? [
+                {
+                  type: 'tool-result' as const,
+                  toolCallId: p.tool_call_id,
+                  toolName: p.name,
+                  output: p.is_error
+                    ? { type: 'error-json' as const, value: (p.output ?? null) as never }
+                    : { type: 'json' as const, value: (p.output ?? null) as never },
+                },
+              ]
+            : [],
+        ),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The tools as the AI SDK offers them to a model: schemas only, no `execute` (the loop runs them).
+ * `sdk` is the `ai` module, loaded on the first call as the provider packages are.
+ */
+function toToolSet(sdk: typeof import('ai'), tools: ToolSpec[] | undefined): ToolSet | undefined {
+  if (!tools?.length) return undefined;
+  const { tool, jsonSchema } = sdk;
+  return Object.fromEntries(
+    tools.map((t) => [t.name, tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema) })]),
+  );
+}
+
+const FINISH: Record<string, FinishReason> = {
+  stop: 'stop',
+  length: 'length',
+  'content-filter': 'content_filter',
+  'tool-calls': 'tool_calls',
+  error: 'error',
+};
+
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 
@@ -100,11 +164,13 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof 
   const { headers, api, ...settings } = callSettings(call.provider.options, call.model.options);
   // The low-memory variant: plain streamText keeps every part of the stream for replays and result
   // getters this loop never uses, so its memory grows with the number of deltas a provider sends.
-  const { experimental_streamTextLowMemory: streamTextLowMemory } = await import('ai');
+  const sdk = await import('ai');
+  const { experimental_streamTextLowMemory: streamTextLowMemory } = sdk;
   const result = streamTextLowMemory({
     model: await languageModel(kind, call, api, fetch),
     // Already fitted to the model's context by the claim (infra/sql/functions/turn_history.sql).
-    messages: call.messages,
+    messages: toModelMessages(call.messages, call.system),
+    tools: toToolSet(sdk, call.tools),
     maxOutputTokens: call.model.maxOutputTokens ?? undefined,
     ...settings,
     headers,
@@ -116,10 +182,15 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof 
 
   let text = '';
   let usage: LanguageModelUsage | undefined;
+  let finishReason: FinishReason = 'other';
+  const toolCalls: ToolCall[] = [];
   for await (const part of result.fullStream) {
     if (part.type === 'text-delta') {
       text += part.text;
       call.onDelta?.(part.text);
+    } else if (part.type === 'tool-call') {
+      // Without `execute` the SDK hands the call back and stops: one streamText is one step.
+      toolCalls.push({ tool_call_id: part.toolCallId, name: part.toolName, input: part.input ?? {} });
     } else if (part.type === 'error') {
       throw part.error;
     } else if (part.type === 'abort') {
@@ -128,9 +199,10 @@ export async function callAiSdk(kind: AiSdkKind, call: ModelCall, fetch: typeof 
       // 'interrupted': the response ended without the provider's completion signal (a proxy cut it).
       if (part.finishReason === 'interrupted') break;
       usage = part.totalUsage;
+      finishReason = FINISH[part.finishReason] ?? 'other';
     }
   }
   if (call.signal.aborted) throw abortReason(call.signal);
   if (!usage) throw new IncompleteStreamError('provider stream ended before the reply was complete');
-  return { text, usage: toUsage(usage) };
+  return { text, usage: toUsage(usage), toolCalls, finishReason };
 }

@@ -36,13 +36,13 @@ export function mcpHeaders(row: McpServerRow, secrets: SecretBox): Record<string
  * the model will see them: named `<server>__<tool>`, only those `allowed_tools` lets through. Every
  * request carries the secret headers and `signal`, which bounds the whole listing.
  */
-export async function listMcpTools(row: McpServerRow, secrets: SecretBox, signal: AbortSignal): Promise<McpTool[]> {
-  // The transport aborts its own fetches on close(); `signal` rejects the pending request first.
-  // Outbound rules for admin-given URLs belong to the transport's `fetch` option.
-  const transport = new StreamableHTTPClientTransport(new URL(row.url), {
-    requestInit: { headers: mcpHeaders(row, secrets) },
-  });
-  const client = new Client(CLIENT_INFO);
+export async function listMcpTools(
+  row: McpServerRow,
+  secrets: SecretBox,
+  signal: AbortSignal,
+  fetch?: typeof globalThis.fetch,
+): Promise<McpTool[]> {
+  const { client, transport } = open(row, secrets, fetch);
   const allowed = row.allowed_tools && new Set(row.allowed_tools);
   const tools: McpTool[] = [];
   try {
@@ -65,6 +65,58 @@ export async function listMcpTools(row: McpServerRow, secrets: SecretBox, signal
     await client.close().catch(() => undefined);
   }
   return tools.slice(0, MAX_MCP_TOOLS);
+}
+
+/**
+ * A client for the server `row`. The transport aborts its own fetches on close(); a request's
+ * `signal` rejects it first. `fetch` carries the outbound rules for admin-given URLs.
+ */
+function open(row: McpServerRow, secrets: SecretBox, fetch?: typeof globalThis.fetch) {
+  const transport = new StreamableHTTPClientTransport(new URL(row.url), {
+    requestInit: { headers: mcpHeaders(row, secrets) },
+    ...(fetch ? { fetch } : {}),
+  });
+  return { client: new Client(CLIENT_INFO), transport };
+}
+
+/** What a tool call returned: its structured content when it has one, else its text parts joined. */
+export interface McpCallResult {
+  output: unknown;
+  is_error: boolean;
+}
+
+/**
+ * Calls tool `tool` (the server's own name) of server `row` with `input`, over one short-lived
+ * connection, bounded by `signal`. A tool that reports an error (`isError`) is an error result; a
+ * protocol or transport failure is thrown, for the caller to describe (describeMcpError).
+ */
+export async function callMcpTool(
+  row: McpServerRow,
+  tool: string,
+  input: unknown,
+  secrets: SecretBox,
+  signal: AbortSignal,
+  fetch?: typeof globalThis.fetch,
+): Promise<McpCallResult> {
+  const { client, transport } = open(row, secrets, fetch);
+  try {
+    await client.connect(transport, { signal });
+    const result = await client.callTool(
+      { name: tool, arguments: (input ?? {}) as Record<string, unknown> },
+      undefined,
+      { signal },
+    );
+    const content = Array.isArray(result.content) ? (result.content as { type: string; text?: string }[]) : [];
+    const output =
+      result.structuredContent ??
+      content
+        .filter((c) => c.type === 'text')
+        .map((c) => c.text)
+        .join('\n');
+    return { output, is_error: result.isError === true };
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }
 
 /**
