@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeWebhook, startFakeWebhook } from '../fakes/webhook.ts';
 import { turnReaches } from '../harness/chats.ts';
 import { createMockModel } from '../harness/models.ts';
+import { refusal } from '../harness/refusal.ts';
 import { SseClient } from '../harness/sse.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 
@@ -63,9 +64,12 @@ describe('a call of a tool that requires approval', () => {
     expect(callsOf(turnId)).toHaveLength(0);
 
     const callId = waiting.pending_tool_calls![0]!.tool_call_id;
-    const unknown = await stack.admin.post(`/api/v1/chats/${chatId}/turns/${turnId}/approvals`, {
-      decisions: [{ tool_call_id: 'nope', approve: true }],
-    });
+    const unknown = await refusal(
+      client.decideApprovals({
+        params: { chat_id: chatId, turn_id: turnId },
+        body: { decisions: [{ tool_call_id: 'nope', approve: true }] },
+      }),
+    );
     expect(unknown).toMatchObject({ status: 400, body: { message: 'Unknown tool call ID.' } });
 
     const decided = await client.decideApprovals({
@@ -94,9 +98,12 @@ describe('a call of a tool that requires approval', () => {
     ]);
     expect(messages[3]!.content).toContain(`${name} returned "denied by the user: too expensive"`);
 
-    const late = await stack.admin.post(`/api/v1/chats/${chatId}/turns/${turnId}/approvals`, {
-      decisions: [{ tool_call_id: callId, approve: true }],
-    });
+    const late = await refusal(
+      client.decideApprovals({
+        params: { chat_id: chatId, turn_id: turnId },
+        body: { decisions: [{ tool_call_id: callId, approve: true }] },
+      }),
+    );
     expect(late).toMatchObject({ status: 409, body: { message: 'Turn is not awaiting approval.' } });
   });
 

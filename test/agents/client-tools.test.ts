@@ -2,8 +2,8 @@ import type { ChatqClient } from '@chatq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeWebhook, startFakeWebhook } from '../fakes/webhook.ts';
 import { turnReaches } from '../harness/chats.ts';
-import type { ApiClient } from '../harness/http.ts';
 import { createMockModel } from '../harness/models.ts';
+import { refusal } from '../harness/refusal.ts';
 import { SseClient } from '../harness/sse.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
 
@@ -12,7 +12,6 @@ const PICK_INPUT = { earliest: '2025-07-01' };
 
 let stack: TestStack;
 let client: ChatqClient;
-let admin: ApiClient;
 let hook: FakeWebhook;
 let models = 0;
 
@@ -20,7 +19,6 @@ beforeAll(async () => {
   hook = await startFakeWebhook();
   stack = await startStack();
   client = stack.client;
-  admin = stack.admin;
 });
 afterAll(async () => {
   await stack.close();
@@ -36,7 +34,7 @@ async function chatCalling(calls: { name: string; input: unknown }[], toolIds: s
   return { chatId: body.chat.id, turnId: body.turn!.id, messageId: body.message!.id };
 }
 
-const outputsPath = (chatId: string, turnId: string) => `/api/v1/chats/${chatId}/turns/${turnId}/tool-outputs`;
+const outputsParams = (chatId: string, turnId: string) => ({ chat_id: chatId, turn_id: turnId });
 
 describe('a turn that calls a client tool', () => {
   it('waits in requires_action with the pending call, and goes on once the caller sends its output', async () => {
@@ -60,11 +58,21 @@ describe('a turn that calls a client tool', () => {
       input: PICK_INPUT,
     });
 
-    const huge = await admin.post(outputsPath(chatId, turnId), {
-      outputs: [{ tool_call_id: callId, output: 'x'.repeat(70_000) }],
-    });
+    const huge = await refusal(
+      client.submitToolOutputs({
+        params: outputsParams(chatId, turnId),
+        body: {
+          outputs: [{ tool_call_id: callId, output: 'x'.repeat(70_000) }],
+        },
+      }),
+    );
     expect(huge.status).toBe(400);
-    const unknown = await admin.post(outputsPath(chatId, turnId), { outputs: [{ tool_call_id: 'nope', output: 1 }] });
+    const unknown = await refusal(
+      client.submitToolOutputs({
+        params: outputsParams(chatId, turnId),
+        body: { outputs: [{ tool_call_id: 'nope', output: 1 }] },
+      }),
+    );
     expect(unknown).toMatchObject({ status: 400, body: { message: 'Unknown tool call ID.' } });
 
     const answered = await client.submitToolOutputs({
@@ -88,7 +96,12 @@ describe('a turn that calls a client tool', () => {
     });
     events.close();
 
-    const late = await admin.post(outputsPath(chatId, turnId), { outputs: [{ tool_call_id: callId, output: 1 }] });
+    const late = await refusal(
+      client.submitToolOutputs({
+        params: outputsParams(chatId, turnId),
+        body: { outputs: [{ tool_call_id: callId, output: 1 }] },
+      }),
+    );
     expect(late).toMatchObject({ status: 409, body: { message: 'Turn is not waiting for tool outputs.' } });
   });
 
@@ -106,9 +119,14 @@ describe('a turn that calls a client tool', () => {
       body: { outputs: [{ tool_call_id: a!.tool_call_id, output: 'x' }] },
     });
     expect(half.body.turn).toMatchObject({ status: 'requires_action', pending_tool_calls: [b] });
-    const again = await admin.post(outputsPath(chatId, turnId), {
-      outputs: [{ tool_call_id: a!.tool_call_id, output: 'y' }],
-    });
+    const again = await refusal(
+      client.submitToolOutputs({
+        params: outputsParams(chatId, turnId),
+        body: {
+          outputs: [{ tool_call_id: a!.tool_call_id, output: 'y' }],
+        },
+      }),
+    );
     expect(again).toMatchObject({ status: 400, body: { message: 'Unknown tool call ID.' } });
 
     await client.submitToolOutputs({
@@ -166,9 +184,14 @@ describe('a turn that calls a client tool', () => {
     expect((await client.getTurn({ params: { chat_id: first.chatId, turn_id: first.turnId } })).body.turn.status).toBe(
       'superseded',
     );
-    const late = await admin.post(outputsPath(first.chatId, first.turnId), {
-      outputs: [{ tool_call_id: waiting.pending_tool_calls![0]!.tool_call_id, output: 1 }],
-    });
+    const late = await refusal(
+      client.submitToolOutputs({
+        params: outputsParams(first.chatId, first.turnId),
+        body: {
+          outputs: [{ tool_call_id: waiting.pending_tool_calls![0]!.tool_call_id, output: 1 }],
+        },
+      }),
+    );
     expect(late.status).toBe(409);
     // The edited turn calls the tool again (the same model), and waits in turn.
     await turnReaches(client, first.chatId, edited.body.turn.id, ['requires_action']);

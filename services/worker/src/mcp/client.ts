@@ -1,8 +1,8 @@
 import { type McpTool, mcpToolName } from '@chatq/contracts';
 import type { SecretBox } from '@chatq/platform';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type * as ClientModule from '@modelcontextprotocol/sdk/client/index.js';
+import type * as TransportModule from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type * as TypesModule from '@modelcontextprotocol/sdk/types.js';
 
 /** An MCP server as a worker reads it from Postgres. */
 export interface McpServerRow {
@@ -42,7 +42,7 @@ export async function listMcpTools(
   signal: AbortSignal,
   fetch?: typeof globalThis.fetch,
 ): Promise<McpTool[]> {
-  const { client, transport } = open(row, secrets, fetch);
+  const { client, transport } = await open(row, secrets, fetch);
   const allowed = row.allowed_tools && new Set(row.allowed_tools);
   const tools: McpTool[] = [];
   try {
@@ -67,11 +67,38 @@ export async function listMcpTools(
   return tools.slice(0, MAX_MCP_TOOLS);
 }
 
+/** The parts of the MCP SDK this module uses. */
+type Sdk = Pick<typeof ClientModule, 'Client'> &
+  Pick<typeof TransportModule, 'StreamableHTTPClientTransport' | 'StreamableHTTPError'> &
+  Pick<typeof TypesModule, 'ErrorCode' | 'McpError'>;
+
+let sdk: Sdk | undefined;
+
+/** The MCP SDK (about 30 MB) loads on the first MCP request: most workers never make one. */
+async function loadSdk(): Promise<Sdk> {
+  if (!sdk) {
+    const [client, transport, types] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+      import('@modelcontextprotocol/sdk/types.js'),
+    ]);
+    sdk = {
+      Client: client.Client,
+      StreamableHTTPClientTransport: transport.StreamableHTTPClientTransport,
+      StreamableHTTPError: transport.StreamableHTTPError,
+      ErrorCode: types.ErrorCode,
+      McpError: types.McpError,
+    };
+  }
+  return sdk;
+}
+
 /**
  * A client for the server `row`. The transport aborts its own fetches on close(); a request's
  * `signal` rejects it first. `fetch` carries the outbound rules for admin-given URLs.
  */
-function open(row: McpServerRow, secrets: SecretBox, fetch?: typeof globalThis.fetch) {
+async function open(row: McpServerRow, secrets: SecretBox, fetch?: typeof globalThis.fetch) {
+  const { Client, StreamableHTTPClientTransport } = await loadSdk();
   const transport = new StreamableHTTPClientTransport(new URL(row.url), {
     requestInit: { headers: mcpHeaders(row, secrets) },
     ...(fetch ? { fetch } : {}),
@@ -98,7 +125,7 @@ export async function callMcpTool(
   signal: AbortSignal,
   fetch?: typeof globalThis.fetch,
 ): Promise<McpCallResult> {
-  const { client, transport } = open(row, secrets, fetch);
+  const { client, transport } = await open(row, secrets, fetch);
   try {
     await client.connect(transport, { signal });
     const result = await client.callTool(
@@ -125,13 +152,14 @@ export async function callMcpTool(
  */
 export function describeMcpError(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return 'the MCP server did not answer in time';
-  if (err instanceof StreamableHTTPError) {
+  // An error of the SDK's own can only come after it loaded.
+  if (sdk && err instanceof sdk.StreamableHTTPError) {
     return err.code !== undefined && err.code > 0
       ? `MCP server answered HTTP ${err.code}`
       : 'MCP server answered with something other than MCP';
   }
-  if (err instanceof McpError) {
-    return err.code === ErrorCode.RequestTimeout
+  if (sdk && err instanceof sdk.McpError) {
+    return err.code === sdk.ErrorCode.RequestTimeout
       ? 'the MCP server did not answer in time'
       : `MCP server answered with JSON-RPC error ${err.code}`;
   }
