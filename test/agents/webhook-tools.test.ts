@@ -202,6 +202,28 @@ describe('a turn whose model calls a webhook tool', () => {
     expect(hook.received.filter((r) => r.body.turn_id === turnId)).toHaveLength(1);
   });
 
+  it('aborts a slow webhook call when the chat is interrupted, and the cancelled turn takes no further step', async () => {
+    hook.answer((_req, index) => (index === 0 ? { hang: true } : { json: { temperature_c: 19 } }));
+    const { toolId, modelId } = await weatherSetup();
+    const { chatId, turnId } = await chatWithTool(toolId, modelId);
+    const first = await eventually(async () => hook.received[0], { what: 'the webhook call to start' });
+
+    const interruptedAt = Date.now();
+    const interrupted = await client.interruptChat({ params: { chat_id: chatId } });
+    expect(interrupted.body.chat.status).toBe('idle');
+    const abortedAt = await eventually(async () => first.abortedAt, { what: 'the webhook call to be aborted' });
+    expect(abortedAt - interruptedAt).toBeLessThan(1_000);
+
+    expect((await client.getTurn({ params: { chat_id: chatId, turn_id: turnId } })).body.turn).toMatchObject({
+      status: 'cancelled',
+      steps: 1,
+    });
+    const [stored] = await stack.sql`
+      select count(*) filter (where role = 'tool')::int as results from messages where turn_id = ${turnId}`;
+    expect(stored).toEqual({ results: 0 });
+    expect(hook.received.filter((r) => r.body.turn_id === turnId)).toHaveLength(1);
+  });
+
   it('sends the system prompts: the mock quotes their first 40 characters', async () => {
     const modelId = await createMockModel(client, `prompted-${++models}`, {
       system_prompt: 'You answer like a weather report, always.',
