@@ -196,6 +196,8 @@ export const chatRoutes = defineRoutes({
     path: '/api/v1/chats/{chat_id}/turns/{turn_id}/tool-outputs',
     tag: 'chats',
     auth: 'member',
+    // It lets the turn go on: more model calls, so it counts against the turns limit.
+    startsTurn: true,
     summary: 'Send client tool results',
     description:
       'Answers calls of a turn in `requires_action` (its `pending_tool_calls`). Once every pending call has ' +
@@ -214,6 +216,8 @@ export const chatRoutes = defineRoutes({
     path: '/api/v1/chats/{chat_id}/turns/{turn_id}/approvals',
     tag: 'chats',
     auth: 'member',
+    // It lets the turn go on: more model calls, so it counts against the turns limit.
+    startsTurn: true,
     summary: 'Approve or deny tool calls',
     description:
       'Decides on calls of a turn in `awaiting_approval` (its `pending_tool_calls`). An approved call runs; a ' +
