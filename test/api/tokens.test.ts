@@ -191,11 +191,13 @@ describe('disabled users and the user list', () => {
 
     const enabled = await stack.client.updateUser({ params: { id }, body: { disabled: false } });
     expect(enabled.body.user.disabled).toBe(false);
-    await eventually(async () => ((await outcome(member.getMe())).status === 200 ? true : undefined), {
-      timeoutMs: 2_000,
-      what: 'the re-enabled user to get in',
-    });
-    expect((await second.listChats()).status).toBe(200);
+    // Each token's refusal is cached on its own for up to a second: both get back in within it.
+    for (const client of [member, second]) {
+      await eventually(async () => ((await outcome(client.listChats())).status === 200 ? true : undefined), {
+        timeoutMs: 2_000,
+        what: 'the re-enabled user to get in with each token',
+      });
+    }
   });
 
   it('does not let an admin disable themselves, nor members disable anyone', async () => {
