@@ -70,6 +70,12 @@ describe('/metrics', () => {
     expect(input).toBeGreaterThan(0);
     expect(output).toBeGreaterThan(0);
     expect(sample(text, 'chatq_cost_dollars_total', labels)).toBeCloseTo((input * 1_000 + output * 2_000) / 1e6, 6);
-    expect(sample(text, 'chatq_turns_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(2);
+    // The outcome counter follows BullMQ's `completed` event, which comes after the commit that made
+    // the chat idle: wait for it rather than racing it.
+    const completed = async () => {
+      const n = sample(await stack.worker!.metrics.metrics(), 'chatq_turns_total', { outcome: 'completed' }) ?? 0;
+      return n >= 2 ? n : undefined;
+    };
+    expect(await eventually(completed)).toBeGreaterThanOrEqual(2);
   });
 });
