@@ -29,6 +29,7 @@ import { ChatsRepository } from './db/chats.repository.ts';
 import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { McpServersRepository } from './db/mcp-servers.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
+import { OpenAIRepository } from './db/openai.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { RateLimitCounters } from './db/rate-limits.repository.ts';
 import { ToolsRepository } from './db/tools.repository.ts';
@@ -38,6 +39,7 @@ import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
 import { McpServersService } from './domain/mcp-servers.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
+import { OpenAIService } from './domain/openai.service.ts';
 import { ProviderChecksService } from './domain/provider-checks.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
 import { ToolsService } from './domain/tools.service.ts';
@@ -47,6 +49,7 @@ import { EventHub } from './events/hub.ts';
 import { AuthInvalidations } from './events/auth-invalidations.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
+import { TurnFollower } from './events/turn-follower.ts';
 import { AllowedMethods } from './http/allowed-methods.ts';
 import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
@@ -65,6 +68,7 @@ import { chatHandlers } from './routes/chats.ts';
 import { eventHandlers } from './routes/events.ts';
 import { healthHandlers } from './routes/health.ts';
 import { modelConfigHandlers } from './routes/model-configs.ts';
+import { openAIHandlers } from './routes/openai.ts';
 import { providerHandlers } from './routes/providers.ts';
 import { registerRoutes } from './routes/register.ts';
 import { mcpServerHandlers, toolHandlers } from './routes/tools.ts';
@@ -241,6 +245,13 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
   const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs), config.maxStreamsPerUser);
   app.decorate('eventHub', hub);
+  const openaiReads = new OpenAIRepository(sql);
+  const openai = new OpenAIService({
+    sql,
+    chats,
+    reads: openaiReads,
+    follower: new TurnFollower({ hub, log: eventLog, statusOf: (turnId) => openaiReads.turnStatus(turnId) }),
+  });
   // Event streams never end by themselves: close them so the server can drain.
   app.addHook('preClose', () => streams.close());
 
@@ -254,6 +265,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...chatHandlers(chats),
     ...usageHandlers(usage),
     ...eventHandlers(chats, streams),
+    ...openAIHandlers(openai),
   });
   return app;
 }

@@ -2,6 +2,7 @@ import { chatRoutes } from './chats.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { modelConfigRoutes } from './model-configs.ts';
+import { openAIRoutes } from './openai.ts';
 import { providerRoutes } from './providers.ts';
 import { mcpServerRoutes, toolRoutes } from './tools.ts';
 import { usageRoutes } from './usage.ts';
@@ -15,6 +16,7 @@ export {
   healthRoutes,
   mcpServerRoutes,
   modelConfigRoutes,
+  openAIRoutes,
   providerRoutes,
   toolRoutes,
   usageRoutes,
@@ -35,6 +37,7 @@ export const routes = {
   ...mcpServerRoutes,
   ...userRoutes,
   ...healthRoutes,
+  ...openAIRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;
