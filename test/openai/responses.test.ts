@@ -69,7 +69,11 @@ describe('responses through the OpenAI SDK', () => {
   it('branches like an edit when continuing from an earlier response', async () => {
     const first = await openai.responses.create({ model: modelId, input: 'one' });
     await openai.responses.create({ model: modelId, input: 'two', previous_response_id: first.id });
-    const branch = await openai.responses.create({ model: modelId, input: 'two, again', previous_response_id: first.id });
+    const branch = await openai.responses.create({
+      model: modelId,
+      input: 'two, again',
+      previous_response_id: first.id,
+    });
     const messages = await member.listMessages({ params: { chat_id: await chatOf(branch.id) }, query: {} });
     // The later turn left the conversation: the branch replaced the message that followed `first`.
     expect(messages.body.data.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['one', 'two, again']);
