@@ -1,5 +1,5 @@
 import type { ChatqClient } from '@chatq/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeWebhook, startFakeWebhook } from '../fakes/webhook.ts';
 import { assistantReplies, settledChat, turnReaches } from '../harness/chats.ts';
 import { createMockModel } from '../harness/models.ts';
@@ -147,7 +147,10 @@ describe('spend limits', () => {
     const spent = (await limitsOf(member)).spent_micros;
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBe(await repliesCost(member, [chatId]));
-    await admin.updateUser({ params: { id }, body: { spend_limit: { amount_micros: spent + 500_000, period: 'day' } } });
+    await admin.updateUser({
+      params: { id },
+      body: { spend_limit: { amount_micros: spent + 500_000, period: 'day' } },
+    });
     const chatsBefore = (await member.listChats({ query: {} })).body.data.length;
     const messagesBefore = (await member.listMessages({ params: { chat_id: chatId }, query: {} })).body.data;
 
@@ -249,6 +252,49 @@ describe('spend limits', () => {
   });
 });
 
+describe('a turn resumed after the caller’s tool outputs', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('reserves again before its next call, and ends with finish_reason spend_limit when that does not fit', async () => {
+    const pick = { name: 'pick_date', input_schema: { type: 'object', properties: {} } };
+    const model = await pricedModel(stack.client, { options: { tool_calls: [{ name: 'pick_date', input: {} }] } });
+    const { member, id } = await memberWithLimit(stack, 3 * OUTPUT_RESERVE, 'day');
+    const { body } = await member.createChat({
+      body: { content: 'when shall we go?', model_config_id: model, client_tools: [pick] },
+    });
+    const chatId = body.chat.id;
+    const waiting = await turnReaches(member, chatId, body.turn!.id, ['requires_action', 'completed', 'failed']);
+    expect(waiting.status).toBe('requires_action');
+    // The stored step settled its reservation: a waiting turn holds none.
+    const spent = (await limitsOf(member)).spent_micros;
+    expect(await limitsOf(member)).toMatchObject({ reserved_micros: 0 });
+    expect(spent).toBeGreaterThan(0);
+
+    await stack.client.updateUser({
+      params: { id },
+      body: { spend_limit: { amount_micros: spent + OUTPUT_RESERVE / 2, period: 'day' } },
+    });
+    const answered = await member.submitToolOutputs({
+      params: { chat_id: chatId, turn_id: waiting.id },
+      body: { outputs: [{ tool_call_id: waiting.pending_tool_calls![0]!.tool_call_id, output: '2025-07-01' }] },
+    });
+    expect(answered.status).toBe(200);
+
+    const ended = await turnReaches(member, chatId, waiting.id, ['completed', 'failed']);
+    expect(ended).toMatchObject({ status: 'completed', steps: 1, finish_reason: 'spend_limit' });
+    const messages = (await member.listMessages({ params: { chat_id: chatId }, query: {} })).body.data;
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(await limitsOf(member)).toMatchObject({ spent_micros: spent, reserved_micros: 0 });
+  });
+});
+
 describe('reservations under concurrency (no worker until the sends are in)', () => {
   let stack: TestStack;
   let admin: ChatqClient;
@@ -269,12 +315,19 @@ describe('reservations under concurrency (no worker until the sends are in)', ()
     const together = await memberWithLimit(stack, limit, 'day');
 
     const chats = await Promise.all(
-      Array.from({ length: 50 }, async () => (await apart.member.createChat({ body: { model_config_id: model } })).body.chat.id),
+      Array.from(
+        { length: 50 },
+        async () => (await apart.member.createChat({ body: { model_config_id: model } })).body.chat.id,
+      ),
     );
     const one = (await together.member.createChat({ body: { model_config_id: model } })).body.chat.id;
 
     const [separate, same] = await Promise.all([
-      Promise.all(chats.map((chatId) => outcome(apart.member.sendMessage({ params: { chat_id: chatId }, body: { content: 'hello' } })))),
+      Promise.all(
+        chats.map((chatId) =>
+          outcome(apart.member.sendMessage({ params: { chat_id: chatId }, body: { content: 'hello' } })),
+        ),
+      ),
       Promise.all(
         Array.from({ length: 50 }, (_, i) =>
           outcome(together.member.sendMessage({ params: { chat_id: one }, body: { content: `hello ${i}` } })),
@@ -310,14 +363,38 @@ describe('reservations under concurrency (no worker until the sends are in)', ()
   });
 });
 
-describe('a turn that fails before any call', () => {
+describe('a turn that fails before any call (no worker until it is set up)', () => {
   let stack: TestStack;
 
-  beforeAll(async () => {
+  // A stack each: the worker starts once the test has set the turn up.
+  beforeEach(async () => {
     stack = await startStack({ worker: false });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await stack?.close();
+  });
+
+  it('fails with "Spend limit reached." when its owner’s limit was set after it was queued and its call does not fit', async () => {
+    const model = await pricedModel(stack.client);
+    const member = await stack.memberClient();
+    const id = await idOf(member);
+    // No limit when it is sent: nothing is reserved, so the worker reserves before the call.
+    const { body } = await member.createChat({ body: { content: 'hello', model_config_id: model } });
+    expect((await limitsOf(member)).reserved_micros).toBe(0);
+    await stack.client.updateUser({ params: { id }, body: { spend_limit: { amount_micros: 1000, period: 'day' } } });
+
+    stack.startWorker();
+    const turn = await turnReaches(member, body.chat.id, body.turn!.id, ['failed', 'completed']);
+    expect(turn).toMatchObject({
+      status: 'failed',
+      error: 'Spend limit reached.',
+      finish_reason: 'spend_limit',
+      steps: 0,
+    });
+    const chat = (await member.getChat({ params: { chat_id: body.chat.id } })).body.chat;
+    expect(chat).toMatchObject({ status: 'error', last_error: 'Spend limit reached.' });
+    expect(await assistantReplies(member, body.chat.id)).toEqual([]);
+    expect(await limitsOf(member)).toMatchObject({ spent_micros: 0, reserved_micros: 0 });
   });
 
   it('releases its reservation and spends nothing', async () => {
