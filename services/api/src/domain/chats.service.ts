@@ -297,8 +297,9 @@ export class ChatsService {
   /** Changes no turn, so announces nothing: clients that show a chat's fields read them on their next GET. */
   async update(actor: User, chatId: string, body: UpdateChatBody): Promise<Chat> {
     const { title, ...rest } = body;
-    return this.accepted(await this.chats.update(actor.id, chatId, { ...rest, ...(title ? { title: title.trim() } : {}) }))
-      .chat;
+    return this.accepted(
+      await this.chats.update(actor.id, chatId, { ...rest, ...(title ? { title: title.trim() } : {}) }),
+    ).chat;
   }
 
   /**
