@@ -7,7 +7,7 @@ import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
-import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
+import { ServiceProcess, startService } from '../harness/processes.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
 
 const MiB = 1024 * 1024;
@@ -54,7 +54,7 @@ describe('a worker process facing a hostile provider', () => {
     // the worker runs with a 1 MB semi-space, single-threaded GC and a 64 MB old generation. A
     // worker that kept what the provider sent would then die of heap exhaustion, and the turn would
     // not fail with the reply limit's error: the test would fail either way.
-    worker = new ServiceProcess('worker', await freePort(), env, undefined, [
+    worker = new ServiceProcess('worker', 0, env, undefined, [
       '--max-semi-space-size=1',
       '--single-threaded-gc',
       '--max-old-space-size=64',
