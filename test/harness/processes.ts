@@ -154,6 +154,7 @@ export async function startService(
   env: Record<string, string>,
   port = 0,
   entry?: string,
+  nodeArgs?: string[],
 ): Promise<ServiceProcess> {
-  return new ServiceProcess(kind, port, env, entry).ready();
+  return new ServiceProcess(kind, port, env, entry, nodeArgs).ready();
 }
