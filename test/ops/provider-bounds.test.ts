@@ -1,3 +1,4 @@
+import { createCompatibleModel } from '../harness/models.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ChatqClient } from '@chatq/client';
 import { Redis } from 'ioredis';
@@ -67,13 +68,7 @@ describe('a worker process facing a hostile provider', () => {
     });
     await worker.ready();
     admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
-    const provider = await admin.createProvider({
-      body: { name: 'hostile', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
-    });
-    const model = await admin.createModelConfig({
-      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
-    });
-    modelId = model.body.model_config.id;
+    modelId = await createCompatibleModel(admin, 'hostile', fake.origin);
     // One ordinary turn first, so the provider packages are loaded before anything is measured.
     const warm = await admin.createChat({ body: { content: 'warm up', model_config_id: modelId } });
     expect((await settledChat(admin, warm.body.chat.id)).status).toBe('idle');
