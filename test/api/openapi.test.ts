@@ -144,8 +144,10 @@ describe('the OpenAPI document', () => {
       '415',
       '422',
       '429',
+      '503',
       '5XX',
     ]);
+    expect(messages(edit, '503')).toEqual(['Queue storage is full; no turn was started. Retry later.']);
     expect(messages(edit, '400')).toEqual(
       expect.arrayContaining(['Invalid request.', 'Cannot modify an archived chat.', 'Invalid model config ID.']),
     );
