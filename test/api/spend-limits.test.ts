@@ -204,6 +204,34 @@ describe('spend limits', () => {
     expect(await limitsOf(member)).toMatchObject({ spent_micros: reply!.cost_micros, reserved_micros: 0 });
   });
 
+  it('does not count the reservation of the live turn an interrupting send or an edit replaces', async () => {
+    const model = await pricedModel(admin, { options: { latency_ms: 10_000 } });
+    // Room for one reservation and a half: two at once would be refused.
+    const { member } = await memberWithLimit(stack, 1.5 * OUTPUT_RESERVE, 'day');
+    const started = await member.createChat({ body: { content: 'hello', model_config_id: model } });
+    const chatId = started.body.chat.id;
+    await turnReaches(member, chatId, started.body.turn!.id, ['running']);
+
+    const queued = await refusal(member.sendMessage({ params: { chat_id: chatId }, body: { content: 'and?' } }));
+    expect(queued.status).toBe(402);
+    const interrupting = await member.sendMessage({
+      params: { chat_id: chatId },
+      body: { content: 'stop, then this', busy_behavior: 'interrupt' },
+    });
+    expect(interrupting.status).toBe(201);
+    const edited = await member.editMessage({
+      params: { chat_id: chatId, message_id: started.body.message!.id },
+      body: { content: 'hello again' },
+    });
+    expect(edited.status).toBe(200);
+
+    const limits = await limitsOf(member);
+    expect(limits.reserved_micros).toBeGreaterThan(OUTPUT_RESERVE);
+    expect(limits.reserved_micros).toBeLessThan(1.5 * OUTPUT_RESERVE);
+    await member.interruptChat({ params: { chat_id: chatId } });
+    expect(await limitsOf(member)).toMatchObject({ reserved_micros: 0 });
+  });
+
   it('never refuses a turn on an unpriced model, even at a limit of 0', async () => {
     const unpriced = await createMockModel(admin, `unpriced-${++models}`);
     const { member } = await memberWithLimit(stack, 0, 'day');
