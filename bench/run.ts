@@ -31,8 +31,6 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 /** Requests per side of the facade measure (a streamed chat completion beside a native send and its reply). */
 const FACADE_REQUESTS = Number(env.BENCH_FACADE_REQUESTS ?? 1_000);
 const FACADE_CONNECTIONS = 10;
-/** `BENCH_ONLY=facade` runs the facade measure alone. */
-const ONLY = env.BENCH_ONLY;
 const SIDES = ['floor', 'chatq'] as const;
 const POOL = 10;
 
@@ -71,8 +69,12 @@ const newPrefix = () => {
  * writes a profile of each when it stops.
  */
 const NODE_ARGS = env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-/** BENCH_ONLY=drain runs the turn drains alone (plain and tool turns): for profiling the worker. */
+/**
+ * BENCH_ONLY=drain runs the turn drains alone (plain and tool turns): for profiling the worker.
+ * BENCH_ONLY=facade runs the OpenAI facade measure alone.
+ */
 const ONLY_DRAIN = env.BENCH_ONLY === 'drain';
+const ONLY_FACADE = env.BENCH_ONLY === 'facade';
 
 async function spawn(kind: 'api' | 'worker', extra: Record<string, string>, file?: string): Promise<ServiceProcess> {
   const p = await startService(kind, { ...BASE_ENV, ...extra }, undefined, file && entry(file), file ? [] : NODE_ARGS);
@@ -306,7 +308,7 @@ async function main(): Promise<void> {
       log(`facade: ${FACADE_REQUESTS} streamed chat completions beside as many native sends and replies`);
       return measureFacade(api.url, TOKEN, model!.id, FACADE_REQUESTS, FACADE_CONNECTIONS);
     };
-    if (ONLY === 'facade') {
+    if (ONLY_FACADE) {
       const worker = await spawn('worker', { QUEUE_PREFIX: apiPrefix });
       const facade = await facadeMeasure();
       await stop(worker);

@@ -184,6 +184,30 @@ describe('errors in OpenAI’s shape', () => {
     expect(ended).toMatchObject({ status: 400, param: 'messages' });
   });
 
+  it('refuses a turn over the caller’s spend limit with 402 insufficient_quota, writing nothing', async () => {
+    // Worst case 1,000 output tokens at $1,000 per million: $1, over a $0.50 limit.
+    const priced = await createMockModel(stack.client, 'facade-priced', {
+      input_price_per_mtok: 1,
+      output_price_per_mtok: 1000,
+      max_output_tokens: 1000,
+    });
+    const limited = await stack.memberClient();
+    const me = (await limited.getMe({})).body.user;
+    await stack.client.updateUser({
+      params: { id: me.id },
+      body: { spend_limit: { amount_micros: 500_000, period: 'month' } },
+    });
+    const capped = new OpenAI({ baseURL: `${stack.baseUrl}/openai/v1`, apiKey: limited.token, maxRetries: 0 });
+    const completion = await capped.chat.completions
+      .create({ model: priced, messages: [{ role: 'user', content: 'expensive' }] })
+      .catch((e: unknown) => e);
+    expect(completion).toMatchObject({ status: 402, code: 'insufficient_quota' });
+    const response = await capped.responses.create({ model: priced, input: 'expensive' }).catch((e: unknown) => e);
+    expect(response).toMatchObject({ status: 402, code: 'insufficient_quota' });
+    const [chats] = await stack.sql`select count(*)::int as n from chats where owner_id = ${me.id}`;
+    expect(chats!.n).toBe(0);
+  });
+
   it('answers a bad token with 401 in OpenAI’s shape', async () => {
     const stranger = new OpenAI({ baseURL: `${stack.baseUrl}/openai/v1`, apiKey: 'cq_not_a_token', maxRetries: 0 });
     const err = await stranger.models.list().catch((e: unknown) => e);

@@ -21,11 +21,14 @@ $$;
 -- tool results (the turn goes on from them: it has no user message of its own). `p_hidden` keeps
 -- the chat out of chat lists (a stateless chat completion); `p_options` and `p_facade` are the
 -- turn's (see chatq_annotate_turn).
--- Returns what chatq_begin_turn returns; refuses like chatq_create_chat. Called by the API; locks
--- nothing that exists yet: the chat is new.
+-- The turn holds the spend reservation of its first call over the whole history (see
+-- chatq_send_message). Returns what chatq_begin_turn returns; refuses invalid_model or spend_limit
+-- before writing anything. Called by the API. Locks no chat (the chat is new); the owner's row
+-- when they have a limit and the model a price.
 create or replace function chatq_create_chat_from_history(
   p_owner uuid, p_title text, p_model uuid, p_system_prompt text, p_client_tools jsonb,
-  p_history jsonb, p_hidden boolean, p_options jsonb, p_facade jsonb)
+  p_history jsonb, p_hidden boolean, p_options jsonb, p_facade jsonb,
+  p_spend_default_micros bigint default null, p_spend_default_period text default 'month')
 returns jsonb
 language plpgsql as $$
 declare
@@ -35,6 +38,7 @@ declare
   v_message messages;
   v_turn turns;
   v_started jsonb;
+  v_reserved bigint;
   m jsonb;
 begin
   if v_model is null then
@@ -42,6 +46,15 @@ begin
   end if;
   if v_last is null or v_last ->> 'role' not in ('user', 'tool') then
     raise exception 'chatq_create_chat_from_history: the history must end with a user or tool message';
+  end if;
+  v_reserved := chatq_reserve_spend(
+    p_owner, v_model, null, null,
+    coalesce(p_system_prompt, '') || (
+      select string_agg(coalesce(h ->> 'content', '') || coalesce((h -> 'parts')::text, ''), '')
+      from jsonb_array_elements(p_history) h),
+    false, p_spend_default_micros, p_spend_default_period);
+  if v_reserved is null then
+    return chatq_refusal('spend_limit');
   end if;
 
   insert into chats (owner_id, title, last_model_config_id, system_prompt, client_tools, hidden)
@@ -60,7 +73,7 @@ begin
   end loop;
 
   if v_last ->> 'role' = 'user' then
-    v_started := chatq_begin_turn(v_chat.id, null, v_last ->> 'content', v_model);
+    v_started := chatq_begin_turn(v_chat.id, null, v_last ->> 'content', v_model, v_reserved, p_owner);
     return v_started || jsonb_build_object('turn', chatq_annotate_turn(
       p_owner, (v_started -> 'turn' ->> 'id')::uuid, p_options, p_facade));
   end if;
@@ -69,8 +82,9 @@ begin
   update chats set generation = generation + 1, status = 'pending', updated_at = now()
   where id = v_chat.id
   returning * into v_chat;
-  insert into turns (chat_id, generation, model_config_id, options, facade)
-  values (v_chat.id, v_chat.generation, v_model, p_options, p_facade)
+  insert into turns (chat_id, generation, model_config_id, options, facade, reserved_micros, reserved_by)
+  values (v_chat.id, v_chat.generation, v_model, p_options, p_facade, v_reserved,
+          case when v_reserved > 0 then p_owner end)
   returning * into v_turn;
   return jsonb_build_object(
     'chat', to_jsonb(v_chat), 'message', to_jsonb(v_message), 'turn', to_jsonb(v_turn),

@@ -52,6 +52,7 @@ const OPENAI_ERROR_CODES: Record<string, string> = {
   'Model not found.': 'model_not_found',
   'Rate limit exceeded.': 'rate_limit_exceeded',
   'Unauthorized.': 'invalid_api_key',
+  'Spend limit reached.': 'insufficient_quota',
 };
 
 /** OpenAI's error `type` for a status. */

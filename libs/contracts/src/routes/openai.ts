@@ -65,7 +65,12 @@ export const openAIRoutes = defineRoutes({
         schema: ChatCompletion,
       },
     },
-    errors: { 400: [ERRORS.invalidModelConfig], 404: [ERRORS.modelNotFound], 502: [ERRORS.modelCallFailed] },
+    errors: {
+      400: [ERRORS.invalidModelConfig],
+      402: [ERRORS.spendLimitReached],
+      404: [ERRORS.modelNotFound],
+      502: [ERRORS.modelCallFailed],
+    },
   },
   openaiCreateResponse: {
     method: 'POST',
@@ -89,6 +94,7 @@ export const openAIRoutes = defineRoutes({
     },
     errors: {
       400: [ERRORS.unsupportedInput, ERRORS.invalidModelConfig, ERRORS.chatArchived, ERRORS.unknownToolCall],
+      402: [ERRORS.spendLimitReached],
       404: [ERRORS.modelNotFound, ERRORS.responseNotFound, ERRORS.conversationNotFound],
       409: [ERRORS.turnNotWaitingOutputs, ERRORS.responseInProgress],
     },

@@ -142,7 +142,7 @@ export class ChatsRepository {
     const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_create_chat_from_history(${owner}, ${chat.title}, ${chat.model}, ${chat.system_prompt},
                ${this.sql.json(chat.client_tools as never)}, ${this.sql.json(history as never)}, ${chat.hidden},
-               ${this.sql.json(turn.options as never)}, ${this.jsonOrNull(turn.facade)}) as r`;
+               ${this.sql.json(turn.options as never)}, ${this.jsonOrNull(turn.facade)}, ${this.spendArgs()}) as r`;
     return parseChange('chatq_create_chat_from_history', EditMessageJson, row?.r);
   }
 

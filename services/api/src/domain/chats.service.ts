@@ -166,7 +166,7 @@ export class ChatsService {
   ): Promise<{ chat: Chat; turn: Turn }> {
     const first = history.find((m) => m.role === 'user')?.content;
     const title = defaultTitle(first);
-    const result = accepted(await this.chats.createFromHistory(actor.id, { ...chat, title }, history, annotation));
+    const result = this.accepted(await this.chats.createFromHistory(actor.id, { ...chat, title }, history, annotation));
     await this.announce(actor, result, log);
     return { chat: result.chat, turn: result.turn };
   }
