@@ -55,7 +55,7 @@ import { AllowedMethods } from './http/allowed-methods.ts';
 import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
 import { registerCors } from './http/cors.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { errorResponder, registerErrorHandling } from './http/errors.ts';
 import { chatReplies, registerIdempotency } from './http/idempotency.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerHttpMetrics } from './http/metrics.ts';
@@ -124,6 +124,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     forceCloseConnections: 'idle',
     // `/api/v1/chats/` is `/api/v1/chats`, as clients and proxies that add the slash expect.
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL fastify cannot decode goes to the one error handler too (OpenAI's shape under /openai/v1).
+    frameworkErrors: (err, request, reply) => void errorResponder(config.bodyLimitBytes)(err, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
