@@ -1,8 +1,8 @@
 import type { ChatqClient } from '@chatq/client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMockModel } from '../harness/models.ts';
-import { startStack, type TestStack } from '../harness/stack.ts';
+import { createMockModel, mockModel } from '../harness/models.ts';
+import { eventually, startStack, type TestStack } from '../harness/stack.ts';
 
 let stack: TestStack;
 let member: ChatqClient;
@@ -82,6 +82,26 @@ describe('chat completions through the OpenAI SDK', () => {
     expect(last.choices).toEqual([]);
     expect(last.usage!.completion_tokens).toBeGreaterThan(0);
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+  });
+
+  it('cancels the turn of a streamed completion whose client goes away', async () => {
+    const slow = await mockModel(stack.client, 10_000);
+    const stream = await openai.chat.completions.create({
+      model: slow,
+      messages: [{ role: 'user', content: 'take long' }],
+      stream: true,
+    });
+    for await (const chunk of stream) {
+      // The first chunk (the role) arrives at once; then the client leaves.
+      const turnId = chunk.id.replace('chatcmpl-', '');
+      stream.controller.abort();
+      const status = await eventually(async () => {
+        const [turn] = await stack.sql<{ status: string }[]>`select status from turns where id = ${turnId}`;
+        return turn!.status === 'cancelled' ? turn!.status : undefined;
+      });
+      expect(status).toBe('cancelled');
+      break;
+    }
   });
 
   it('streams without usage when include_usage is not set', async () => {

@@ -170,6 +170,7 @@ describe('statuses and finish reasons', () => {
     ['requires_action', 'tool_calls', 'completed'],
     ['completed', 'stop', 'completed'],
     ['completed', 'length', 'incomplete'],
+    ['completed', 'spend_limit', 'incomplete'],
     ['failed', 'error', 'failed'],
     ['cancelled', undefined, 'cancelled'],
     ['superseded', undefined, 'cancelled'],
@@ -181,6 +182,7 @@ describe('statuses and finish reasons', () => {
     ['requires_action', 'tool_calls', 'tool_calls'],
     ['completed', 'stop', 'stop'],
     ['completed', 'max_steps', 'length'],
+    ['completed', 'spend_limit', 'length'],
     ['completed', 'content_filter', 'content_filter'],
     ['cancelled', undefined, 'stop'],
   ] as const)('a %s turn (%s) finishes a chat completion with %s', (status, reason, expected) => {

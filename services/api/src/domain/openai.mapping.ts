@@ -247,13 +247,17 @@ function toolCallsOf(parts: MessagePart[] | undefined): ChatToolCall[] {
   );
 }
 
+/** Whether a turn stopped before its answer: the output limit, max_steps, or the spend limit. */
+const cutShort = (reason: FinishReason | undefined) =>
+  reason === 'length' || reason === 'max_steps' || reason === 'spend_limit';
+
 /** Why a chat completion stopped: a turn that waits on the caller stopped for its tool calls. */
 export function chatFinishReason(
   status: TurnStatus,
   reason: FinishReason | undefined,
 ): ChatCompletion['choices'][number]['finish_reason'] {
   if (status === 'requires_action') return 'tool_calls';
-  if (reason === 'length' || reason === 'max_steps') return 'length';
+  if (cutShort(reason)) return 'length';
   if (reason === 'content_filter') return 'content_filter';
   return 'stop';
 }
@@ -325,7 +329,7 @@ export function responseStatusOf(status: TurnStatus, reason?: FinishReason): Res
     case 'requires_action':
       return 'completed';
     case 'completed':
-      return reason === 'length' || reason === 'max_steps' ? 'incomplete' : 'completed';
+      return cutShort(reason) ? 'incomplete' : 'completed';
     case 'failed':
       return 'failed';
     case 'cancelled':
@@ -363,6 +367,10 @@ export function outputItemsOf(messages: Message[], done: boolean): ResponseOutpu
   return items;
 }
 
+/** Why a response is incomplete, in OpenAI's words where it has them. */
+const incompleteReason = (reason: FinishReason | undefined) =>
+  reason === 'spend_limit' ? 'spend_limit' : reason === 'max_steps' ? 'max_steps' : 'max_output_tokens';
+
 /** What the facade recorded when the response was asked for (turns.facade). */
 export interface ResponseFacts {
   background?: boolean;
@@ -397,7 +405,7 @@ export function responseOf(input: {
     background: facts?.background ?? false,
     store: facts?.store ?? true,
     error: turn.status === 'failed' ? { code: 'server_error', message: turn.error ?? 'The turn failed.' } : null,
-    incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+    incomplete_details: status === 'incomplete' ? { reason: incompleteReason(turn.finish_reason) } : null,
     usage: done
       ? {
           input_tokens: usage.input_tokens,

@@ -5,7 +5,7 @@ import {
   type OpenAIResponse,
   type User,
 } from '@chatq/contracts';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import { chatFinishReason, chatUsageOf, chunkOf, chunkToolCalls } from '../domain/openai.mapping.ts';
 import type { OpenAIService, StartedTurn } from '../domain/openai.service.ts';
@@ -25,7 +25,8 @@ export const openAIHandlers = (openai: OpenAIService): Handlers<typeof openAIRou
   openaiCreateChatCompletion: async (request, reply) => {
     const started = await openai.startChatCompletion(request.user, request.body, request.log);
     if (!request.body.stream) {
-      return (await openai.finishChatCompletion(request.user, started, () => {}, undefined, request.log)).completion;
+      const gone = clientGone(reply);
+      return (await openai.finishChatCompletion(request.user, started, () => {}, gone, request.log)).completion;
     }
     const stream = new OpenAIEventStream(reply);
     await streamChatCompletion(
@@ -78,6 +79,18 @@ export const openAIHandlers = (openai: OpenAIService): Handlers<typeof openAIRou
   openaiListConversationItems: async (request) =>
     openai.conversationItems(request.user, request.params.conversation_id, request.query),
 });
+
+/**
+ * Aborts when the client leaves before its answer is sent: a chat completion's turn then stops (no
+ * one will read it). `close` also fires after a finished response, which aborts nothing.
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
 
 /** An error once the stream is open: OpenAI's SDKs raise an `error` event's body as an APIError. */
 function streamedError(err: unknown, log: FastifyBaseLogger) {
