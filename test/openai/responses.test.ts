@@ -140,6 +140,7 @@ describe('responses through the OpenAI SDK', () => {
     const asked = await openai.responses.create({ model: toolModel, input: 'weather in Porto?', tools });
     const call = asked.output.find((o) => o.type === 'function_call')!;
     expect(call).toMatchObject({ name: 'get_weather', arguments: '{"city":"Porto"}' });
+    expect(asked.tools).toMatchObject([{ type: 'function', name: 'get_weather' }]);
     const answered = await openai.responses.create({
       model: toolModel,
       previous_response_id: asked.id,

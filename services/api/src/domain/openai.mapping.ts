@@ -384,6 +384,8 @@ export function responseOf(input: {
   turn: Turn;
   messages: Message[];
   instructions: string | null;
+  /** The chat's client tools: the function tools the response offered. */
+  tools: ClientTool[];
   facts: ResponseFacts | null;
   options: Record<string, unknown> | null;
 }): OpenAIResponse {
@@ -417,7 +419,13 @@ export function responseOf(input: {
       : null,
     parallel_tool_calls: true,
     tool_choice: 'auto',
-    tools: [],
+    tools: input.tools.map((t) => ({
+      type: 'function',
+      name: t.name,
+      description: t.description ?? null,
+      parameters: t.input_schema,
+      strict: false,
+    })),
     temperature: number(options?.temperature),
     top_p: number(options?.top_p),
     metadata: {},

@@ -371,6 +371,7 @@ export class OpenAIService {
       turn: owned.turn,
       messages,
       instructions: owned.chat.system_prompt,
+      tools: owned.chat.client_tools,
       facts: owned.facade as ResponseFacts | null,
       options: owned.options,
     });
