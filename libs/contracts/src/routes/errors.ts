@@ -51,6 +51,10 @@ export const ERRORS = {
   turnNotAwaitingApproval: { message: 'Turn is not awaiting approval.' },
   eventStreamUnavailable: { message: 'Event stream unavailable.' },
   // Administration
+  usageReportTooLarge: {
+    message: 'Usage report too large.',
+    detail: 'More than 5000 groups; narrow from and to.',
+  },
   userNotFound: { message: 'User not found.' },
   usernameTaken: { message: 'Username is already taken.' },
   tokenNotFound: { message: 'Token not found.' },
