@@ -48,6 +48,7 @@ const GROUP_KEYS: Record<UsageGroupBy, string> = {
 interface ReportRow {
   key: string | null;
   is_total: boolean;
+  replies: number;
   input_tokens: Sum;
   output_tokens: Sum;
   cost_micros: Sum;
@@ -64,7 +65,8 @@ const toReportRow = (r: ReportRow): UsageReportRow => ({
   key: r.key ?? '',
   input_tokens: Number(r.input_tokens ?? 0),
   output_tokens: Number(r.output_tokens ?? 0),
-  cost_micros: r.cost_micros == null ? null : Number(r.cost_micros),
+  // As in `toTotals`: nothing spent is 0; replies none of which had a price, null.
+  cost_micros: r.replies === 0 ? 0 : r.cost_micros == null ? null : Number(r.cost_micros),
   turns: r.turns,
 });
 
@@ -115,7 +117,7 @@ export class UsageRepository {
   ): Promise<ReportRows | undefined> {
     const key = this.sql.unsafe(GROUP_KEYS[groupBy]);
     const rows = await this.sql<ReportRow[]>`
-      select ${key} as key, grouping(${key}) = 1 as is_total,
+      select ${key} as key, grouping(${key}) = 1 as is_total, count(m.id)::int as replies,
              sum((m.usage ->> 'input_tokens')::bigint) as input_tokens,
              sum((m.usage ->> 'output_tokens')::bigint) as output_tokens,
              sum(m.cost_micros) as cost_micros,
