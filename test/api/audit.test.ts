@@ -164,6 +164,18 @@ describe('the audit log', () => {
       after: { turns_per_minute: 5 },
     });
 
+    // A spend limit is a user change like any other: its columns show up without code of their own.
+    await stack.client.updateUser({
+      params: { id: user.id },
+      body: { spend_limit: { amount_micros: 5_000_000, period: 'month' } },
+    });
+    const updates = (await eventsAbout(user.id)).filter((e) => e.action === 'user.update');
+    expect(updates).toHaveLength(2);
+    expect(updates[1]!.changes).toEqual({
+      before: { spend_limit_micros: null, spend_limit_period: null },
+      after: { spend_limit_micros: '5000000', spend_limit_period: 'month' },
+    });
+
     const minted = await stack.client.createToken({ params: { id: user.id }, body: { name: 'laptop' } });
     const token = minted.body.token_info;
     const mint = await theEvent('token.create', token.id);

@@ -3,6 +3,7 @@ import { IdParams } from '../common.ts';
 import {
   ChatUsageResponse,
   MAX_USAGE_GROUPS,
+  SpendLimitsResponse,
   UsageQuery,
   UsageReport,
   UsageReportQuery,
@@ -14,6 +15,12 @@ import { ERRORS } from './errors.ts';
 const SUMS =
   'Sums every assistant reply, edited-away ones too (their tokens were spent). `cost_micros` is null when no ' +
   'counted reply had a price.';
+
+const LIMITS =
+  'The spend limit that applies (the user’s own, else the server default; null: none), what was spent in the ' +
+  'current calendar UTC day or month, what live turns and queued messages have reserved, and when the period ' +
+  'resets. A turn on a priced model is refused (402) when spent plus reserved plus its worst-case cost would ' +
+  'pass the limit.';
 
 export const usageRoutes = defineRoutes({
   getChatUsage: {
@@ -78,5 +85,25 @@ export const usageRoutes = defineRoutes({
       },
     },
     errors: { 400: [ERRORS.usageReportTooLarge] },
+  },
+  getMyLimits: {
+    method: 'GET',
+    path: '/api/v1/users/me/limits',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'Your spend limit',
+    description: LIMITS,
+    responses: { 200: { description: 'The caller’s limit and spend.', schema: SpendLimitsResponse } },
+  },
+  getUserLimits: {
+    method: 'GET',
+    path: '/api/v1/users/{id}/limits',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'A user’s spend limit',
+    description: `${LIMITS} Members may read only their own; admins anyone’s.`,
+    params: IdParams,
+    responses: { 200: { description: 'The user’s limit and spend.', schema: SpendLimitsResponse } },
+    errors: { 403: [ERRORS.forbidden], 404: [ERRORS.userNotFound] },
   },
 });

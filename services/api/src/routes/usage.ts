@@ -34,4 +34,8 @@ export const usageHandlers = (usage: UsageService): Handlers<typeof usageRoutes>
       .type('text/csv; charset=utf-8')
       .send(toCsv(USAGE_REPORT_CSV_COLUMNS, report.data) as never);
   },
+
+  getMyLimits: async (request) => usage.limits(request.user, request.user.id),
+
+  getUserLimits: async (request) => usage.limits(request.user, request.params.id),
 });
