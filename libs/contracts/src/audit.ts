@@ -56,7 +56,7 @@ export const AuditEvent = z
   .object({
     id: Uuid,
     at: Timestamp,
-    /** Null for events no user caused (`audit.prune`). */
+    /** Null for events no request caused: `audit.prune`, and the first admin and its token. */
     actor_id: Uuid.nullable(),
     action: AuditAction,
     target_type: AuditTargetType,

@@ -18,7 +18,7 @@ const TABLES: Record<AuditedType, string> = {
 
 /** An event as it is written; `changes` is already sealed (see `auditChanges`). */
 export interface AuditInsert {
-  /** Null for events no request caused (`audit.prune`). */
+  /** Null for events no request caused (`audit.prune`, the first admin and its token). */
   actor: Actor | null;
   action: AuditAction;
   target_type: AuditTargetType;

@@ -112,6 +112,21 @@ export class Auditor {
   }
 
   /**
+   * Records rows the server created by itself, with no request behind them (the first admin and
+   * its token, at first start): `actor_id` is null. Must run in the transaction that created them.
+   */
+  async created(type: 'user' | 'token', id: string): Promise<void> {
+    const after = await this.events.snapshot(type, id);
+    await this.events.insert({
+      actor: null,
+      action: `${type}.create`,
+      target_type: type,
+      target_id: id,
+      changes: auditChanges(null, after),
+    });
+  }
+
+  /**
    * Records a refused admin request (after its rollback: the refusal changed nothing). `route` is
    * the method and route pattern, e.g. `PATCH /api/v1/users/{id}`.
    */
