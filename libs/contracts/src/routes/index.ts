@@ -1,3 +1,4 @@
+import { auditRoutes } from './audit.ts';
 import { chatRoutes } from './chats.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
@@ -11,6 +12,7 @@ import { userRoutes } from './users.ts';
 export * from './define.ts';
 export * from './errors.ts';
 export {
+  auditRoutes,
   chatRoutes,
   eventRoutes,
   healthRoutes,
@@ -36,6 +38,7 @@ export const routes = {
   ...toolRoutes,
   ...mcpServerRoutes,
   ...userRoutes,
+  ...auditRoutes,
   ...healthRoutes,
   ...openAIRoutes,
 };
