@@ -470,25 +470,6 @@ export const OpenAIResponse = z
   });
 export type OpenAIResponse = z.infer<typeof OpenAIResponse>;
 
-/** One event of a streamed response: `event:` is its `type`. */
-export const ResponseStreamEvent = z.looseObject({
-  type: z.enum([
-    'response.created',
-    'response.queued',
-    'response.in_progress',
-    'response.output_item.added',
-    'response.content_part.added',
-    'response.output_text.delta',
-    'response.output_text.done',
-    'response.content_part.done',
-    'response.output_item.done',
-    'response.completed',
-    'response.failed',
-    'response.incomplete',
-  ]),
-  sequence_number: z.number().int(),
-});
-
 export const ResponseParams = z.object({ response_id: ResponseId });
 
 export const DeletedResponse = z.object({ id: z.string(), object: z.literal('response'), deleted: z.literal(true) });
