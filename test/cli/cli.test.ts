@@ -235,7 +235,9 @@ describe('the chatq CLI, run as a program against a live API', () => {
     const none = JSON.parse((await chatq(['usage', '--json', '--from', '2000-01-01', '--to', '2000-01-02'])).stdout);
     expect(none).toMatchObject({ from: '2000-01-01T00:00:00.000Z', to: '2000-01-02T00:00:00.000Z' });
     expect(none.usage.replies).toBe(0);
-    expect((await chatq(['usage'])).stdout).toMatch(/^replies\s+\d+$/m);
+    const spend = (await chatq(['usage'])).stdout;
+    expect(spend).toMatch(/^from {2,}the start\nto {2,}now\nreplies {2,}\d+\n/);
+    expect(spend).toMatch(/^cost {2,}unpriced$/m);
   });
 
   it('admin commands add providers, models and users, and create and revoke tokens', async () => {
@@ -259,6 +261,14 @@ describe('the chatq CLI, run as a program against a live API', () => {
       display_name: 'CLI Model',
       is_default: false,
     });
+    const seeded = (await stack.client.listModelConfigs()).body.data.find((m) => m.is_default)!;
+    const made = await chatq(['models', 'add', '--provider', providerId, '--model', 'cli-default', '--default'], {
+      env: admin,
+    });
+    const madeId = made.stdout.trim();
+    expect((await stack.client.getModelConfig({ params: { id: madeId } })).body.model_config.is_default).toBe(true);
+    await stack.client.updateModelConfig({ params: { id: seeded.id }, body: { is_default: true } });
+
     const chat = await chatq(['chat', '--model', 'CLI Model', 'Hi']);
     expect(chat.stdout).toBe(`${mockReplyText('cli-model', [{ role: 'user', content: 'Hi' }])}\n`);
 
@@ -296,6 +306,12 @@ describe('the chatq CLI, run as a program against a live API', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^chatq: Invalid request\.\n {2}body\.kind: /);
+  });
+
+  it('an API that cannot be reached fails the command (exit 1) saying so', async () => {
+    const run = await chatq(['chats'], { env: { CHATQ_URL: 'http://127.0.0.1:1' } });
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toMatch(/^chatq: cannot reach the API: /);
   });
 
   it('bad usage exits 2 with a message on stderr', async () => {

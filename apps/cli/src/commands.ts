@@ -229,20 +229,17 @@ export async function usage(opts: { from?: string; to?: string } & JsonOption): 
   if (opts.json) return printJson(body);
   const u = body.usage;
   const cost = u.cost_micros === null ? 'unpriced' : dollars(u.cost_micros);
-  printTable(
-    ['', ''],
-    [
-      ['from', body.from ?? 'the start'],
-      ['to', body.to ?? 'now'],
-      ['replies', String(u.replies)],
-      ['input tokens', String(u.input_tokens)],
-      ['output tokens', String(u.output_tokens)],
-      ['reasoning tokens', String(u.reasoning_tokens)],
-      ['cache read tokens', String(u.cache_read_tokens)],
-      ['cache write tokens', String(u.cache_write_tokens)],
-      ['cost', u.unpriced_replies ? `${cost} (${u.unpriced_replies} replies unpriced)` : cost],
-    ],
-  );
+  printTable(null, [
+    ['from', body.from ?? 'the start'],
+    ['to', body.to ?? 'now'],
+    ['replies', String(u.replies)],
+    ['input tokens', String(u.input_tokens)],
+    ['output tokens', String(u.output_tokens)],
+    ['reasoning tokens', String(u.reasoning_tokens)],
+    ['cache read tokens', String(u.cache_read_tokens)],
+    ['cache write tokens', String(u.cache_write_tokens)],
+    ['cost', u.cost_micros !== null && u.unpriced_replies ? `${cost} (${u.unpriced_replies} replies unpriced)` : cost],
+  ]);
 }
 
 export async function providers(opts: JsonOption): Promise<void> {

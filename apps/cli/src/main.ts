@@ -223,7 +223,9 @@ function report(err: unknown): number {
     return EXIT.failed;
   }
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  console.error(`chatq: ${err instanceof Error ? err.message : String(err)}${cause}`);
+  const message = err instanceof Error ? err.message : String(err);
+  // fetch's own words for a connection that failed say nothing of what it was fetching.
+  console.error(`chatq: ${message === 'fetch failed' ? 'cannot reach the API' : message}${cause}`);
   return EXIT.failed;
 }
 

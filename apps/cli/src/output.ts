@@ -13,10 +13,10 @@ export function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Rows under a header, columns padded to their widest cell; the last column runs free. */
-export function printTable(header: string[], rows: string[][]): void {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+/** Rows (under a header, when given), columns padded to their widest cell; the last column runs free. */
+export function printTable(header: string[] | null, rows: string[][]): void {
+  const all = header ? [header, ...rows] : rows;
+  const widths = (all[0] ?? []).map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   for (const row of all) {
     printLine(
       row
