@@ -95,6 +95,11 @@ describe('the chatq CLI, run as a program against a live API', () => {
       const listed = await chatq(['chats', '--json'], { env: unset });
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout).map((c: { id: string }) => c.id)).toContain(body.chat.id);
+
+      // CHATQ_TOKEN wins over the stored token: the admin's lists providers, the stored member's may not.
+      expect(await chatq(['providers'], { env: unset })).toMatchObject({ code: 1, stderr: 'chatq: Forbidden.\n' });
+      const asAdmin = await chatq(['providers'], { env: { ...unset, CHATQ_TOKEN: stack.client.token } });
+      expect(asAdmin).toMatchObject({ code: 0, stderr: '' });
     } finally {
       await rm(home, { recursive: true, force: true });
     }
@@ -121,6 +126,21 @@ describe('the chatq CLI, run as a program against a live API', () => {
       ['user', 'Hello!'],
       ['assistant', run.stdout.trimEnd()],
     ]);
+  });
+
+  it('chat --json prints the outcome once the turn ended: chat id, the message, the turn and its reply', async () => {
+    const run = await chatq(['chat', '--json', 'Hello in JSON']);
+    expect(run.code).toBe(0);
+    const outcome = JSON.parse(run.stdout);
+    expect(run.stderr).toBe(`${outcome.chat_id}\n`);
+    const { body } = await member.listMessages({ params: { chat_id: outcome.chat_id } });
+    expect(outcome).toEqual({
+      chat_id: outcome.chat_id,
+      message: body.data[0],
+      turn_id: expect.stringMatching(UUID),
+      status: 'completed',
+      reply: body.data[1],
+    });
   });
 
   it('chat streams the reply as it arrives: the first text shows while the turn still runs', async () => {
@@ -354,14 +374,45 @@ describe('the chatq CLI, run as a program against a live API', () => {
     expect(await complete('chatq', 'tokens', '')).toBe('create revoke');
   });
 
-  it('completion zsh prints a compdef function naming every command with its description', async () => {
-    const { code, stdout } = await chatq(['completion', 'zsh']);
-    expect(code).toBe(0);
-    expect(stdout.startsWith('#compdef chatq\n')).toBe(true);
-    expect(stdout).toContain("'providers:the model providers (admin)'");
-    expect(stdout).toContain('(" providers add")');
-    expect(stdout).toContain("'--api-key-stdin:read the API key from stdin'");
-    expect(stdout).toContain('compdef _chatq chatq');
+  it('completion zsh offers commands with their descriptions, then subcommands and options, in a real zsh', async () => {
+    const script = await chatq(['completion', 'zsh']);
+    expect(script.code).toBe(0);
+    expect(script.stdout.startsWith('#compdef chatq\n')).toBe(true);
+    const file = join(config, '_chatq');
+    await writeFile(file, script.stdout);
+    // Outside a completion widget, words and CURRENT are plain variables: set them as zsh would,
+    // and have _describe and _message print what they were given to offer.
+    const complete = async (...words: string[]) => {
+      const { stdout } = await promisify(execFile)('zsh', [
+        '-c',
+        [
+          'compdef() { print -r -- "compdef $*" }',
+          'source "$1"; shift',
+          '_describe() { print -rl -- ${(P)${@[-1]}} }',
+          '_message() { print -r -- "message: $*" }',
+          'words=("$@"); CURRENT=$#; _chatq',
+        ].join('\n'),
+        'zsh',
+        file,
+        ...words,
+      ]);
+      return stdout.trim().split('\n');
+    };
+    const top = await complete('chatq', 'pro');
+    expect(top[0]).toBe('compdef _chatq chatq');
+    expect(top).toContain('providers:the model providers (admin)');
+    expect(top).toContain(
+      'chat:send TEXT in a new chat (or --chat ID) and stream the reply to stdout; the chat id goes to stderr',
+    );
+    expect(await complete('chatq', 'tokens', '')).toEqual([
+      'compdef _chatq chatq',
+      'create:mint a token for a user and print it (it is shown this once)',
+      'revoke:revoke a token: it is refused from then on',
+    ]);
+    expect(await complete('chatq', 'providers', 'add', '--ap')).toContain(
+      '--api-key-stdin:read the API key from stdin',
+    );
+    expect(await complete('chatq', 'chat', '--model', '')).toEqual(['compdef _chatq chatq', 'message: value']);
   });
 
   it('npx chatq runs the workspace bin', async () => {

@@ -47,7 +47,7 @@ async function readStored(file: string): Promise<Partial<Connection>> {
  * stored; the URL defaults to a local `npm start`. Without a token the command cannot run.
  */
 export async function resolveConnection(env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
-  const stored = await readStored(configPath(env));
+  const stored = env.CHATQ_URL && env.CHATQ_TOKEN ? {} : await readStored(configPath(env));
   const url = env.CHATQ_URL || stored.url || DEFAULT_URL;
   const token = env.CHATQ_TOKEN || stored.token;
   if (!token) throw new UsageError('no API token: set CHATQ_TOKEN or run chatq login --url URL --token TOKEN');
