@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ChatqClient, type ModelConfig } from '@chatq/client';
 import { resolveConnection, storeConnection } from './config.ts';
 import { CommandFailed, UsageError } from './errors.ts';
-import { type Awaited, followTurn, outcomeProblem } from './follow.ts';
+import { type FollowTarget, followTurn, outcomeProblem } from './follow.ts';
 import { dollars, minutes, note, printJson, printLine, printTable } from './output.ts';
 
 /*
@@ -65,7 +65,7 @@ async function resolveModel(client: ChatqClient, value: string | undefined): Pro
 async function streamReply(
   client: ChatqClient,
   chatId: string,
-  awaited: Awaited,
+  awaited: FollowTarget,
   opts: JsonOption & { message: unknown },
 ) {
   let last = '\n';

@@ -13,5 +13,11 @@ module.registerHooks({
     next(specifier, { ...context, conditions: [...context.conditions, 'chatq-source'] }),
 });
 
+// `chatq messages ID | head`: a reader that went away is not a failure of the command.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

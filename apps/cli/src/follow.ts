@@ -1,7 +1,7 @@
 import type { ChatqClient, Message } from '@chatq/client';
 
 /** What the CLI waits for: a turn it started, or the turn a queued message gets when it runs. */
-export type Awaited = { turnId: string } | { queuedMessageId: string };
+export type FollowTarget = { turnId: string } | { queuedMessageId: string };
 
 /** How a followed turn ended, as `--json` prints it. */
 export interface TurnOutcome {
@@ -34,7 +34,7 @@ const ENDS = new Set(['completed', 'failed', 'cancelled', 'superseded', 'require
 export async function followTurn(
   client: ChatqClient,
   chatId: string,
-  awaited: Awaited,
+  awaited: FollowTarget,
   sink: TurnSink,
   signal?: AbortSignal,
 ): Promise<TurnOutcome> {
