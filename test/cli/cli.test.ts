@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { ChatqClient } from '@chatq/client';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeWebhook } from '../fakes/webhook.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createMockModel, mockModel } from '../harness/models.ts';
 import { eventually, startStack, type TestStack } from '../harness/stack.ts';
@@ -223,6 +224,56 @@ describe('the chatq CLI, run as a program against a live API', () => {
 
     const again = await chatq(['interrupt', chatId]);
     expect(again).toMatchObject({ code: 1, stderr: 'chatq: Chat is not in an interruptible state.\n' });
+  });
+
+  it('tool calls show on stderr as they run, and a turn that awaits approval ends the command (exit 1) naming it', async () => {
+    const hook = await startFakeWebhook();
+    hook.answer(() => ({ json: { booked: true } }));
+    try {
+      const tool = (name: string, requires_approval: boolean) =>
+        stack.client.createTool({
+          body: {
+            name,
+            description: 'Books a table.',
+            input_schema: { type: 'object' },
+            kind: 'webhook',
+            url: hook.url,
+            requires_approval,
+          },
+        });
+      const calling = (name: string) =>
+        createMockModel(stack.client, `cli-${name}`, { options: { tool_calls: [{ name, input: { seats: 2 } }] } });
+      const chatWith = async (toolId: string) =>
+        (await member.createChat({ body: { tool_ids: [toolId] } })).body.chat.id;
+
+      const open = await tool('cli_book', false);
+      const runs = await chatq([
+        'chat',
+        '--chat',
+        await chatWith(open.body.tool.id),
+        '--model',
+        await calling('cli_book'),
+        'Book it',
+      ]);
+      expect(runs.code).toBe(0);
+      expect(runs.stderr.split('\n').slice(1)).toEqual([
+        '[tool] cli_book {"seats":2}',
+        '[tool] cli_book returned: {"booked":true}',
+        '',
+      ]);
+      expect(runs.stdout).toContain('Tools: cli_book returned {"booked":true}.');
+
+      const gated = await tool('cli_gated', true);
+      const chatId = await chatWith(gated.body.tool.id);
+      const waits = await chatq(['chat', '--chat', chatId, '--model', await calling('cli_gated'), 'Book it']);
+      expect(waits).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `${chatId}\nchatq: the turn awaits approval of cli_gated: approve or deny it through the API or the console\n`,
+      });
+    } finally {
+      await hook.close();
+    }
   });
 
   it('listings print JSON with --json and tables without', async () => {

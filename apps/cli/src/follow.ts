@@ -22,7 +22,8 @@ export interface TurnSink {
   note: (line: string) => void;
 }
 
-const ENDS = new Set(['completed', 'failed', 'cancelled', 'superseded', 'requires_action', 'awaiting_approval']);
+const WAITS = new Set(['requires_action', 'awaiting_approval']);
+const ENDS = new Set(['completed', 'failed', 'cancelled', 'superseded', ...WAITS]);
 
 /**
  * Follows one turn through the chat's event stream until it ends or waits on the caller, writing
@@ -36,7 +37,6 @@ export async function followTurn(
   chatId: string,
   awaited: FollowTarget,
   sink: TurnSink,
-  signal?: AbortSignal,
 ): Promise<TurnOutcome> {
   let turnId = 'turnId' in awaited ? awaited.turnId : null;
   const queuedId = 'queuedMessageId' in awaited ? awaited.queuedMessageId : null;
@@ -45,12 +45,8 @@ export async function followTurn(
   let replyId: string | null = null;
   let error: string | undefined;
   const messages = new Map<string, Message>();
-  const pending: NonNullable<TurnOutcome['pending_tool_calls']> = [];
 
-  for await (const event of client.streamChatEvents(
-    { params: { chat_id: chatId }, query: { after: '0' } },
-    { signal },
-  )) {
+  for await (const event of client.streamChatEvents({ params: { chat_id: chatId }, query: { after: '0' } })) {
     switch (event.type) {
       case 'message.created':
         messages.set(event.data.message.id, event.data.message);
@@ -79,12 +75,6 @@ export async function followTurn(
           );
         }
         break;
-      case 'turn.requires_action':
-      case 'turn.approval_requested':
-        if (event.data.turn_id === turnId) {
-          pending.push({ tool_call_id: event.data.tool_call_id, name: event.data.name, input: event.data.input });
-        }
-        break;
       case 'turn.failed':
         if (event.data.turn_id === turnId) error = event.data.message;
         break;
@@ -98,20 +88,24 @@ export async function followTurn(
           streamed = '';
         }
         if (ENDS.has(status)) {
+          // The calls a waiting turn asks about are announced after its status: the turn has them all.
+          const pending = WAITS.has(status)
+            ? (await client.getTurn({ params: { chat_id: chatId, turn_id } })).body.turn.pending_tool_calls
+            : undefined;
           return {
             turn_id,
             status: status as TurnOutcome['status'],
             reply: replyId ? (messages.get(replyId) ?? null) : null,
             ...(error || event.data.error ? { error: error ?? event.data.error } : {}),
-            ...(pending.length ? { pending_tool_calls: pending } : {}),
+            ...(pending ? { pending_tool_calls: pending } : {}),
           };
         }
         break;
       }
     }
   }
-  // The iterator ends only when `signal` aborts.
-  throw new Error('stopped following the turn');
+  // Unreachable: the stream reconnects when dropped, and throws once reconnecting keeps failing.
+  throw new Error('the event stream ended');
 }
 
 /** Why an outcome is not a finished reply, in words for stderr; undefined when it is one. */
