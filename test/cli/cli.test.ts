@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { ChatqClient } from '@chatq/client';
 import { mockReplyText } from '@chatq/worker/llm/mock.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi } from '../fakes/openai.ts';
 import { startFakeWebhook } from '../fakes/webhook.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createMockModel, mockModel } from '../harness/models.ts';
@@ -61,7 +62,8 @@ describe('the chatq CLI, run as a program against a live API', () => {
   const chatq = (args: string[], options?: Parameters<typeof start>[1]) => start(args, options).done;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // Quick retries, for the reply a dropped provider stream makes start over.
+    stack = await startStack({ env: { WORKER_RETRY_BASE_MS: '20' } });
     config = await mkdtemp(join(tmpdir(), 'chatq-cli-'));
     member = await stack.memberClient('cli-member');
     const { CHATQ_URL: _url, CHATQ_TOKEN: _token, ...rest } = process.env;
@@ -224,6 +226,32 @@ describe('the chatq CLI, run as a program against a live API', () => {
 
     const again = await chatq(['interrupt', chatId]);
     expect(again).toMatchObject({ code: 1, stderr: 'chatq: Chat is not in an interruptible state.\n' });
+  });
+
+  it("a provider failure fails the command with the turn's error (exit 1); a retried reply says it starts over", async () => {
+    const fake = await startFakeOpenAi();
+    try {
+      const provider = await stack.client.createProvider({
+        body: { name: 'cli-fake', kind: 'openai-compatible', base_url: `${fake.origin}/compat/v1`, api_key: 'sk-cli' },
+      });
+      const model = await stack.client.createModelConfig({
+        body: { provider_id: provider.body.provider.id, model: 'fake-model', display_name: 'Fake' },
+      });
+      expect(model.status).toBe(201);
+
+      fake.script({ status: 401 });
+      const failed = await chatq(['chat', '--model', 'Fake', 'Hi']);
+      expect(failed).toMatchObject({ code: 1, stdout: '' });
+      const chatId = failed.stderr.split('\n')[0];
+      expect(failed.stderr).toBe(`${chatId}\nchatq: the turn failed: provider rejected the API key (401)\n`);
+
+      fake.script({ disconnectAfter: ['half a'] }, { reply: ['whole', ' reply'] });
+      const retried = await chatq(['chat', '--model', 'Fake', 'Again']);
+      expect(retried).toMatchObject({ code: 0, stdout: 'half a\nwhole reply\n' });
+      expect(retried.stderr.split('\n').slice(1)).toEqual(['the reply is retried from the start', '']);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('tool calls show on stderr as they run, and a turn that awaits approval ends the command (exit 1) naming it', async () => {
