@@ -133,7 +133,21 @@ describe('the OpenAPI document', () => {
 
   it('documents exactly what editing a message can answer', () => {
     const edit = doc.paths['/api/v1/chats/{chat_id}/messages/{message_id}']!.patch!;
-    expect(Object.keys(edit.responses)).toEqual(['200', '400', '401', '404', '409', '413', '415', '422', '429', '5XX']);
+    expect(Object.keys(edit.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '402',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '503',
+      '5XX',
+    ]);
+    expect(messages(edit, '503')).toEqual(['Queue storage is full; no turn was started. Retry later.']);
     expect(messages(edit, '400')).toEqual(
       expect.arrayContaining(['Invalid request.', 'Cannot modify an archived chat.', 'Invalid model config ID.']),
     );
@@ -479,6 +493,21 @@ describe('every response of a tour of the API', () => {
     await call('getMyUsage', { token, query: { from: '2025-01-01T00:00:00Z' } });
     await call('getUserUsage', { params: { id: memberId }, token });
     await call('getUserUsage', { params: { id: memberId }, token: strangerToken });
+    await call('getMyLimits', { token });
+    await call('getUserLimits', { params: { id: memberId } });
+    await call('getUserLimits', { params: { id: memberId }, token: strangerToken });
+    // A spend limit the next turn on a priced model does not fit: 402.
+    const priced = await call('createModelConfig', {
+      body: { provider_id: providerId, model: 'tour-priced', input_price_per_mtok: 1, output_price_per_mtok: 1 },
+    });
+    await call('updateUser', {
+      params: { id: strangerId },
+      body: { spend_limit: { amount_micros: 0, period: 'day' } },
+    });
+    await call('createChat', {
+      body: { content: 'hi', model_config_id: (priced.body as { model_config: { id: string } }).model_config.id },
+      token: strangerToken,
+    });
     await call('deleteChat', { params: { chat_id: chatId }, token });
     await call('deleteTool', { params: { id: toolId } });
     await call('deleteTool', { params: { id: toolId } });
@@ -492,7 +521,7 @@ describe('every response of a tour of the API', () => {
     const succeeded = new Set(seen.filter((a) => a.status < 300).map((a) => a.operationId));
     expect(Object.keys(routes).filter((id) => !succeeded.has(id as OperationId))).toEqual([]);
     expect(new Set(seen.map((a) => a.status))).toEqual(
-      new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 422, 429, 502]),
+      new Set([200, 201, 202, 204, 400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 502]),
     );
     expect(seen.flatMap((answer) => mismatches(answer))).toEqual([]);
   });

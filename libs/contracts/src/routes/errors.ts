@@ -35,6 +35,7 @@ export const ERRORS = {
   // Server
   internal: { message: 'Internal server error.' },
   databaseUnavailable: { message: 'Database unavailable.' },
+  queueOutOfMemory: { message: 'Queue storage is full; no turn was started. Retry later.' },
   // Chats
   chatNotFound: { message: 'Chat not found.' },
   chatArchived: { message: 'Cannot modify an archived chat.' },
@@ -50,6 +51,7 @@ export const ERRORS = {
   turnNotWaitingOutputs: { message: 'Turn is not waiting for tool outputs.' },
   turnNotAwaitingApproval: { message: 'Turn is not awaiting approval.' },
   eventStreamUnavailable: { message: 'Event stream unavailable.' },
+  spendLimitReached: { message: 'Spend limit reached.' },
   // Administration
   userNotFound: { message: 'User not found.' },
   usernameTaken: { message: 'Username is already taken.' },
@@ -87,12 +89,13 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorBody>;
 
 /** Error statuses the API answers with; `5XX` stands for any server failure. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503 | 504 | '5XX';
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503 | 504 | '5XX';
 
 /** What each error status means, whichever route answers it. */
 export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'The request is invalid; `validations` names each field at fault.',
   401: 'No valid bearer token.',
+  402: 'The turn’s worst-case cost does not fit the user’s spend limit (see `GET /users/me/limits`); nothing was changed.',
   403: 'The caller may not do this.',
   404: 'Not found (or not yours: other users’ chats are never revealed).',
   409: 'Conflicts with work in progress; retry later.',
@@ -101,7 +104,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   422: 'The Idempotency-Key was already used for a different request.',
   429: 'Over a limit; retry after `Retry-After` seconds.',
   502: 'A server chatq called on the caller’s behalf answered with an error; `detail` says what it was.',
-  503: 'A dependency is unavailable; retry later.',
+  503: 'A dependency is unavailable, or Redis is out of memory (turn-starting routes); nothing was changed, retry after `Retry-After` seconds.',
   504: 'A dependency did not answer in time.',
   '5XX': 'The server failed (500) or its database is unavailable (503); nothing was changed, so a retry is safe.',
 };
@@ -124,6 +127,7 @@ export function errorResponses(route: RouteDeclaration, idempotent: boolean): Ma
     [415, readsBody ? [ERRORS.unsupportedMediaType] : []],
     [422, idempotent ? [ERRORS.idempotencyKeyReused] : []],
     [429, isRateLimited(route) ? [ERRORS.rateLimited] : []],
+    [503, route.startsTurn ? [ERRORS.queueOutOfMemory] : []],
     ['5XX', [ERRORS.internal, ERRORS.databaseUnavailable]],
   ];
   const all = new Map<ErrorStatus, ErrorBody[]>();

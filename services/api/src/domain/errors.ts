@@ -107,6 +107,13 @@ export class QueueFullError extends AppError {
   }
 }
 
+/** The turn's worst-case cost does not fit the caller's spend limit. */
+export class SpendLimitError extends AppError {
+  constructor() {
+    super(402, 'Spend limit reached.');
+  }
+}
+
 export class NotInterruptibleError extends ConflictError {
   constructor() {
     super('Chat is not in an interruptible state.');
@@ -140,6 +147,20 @@ export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
     super(429, 'Rate limit exceeded.');
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Redis refuses writes (at its `maxmemory` under `noeviction`): a turn started now could neither be
+ * queued nor streamed, so turn-starting requests are refused before their transaction and change
+ * nothing. Turns committed earlier wait in the outbox and run once Redis has room.
+ */
+export class QueueOutOfMemoryError extends AppError {
+  // Room comes back when workers drain jobs or an operator acts; a few seconds is a fair pause.
+  override readonly retryAfterSeconds = 5;
+
+  constructor() {
+    super(503, 'Queue storage is full; no turn was started. Retry later.');
   }
 }
 
