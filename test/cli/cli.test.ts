@@ -147,7 +147,8 @@ describe('the chatq CLI, run as a program against a live API', () => {
   });
 
   it('chat streams the reply as it arrives: the first text shows while the turn still runs', async () => {
-    const slow = await mockModel(stack.client, 3_000);
+    // Five chunks a second apart: the turn runs on for seconds after the first.
+    const slow = await mockModel(stack.client, 5_000);
     const running = start(['chat', '--model', slow, 'Tell me a long story']);
     await firstText(running);
     const chatId = running.stderr().trim();
@@ -155,7 +156,7 @@ describe('the chatq CLI, run as a program against a live API', () => {
     expect(body.chat.status).toBe('running');
     const run = await running.done;
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[mock-3000ms-\d+\] You said: "Tell me a long story"\. /);
+    expect(run.stdout).toMatch(/^\[mock-5000ms-\d+\] You said: "Tell me a long story"\. /);
   });
 
   it('chat --chat continues the chat, and a message sent while a turn runs waits for it, then streams its reply', async () => {
@@ -168,17 +169,25 @@ describe('the chatq CLI, run as a program against a live API', () => {
     expect((await replies()).map((m) => `${m.content}\n`)).toEqual([first.stdout, second.stdout]);
     expect(second.stdout).toMatch(/You said: "And now\?"/);
 
-    // Busy: the send is queued (202) behind a slow turn, and its reply streams once it runs.
-    const slow = await mockModel(stack.client, 1_500);
+    // Busy: a send while a (very slow) turn runs is queued (202); once the turn ends (here by an
+    // interrupt) the queued message runs, and its reply streams.
+    const slow = await mockModel(stack.client, 60_000);
     const busy = start(['chat', '--chat', chatId, '--model', slow, 'Take your time']);
-    await firstText(busy);
-    const queued = await chatq(['chat', '--chat', chatId, 'Then this']);
-    expect(queued.code).toBe(0);
-    expect(queued.stderr).toBe(`${chatId}\nqueued: the reply follows once the running turn ends\n`);
-    expect((await busy.done).code).toBe(0);
-    const all = await replies();
-    expect(all.at(-1)!.content).toBe(queued.stdout.trimEnd());
-    expect(queued.stdout).toMatch(/You said: "Then this"/);
+    await eventually(
+      async () =>
+        (await member.getChat({ params: { chat_id: chatId } })).body.chat.status === 'running' ? true : undefined,
+      { what: 'the slow turn to run' },
+    );
+    const queued = start(['chat', '--chat', chatId, '--model', 'Mock (built in)', 'Then this']);
+    await eventually(async () => (queued.stderr().includes('queued:') ? true : undefined), {
+      what: 'the send to queue',
+    });
+    expect((await chatq(['interrupt', chatId])).code).toBe(0);
+    expect((await busy.done).code).toBe(1);
+    const run = await queued.done;
+    expect(run).toMatchObject({ code: 0, stderr: `${chatId}\nqueued: the reply follows once the running turn ends\n` });
+    expect((await replies()).at(-1)!.content).toBe(run.stdout.trimEnd());
+    expect(run.stdout).toMatch(/^\[mock-1\] You said: "Then this"/);
   });
 
   it('edit --model NAME answers the edited message with the model of that display name', async () => {
@@ -209,7 +218,7 @@ describe('the chatq CLI, run as a program against a live API', () => {
   });
 
   it('interrupt stops the running turn: the chat command fails (exit 1) and the partial reply is kept', async () => {
-    const slow = await mockModel(stack.client, 5_000);
+    const slow = await mockModel(stack.client, 20_000);
     const running = start(['chat', '--model', slow, 'Tell me a long story']);
     await firstText(running);
     const chatId = running.stderr().trim();
@@ -222,7 +231,8 @@ describe('the chatq CLI, run as a program against a live API', () => {
 
     const messages = await chatq(['messages', chatId, '--json']);
     const reply = JSON.parse(messages.stdout).data.find((m: { role: string }) => m.role === 'assistant');
-    expect(reply).toMatchObject({ interrupted: true, content: run.stdout.trimEnd() });
+    // The partial text, and the newline the command ends its output with.
+    expect(reply).toMatchObject({ interrupted: true, content: run.stdout.replace(/\n$/, '') });
 
     const again = await chatq(['interrupt', chatId]);
     expect(again).toMatchObject({ code: 1, stderr: 'chatq: Chat is not in an interruptible state.\n' });
