@@ -185,6 +185,12 @@ describe('errors in OpenAI’s shape', () => {
     expect(err).toMatchObject({ status: 404, code: 'model_not_found', param: 'model', type: 'invalid_request_error' });
   });
 
+  it('refuses a model name with a NUL character with 400, not a database error', async () => {
+    const err = await openai.models.retrieve('bad\u0000name').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ status: 400, type: 'invalid_request_error' });
+  });
+
   it('refuses an unsupported parameter with 400 unsupported_parameter', async () => {
     const err = await openai.chat.completions
       .create({ model: modelId, messages: [{ role: 'user', content: 'hi' }], logprobs: true })

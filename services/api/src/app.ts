@@ -60,7 +60,7 @@ import { registerCompression } from './http/compression.ts';
 import { registerCors } from './http/cors.ts';
 import { errorResponder, registerErrorHandling } from './http/errors.ts';
 import { chatReplies, registerIdempotency } from './http/idempotency.ts';
-import { registerJsonBodyParser } from './http/json-body.ts';
+import { registerJsonBodyParser, registerStorableParams } from './http/json-body.ts';
 import { registerHttpMetrics } from './http/metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.ts';
@@ -137,6 +137,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const routes = new AllowedMethods(app);
   registerErrorHandling(app, routes);
   registerJsonBodyParser(app);
+  registerStorableParams(app);
   const metrics = createMetricsRegistry('api');
   registerQueueMetrics(metrics, deps.queue);
   registerHttpMetrics(app, metrics);

@@ -43,3 +43,20 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     });
   });
 }
+
+/**
+ * Path parameters and query strings reach SQL as text too (an OpenAI model name, a search): the
+ * same rule as bodies, checked before the route's schema so a NUL is a 400, never a database error.
+ */
+export function registerStorableParams(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const inputs = [
+      ['params', request.params],
+      ['querystring', request.query],
+    ] as const;
+    for (const [field, value] of inputs) {
+      const problem = unstorable(value);
+      if (problem) throw new BadRequestError('Invalid request.', undefined, [{ field, detail: problem }]);
+    }
+  });
+}
