@@ -1,7 +1,7 @@
 import type { ChatqClient, ModelConfig, Provider, User } from '@chatq/client';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { dollars, ErrorLine, html, when } from './ui.ts';
+import { dollars, ErrorLine, html, json, when } from './ui.ts';
 
 interface PageOf<T> {
   data: T[];
@@ -365,17 +365,164 @@ function DayChart({ rows }: { rows: { day: string; value: number; label: string 
   </figure>`;
 }
 
-/** Placeholder until wired: see usage by day below. */
-function UsageByDay(_props: PageProps & { days: number }) {
-  return html`<${DayChart} rows=${[]} />`;
+/**
+ * The governance routes (issue 14: spend limits, usage reports, the audit log), as their contracts
+ * declare them. They land in the route table separately: until they do, the client has no such
+ * methods and these pages say so instead of calling anything.
+ */
+interface SpendLimit {
+  amount_micros: number;
+  period: 'day' | 'month';
+}
+interface Governance {
+  getUsageReport?: (r: { query: { group_by: 'user' | 'model_config' | 'day'; from?: string; to?: string } }) => Promise<{
+    body: {
+      data: { key: string; input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number }[];
+      total: { input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number };
+    };
+  }>;
+  getUserLimits?: (r: { params: { id: string } }) => Promise<{
+    body: { spend_limit: SpendLimit | null; spent_micros: number; reserved_micros: number; resets_at: string };
+  }>;
+  listAuditEvents?: (r: { query: { limit: number; after?: string; action?: string } }) => Promise<{
+    body: PageOf<{
+      id: string;
+      at: string;
+      actor_id: string | null;
+      action: string;
+      target_type: string;
+      target_id: string | null;
+      ip: string | null;
+      changes: Record<string, unknown>;
+    }>;
+  }>;
+}
+const governance = (client: ChatqClient) => client as unknown as Governance;
+const missing = (what: string) => html`<p role="status">This server does not offer ${what} yet.</p>`;
+
+function UsageByDay({ client, days }: PageProps & { days: number }) {
+  const report = governance(client).getUsageReport;
+  const [rows, setRows] = useState<{ day: string; value: number; label: string }[]>([]);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    if (!report) return;
+    const from = new Date(Date.now() - days * 86_400_000).toISOString();
+    report({ query: { group_by: 'day', from } })
+      .then(({ body }) => {
+        const priced = body.data.some((r) => r.cost_micros !== null);
+        setRows(
+          body.data.map((r) => ({
+            day: r.key,
+            value: priced ? (r.cost_micros ?? 0) : r.input_tokens + r.output_tokens,
+            label: priced ? dollars(r.cost_micros) : `${r.input_tokens + r.output_tokens} tokens`,
+          })),
+        );
+      })
+      .catch(setError);
+  }, [days]);
+  if (!report) return missing('usage reports by day');
+  return html`<${ErrorLine} error=${error} />
+    <${DayChart} rows=${rows} />
+    <${Table} caption="Usage by day" head=${['Day', 'Usage']} rows=${rows.map((r) => [r.day, r.label])} />`;
 }
 
-function Audit(_props: PageProps) {
-  return html`<h1>Audit log</h1>`;
+function Audit({ client }: PageProps) {
+  const [action, setAction] = useState('');
+  if (!governance(client).listAuditEvents) return html`<h1>Audit log</h1>${missing('an audit log')}`;
+  return html`<h1>Audit log</h1>
+    <form
+      class="filters"
+      onSubmit=${(e: SubmitEvent) => {
+        e.preventDefault();
+        setAction(String(new FormData(e.target as HTMLFormElement).get('action') ?? '').trim());
+      }}
+    >
+      ${field('Action', 'action', { placeholder: 'provider.update' })}
+      <button type="submit">Filter</button>
+    </form>
+    <${AuditTable} key=${action} client=${client} action=${action} />`;
 }
 
-function Limits(_props: PageProps) {
-  return html`<h1>Spend limits</h1>`;
+/** The events with one filter, from the newest: a new filter is a new table (back on page one). */
+function AuditTable({ client, action }: PageProps & { action: string }) {
+  const list = governance(client).listAuditEvents!;
+  const { rows, error, pager } = usePaged((after) => list({ query: { limit: 20, after, action: action || undefined } }), 0);
+  return html`<${ErrorLine} error=${error} />
+    <${Table}
+      caption="Audit events, newest first"
+      head=${['When', 'Action', 'Target', 'Actor', 'IP', 'Changes']}
+      rows=${rows.map((e) => [
+        when(e.at),
+        e.action,
+        `${e.target_type} ${e.target_id ?? ''}`,
+        e.actor_id?.slice(0, 8) ?? 'system',
+        e.ip ?? '—',
+        html`<code>${json(e.changes)}</code>`,
+      ])}
+    />
+    ${pager}`;
+}
+
+function LimitRow({ client, user }: PageProps & { user: User }) {
+  const read = governance(client).getUserLimits!;
+  const [limits, setLimits] = useState<Awaited<ReturnType<typeof read>>['body']>();
+  const [error, setError] = useState<unknown>();
+  const [reload, setReload] = useState(0);
+  useEffect(() => {
+    read({ params: { id: user.id } }).then(({ body }) => setLimits(body), setError);
+  }, [reload]);
+  const save = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const amount = String(f.get('amount') ?? '').trim();
+    const spend_limit =
+      amount === '' ? null : { amount_micros: Math.round(Number(amount) * 1_000_000), period: String(f.get('period')) as SpendLimit['period'] };
+    try {
+      // The contract's `spend_limit` field, not in this client's UpdateUserBody until issue 14 lands.
+      await client.updateUser({ params: { id: user.id }, body: { spend_limit } as never });
+      setError(undefined);
+      setReload(reload + 1);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<tr>
+    <td>${user.username}</td>
+    <td>${limits ? `${dollars(limits.spent_micros)} spent, ${dollars(limits.reserved_micros)} reserved` : '…'}</td>
+    <td>${limits ? when(limits.resets_at) : ''}</td>
+    <td>
+      <form class="row" onSubmit=${save} aria-label="Spend limit of ${user.username}">
+        <label
+          >Limit in dollars (empty: none)
+          <input name="amount" type="number" min="0" step="0.01" value=${limits?.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''} />
+        </label>
+        <label
+          >Period
+          <select name="period" value=${limits?.spend_limit?.period ?? 'month'}>
+            <option value="month">month</option>
+            <option value="day">day</option>
+          </select>
+        </label>
+        <button type="submit">Save limit</button>
+      </form>
+      <${ErrorLine} error=${error} />
+    </td>
+  </tr>`;
+}
+
+function Limits({ client }: PageProps) {
+  const { rows, error, pager } = usePaged<User>((after) => client.listUsers({ query: { limit: 20, after } }), 0);
+  if (!governance(client).getUserLimits) return html`<h1>Spend limits</h1>${missing('spend limits')}`;
+  return html`<h1>Spend limits</h1>
+    <${ErrorLine} error=${error} />
+    <div class="scroll">
+      <table>
+        <caption>Spend limits per user (calendar UTC periods)</caption>
+        <thead><tr><th scope="col">User</th><th scope="col">This period</th><th scope="col">Resets</th><th scope="col">Limit</th></tr></thead>
+        <tbody>${rows.map((u) => html`<${LimitRow} key=${u.id} client=${client} user=${u} />`)}</tbody>
+      </table>
+    </div>
+    ${pager}`;
 }
 
 /** The admin pages, in the order the navigation lists them. */
