@@ -19,7 +19,8 @@ beforeAll(async () => {
     input_price_per_mtok: 3,
     output_price_per_mtok: 15,
   });
-  for (const text of ['one', 'two']) await settledChat(stack.client, (await startChat(stack.client, text, model)).chat.id);
+  for (const text of ['one', 'two'])
+    await settledChat(stack.client, (await startChat(stack.client, text, model)).chat.id);
   browser = await launchBrowser();
   ({ page, problems } = await signedIn(browser, stack.baseUrl, ADMIN_TOKEN));
 });
@@ -59,7 +60,12 @@ describe('the admin pages of the web console', () => {
     await page.getByRole('cell', { name: 'Console Model' }).waitFor();
     await page.getByRole('button', { name: 'Enabled: console-model' }).click();
     await expect
-      .poll(async () => (await stack.client.listModelConfigs({ query: { limit: 100 } })).body.data.find((m) => m.model === 'console-model')?.enabled)
+      .poll(
+        async () =>
+          (await stack.client.listModelConfigs({ query: { limit: 100 } })).body.data.find(
+            (m) => m.model === 'console-model',
+          )?.enabled,
+      )
       .toBe(false);
   });
 

@@ -16,7 +16,12 @@ beforeAll(async () => {
   stack = await startStack();
   client = stack.client;
   // A reply streamed over 2 s, so the test sees it grow; a second model to edit with.
-  fast = await createMockModel(client, 'steady', { display_name: 'Steady Mock', is_default: true }, { latency_ms: 2_000 });
+  fast = await createMockModel(
+    client,
+    'steady',
+    { display_name: 'Steady Mock', is_default: true },
+    { latency_ms: 2_000 },
+  );
   await createMockModel(client, 'other', { display_name: 'Other Mock' });
   browser = await launchBrowser();
   ({ page, problems } = await signedIn(browser, stack.baseUrl, ADMIN_TOKEN));
@@ -55,9 +60,12 @@ describe('the web console, in a browser', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     // Part of the reply while the turn still runs, in the live block...
     const live = messages().locator('.live .text');
-    await eventually(async () => ((await live.count()) > 0 && (await live.first().textContent())!.length > 0) || undefined, {
-      what: 'part of the reply to stream in',
-    });
+    await eventually(
+      async () => ((await live.count()) > 0 && (await live.first().textContent())!.length > 0) || undefined,
+      {
+        what: 'part of the reply to stream in',
+      },
+    );
     expect(await page.getByRole('button', { name: 'Stop' }).isVisible()).toBe(true);
     await screenshot(page, 'chat-streaming');
     // ...then the whole reply, stored, under its model's display name.
@@ -83,7 +91,9 @@ describe('the web console, in a browser', () => {
   });
 
   it('shows a refused edit’s message as the API wrote it', async () => {
-    const other = (await client.listModelConfigs({ query: { limit: 100 } })).body.data.find((m) => m.model === 'other')!;
+    const other = (await client.listModelConfigs({ query: { limit: 100 } })).body.data.find(
+      (m) => m.model === 'other',
+    )!;
     await client.updateModelConfig({ params: { id: other.id }, body: { enabled: false } });
     try {
       // The picker offers the message's own model, now disabled, as its default; the API refuses it.

@@ -12,7 +12,12 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /** A page on the console at `baseUrl`, signed in with `token` through the sign-in form. */
-export async function signedIn(browser: Browser, baseUrl: string, token: string, viewport = { width: 1000, height: 720 }) {
+export async function signedIn(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+  viewport = { width: 1000, height: 720 },
+) {
   const page = await browser.newPage({ viewport });
   const problems: string[] = [];
   // A CSP violation or a script error is a failure of the console, whatever the test looks at.

@@ -26,8 +26,14 @@ function usePaged<T>(load: Load<T>, reload: number) {
     };
   }, [after, reload]);
   const pager = html`<div class="pager">
-    <button type="button" disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
-    <button type="button" disabled=${!page?.has_more} onClick=${() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
+    <button type="button" disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>
+      Previous
+    </button>
+    <button
+      type="button"
+      disabled=${!page?.has_more}
+      onClick=${() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}
+    >
       Next
     </button>
   </div>`;
@@ -37,17 +43,39 @@ function usePaged<T>(load: Load<T>, reload: number) {
 function Table({ caption, head, rows }: { caption: string; head: string[]; rows: ComponentChildren[][] }) {
   return html`<div class="scroll">
     <table>
-      <caption>${caption}</caption>
-      <thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+      <caption>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          ${head.map((h) => html`<th scope="col">${h}</th>`)}
+        </tr>
+      </thead>
       <tbody>
-        ${rows.length === 0 ? html`<tr><td colspan=${head.length}>None yet.</td></tr>` : rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}
+        ${
+          rows.length === 0
+            ? html`<tr>
+                <td colspan=${head.length}>None yet.</td>
+              </tr>`
+            : rows.map(
+                (r) =>
+                  html`<tr>
+                    ${r.map((c) => html`<td>${c}</td>`)}
+                  </tr>`,
+              )
+        }
       </tbody>
     </table>
   </div>`;
 }
 
 /** A create form: runs `submit` with the form's fields, shows the API's refusal as it wrote it. */
-function CreateForm(props: { legend: string; submit: (f: FormData) => Promise<unknown>; children: ComponentChildren; onDone: () => void }) {
+function CreateForm(props: {
+  legend: string;
+  submit: (f: FormData) => Promise<unknown>;
+  children: ComponentChildren;
+  onDone: () => void;
+}) {
   const [error, setError] = useState<unknown>();
   const onSubmit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -80,7 +108,10 @@ type PageProps = { client: ChatqClient };
 function Providers({ client }: PageProps) {
   const [reload, setReload] = useState(0);
   const [results, setResults] = useState<Record<string, string>>({});
-  const { rows, error, pager } = usePaged<Provider>((after) => client.listProviders({ query: { limit: 20, after } }), reload);
+  const { rows, error, pager } = usePaged<Provider>(
+    (after) => client.listProviders({ query: { limit: 20, after } }),
+    reload,
+  );
   const test = (p: Provider) => async () => {
     setResults((r) => ({ ...r, [p.id]: 'testing…' }));
     try {
@@ -126,7 +157,8 @@ function Providers({ client }: PageProps) {
           ${['openai', 'anthropic', 'google', 'openai-compatible', 'mock'].map((k) => html`<option>${k}</option>`)}
         </select>
       </label>
-      ${field('Base URL', 'base_url', { type: 'url' })} ${field('API key', 'api_key', { type: 'password', autocomplete: 'off' })}
+      ${field('Base URL', 'base_url', { type: 'url' })}
+      ${field('API key', 'api_key', { type: 'password', autocomplete: 'off' })}
     <//>`;
 }
 
@@ -134,9 +166,15 @@ function Models({ client }: PageProps) {
   const [reload, setReload] = useState(0);
   const [providers, setProviders] = useState<Provider[]>([]);
   useEffect(() => {
-    void client.listProviders({ query: { limit: 100 } }).then(({ body }) => setProviders(body.data), () => undefined);
+    void client.listProviders({ query: { limit: 100 } }).then(
+      ({ body }) => setProviders(body.data),
+      () => undefined,
+    );
   }, [reload]);
-  const { rows, error, pager } = usePaged<ModelConfig>((after) => client.listModelConfigs({ query: { limit: 20, after } }), reload);
+  const { rows, error, pager } = usePaged<ModelConfig>(
+    (after) => client.listModelConfigs({ query: { limit: 20, after } }),
+    reload,
+  );
   const toggle = (m: ModelConfig) => async () => {
     await client.updateModelConfig({ params: { id: m.id }, body: { enabled: !m.enabled } }).catch(() => undefined);
     setReload(reload + 1);
@@ -178,7 +216,8 @@ function Models({ client }: PageProps) {
           ${providers.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
         </select>
       </label>
-      ${field('Model', 'model', { required: true, maxlength: 200 })} ${field('Display name', 'display_name', { maxlength: 200 })}
+      ${field('Model', 'model', { required: true, maxlength: 200 })}
+      ${field('Display name', 'display_name', { maxlength: 200 })}
       <label><input type="checkbox" name="is_default" /> Default</label>
     <//>`;
 }
@@ -238,7 +277,10 @@ function Tools({ client }: PageProps) {
 function Tokens({ client, user }: PageProps & { user: User }) {
   const [reload, setReload] = useState(0);
   const [minted, setMinted] = useState<string>();
-  const { rows, error, pager } = usePaged((after) => client.listTokens({ params: { id: user.id }, query: { limit: 20, after } }), reload);
+  const { rows, error, pager } = usePaged(
+    (after) => client.listTokens({ params: { id: user.id }, query: { limit: 20, after } }),
+    reload,
+  );
   const revoke = (tokenId: string) => async () => {
     await client.revokeToken({ params: { id: user.id, token_id: tokenId } }).catch(() => undefined);
     setReload(reload + 1);
@@ -293,7 +335,9 @@ function Users({ client }: PageProps) {
         html`<button type="button" onClick=${toggle(u)} aria-label="${u.disabled ? 'Enable' : 'Disable'} ${u.username}">
           ${u.disabled ? 'disabled' : 'active'}
         </button>`,
-        html`<button type="button" onClick=${() => setSelected(u)} aria-label="Tokens of ${u.username}">Tokens</button>`,
+        html`<button type="button" onClick=${() => setSelected(u)} aria-label="Tokens of ${u.username}">
+          Tokens
+        </button>`,
       ])}
     />
     ${pager}
@@ -301,7 +345,9 @@ function Users({ client }: PageProps) {
       legend="New user"
       onDone=${() => setReload(reload + 1)}
       submit=${(f: FormData) =>
-        client.createUser({ body: { username: text(f, 'username') ?? '', role: f.get('admin') === 'on' ? 'admin' : 'member' } })}
+        client.createUser({
+          body: { username: text(f, 'username') ?? '', role: f.get('admin') === 'on' ? 'admin' : 'member' },
+        })}
     >
       ${field('Username', 'username', { required: true, maxlength: 64 })}
       <label><input type="checkbox" name="admin" /> Admin</label>
@@ -375,7 +421,9 @@ interface SpendLimit {
   period: 'day' | 'month';
 }
 interface Governance {
-  getUsageReport?: (r: { query: { group_by: 'user' | 'model_config' | 'day'; from?: string; to?: string } }) => Promise<{
+  getUsageReport?: (r: {
+    query: { group_by: 'user' | 'model_config' | 'day'; from?: string; to?: string };
+  }) => Promise<{
     body: {
       data: { key: string; input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number }[];
       total: { input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number };
@@ -428,7 +476,9 @@ function UsageByDay({ client, days }: PageProps & { days: number }) {
 
 function Audit({ client }: PageProps) {
   const [action, setAction] = useState('');
-  if (!governance(client).listAuditEvents) return html`<h1>Audit log</h1>${missing('an audit log')}`;
+  if (!governance(client).listAuditEvents)
+    return html`<h1>Audit log</h1>
+      ${missing('an audit log')}`;
   return html`<h1>Audit log</h1>
     <form
       class="filters"
@@ -446,7 +496,10 @@ function Audit({ client }: PageProps) {
 /** The events with one filter, from the newest: a new filter is a new table (back on page one). */
 function AuditTable({ client, action }: PageProps & { action: string }) {
   const list = governance(client).listAuditEvents!;
-  const { rows, error, pager } = usePaged((after) => list({ query: { limit: 20, after, action: action || undefined } }), 0);
+  const { rows, error, pager } = usePaged(
+    (after) => list({ query: { limit: 20, after, action: action || undefined } }),
+    0,
+  );
   return html`<${ErrorLine} error=${error} />
     <${Table}
       caption="Audit events, newest first"
@@ -476,7 +529,12 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
     const f = new FormData(e.target as HTMLFormElement);
     const amount = String(f.get('amount') ?? '').trim();
     const spend_limit =
-      amount === '' ? null : { amount_micros: Math.round(Number(amount) * 1_000_000), period: String(f.get('period')) as SpendLimit['period'] };
+      amount === ''
+        ? null
+        : {
+            amount_micros: Math.round(Number(amount) * 1_000_000),
+            period: String(f.get('period')) as SpendLimit['period'],
+          };
     try {
       // The contract's `spend_limit` field, not in this client's UpdateUserBody until issue 14 lands.
       await client.updateUser({ params: { id: user.id }, body: { spend_limit } as never });
@@ -494,7 +552,13 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
       <form class="row" onSubmit=${save} aria-label="Spend limit of ${user.username}">
         <label
           >Limit in dollars (empty: none)
-          <input name="amount" type="number" min="0" step="0.01" value=${limits?.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''} />
+          <input
+            name="amount"
+            type="number"
+            min="0"
+            step="0.01"
+            value=${limits?.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
+          />
         </label>
         <label
           >Period
@@ -512,14 +576,27 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
 
 function Limits({ client }: PageProps) {
   const { rows, error, pager } = usePaged<User>((after) => client.listUsers({ query: { limit: 20, after } }), 0);
-  if (!governance(client).getUserLimits) return html`<h1>Spend limits</h1>${missing('spend limits')}`;
+  if (!governance(client).getUserLimits)
+    return html`<h1>Spend limits</h1>
+      ${missing('spend limits')}`;
   return html`<h1>Spend limits</h1>
     <${ErrorLine} error=${error} />
     <div class="scroll">
       <table>
-        <caption>Spend limits per user (calendar UTC periods)</caption>
-        <thead><tr><th scope="col">User</th><th scope="col">This period</th><th scope="col">Resets</th><th scope="col">Limit</th></tr></thead>
-        <tbody>${rows.map((u) => html`<${LimitRow} key=${u.id} client=${client} user=${u} />`)}</tbody>
+        <caption>
+          Spend limits per user (calendar UTC periods)
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">User</th>
+            <th scope="col">This period</th>
+            <th scope="col">Resets</th>
+            <th scope="col">Limit</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map((u) => html`<${LimitRow} key=${u.id} client=${client} user=${u} />`)}
+        </tbody>
       </table>
     </div>
     ${pager}`;
@@ -541,4 +618,3 @@ export function AdminPage({ client, page }: PageProps & { page: string }) {
   if (!found) return html`<p>No such page.</p>`;
   return html`<section class="admin"><${found.view} client=${client} /></section>`;
 }
-

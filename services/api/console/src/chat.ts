@@ -110,7 +110,10 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
         switch (event.type) {
           case 'message.delta': {
             const { turn_id, text } = event.data;
-            setLive((all) => ({ ...all, [turn_id]: { calls: [], ...all[turn_id], text: (all[turn_id]?.text ?? '') + text } }));
+            setLive((all) => ({
+              ...all,
+              [turn_id]: { calls: [], ...all[turn_id], text: (all[turn_id]?.text ?? '') + text },
+            }));
             continue;
           }
           case 'tool.call':
@@ -174,7 +177,9 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
     })();
   };
 
-  if (!chat) return html`<${ErrorLine} error=${error} /><p class="loading">Loading the chat…</p>`;
+  if (!chat)
+    return html`<${ErrorLine} error=${error} />
+      <p class="loading">Loading the chat…</p>`;
   const busy = BUSY.has(chat.status);
   const streaming = Object.entries(live).filter(([turn]) => !done.current.has(turn));
 
@@ -190,75 +195,93 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
         (m) =>
           html`<li key=${m.id} class="message ${m.role}">
             <div class="meta">
-              <strong>${m.role === 'user' ? 'You' : m.role === 'tool' ? 'Tool' : modelName(models, m.model_config_id)}</strong>
+              <strong
+                >${m.role === 'user' ? 'You' : m.role === 'tool' ? 'Tool' : modelName(models, m.model_config_id)}</strong
+              >
               ${m.role === 'user' && html`<span class="model">to ${modelName(models, m.model_config_id)}</span>`}
               ${m.interrupted && html`<span class="tag">stopped</span>`}
-              ${m.role === 'user' &&
-              !chat.archived &&
-              html`<button type="button" class="link" onClick=${() => setEditing(editing === m.id ? undefined : m.id)}>
-                Edit
-              </button>`}
+              ${
+                m.role === 'user' &&
+                !chat.archived &&
+                html`<button
+                  type="button"
+                  class="link"
+                  onClick=${() => setEditing(editing === m.id ? undefined : m.id)}
+                >
+                  Edit
+                </button>`
+              }
             </div>
-            ${editing === m.id
-              ? html`<${EditForm}
-                  client=${client}
-                  models=${models}
-                  message=${m}
-                  onDone=${() => (setEditing(undefined), void refresh())}
-                />`
-              : html`<${Parts} message=${m} />`}
+            ${
+              editing === m.id
+                ? html`<${EditForm}
+                    client=${client}
+                    models=${models}
+                    message=${m}
+                    onDone=${() => (setEditing(undefined), void refresh())}
+                  />`
+                : html`<${Parts} message=${m} />`
+            }
           </li>`,
       )}
       ${streaming.map(
         ([turn, t]) =>
           html`<li key=${turn} class="message assistant live" aria-live="polite">
-            <div class="meta"><strong>${modelName(models, chat.last_model_config_id)}</strong> <span class="tag">replying…</span></div>
+            <div class="meta">
+              <strong>${modelName(models, chat.last_model_config_id)}</strong> <span class="tag">replying…</span>
+            </div>
             ${t.calls.map((c) => html`<${Call} call=${c} />`)}
             <p class="text">${t.text}</p>
           </li>`,
       )}
     </ol>
     ${waiting && html`<${Waiting} client=${client} turn=${waiting} onDecided=${() => (setWaiting(undefined), void refresh())} onError=${setError} />`}
-    ${queued.length > 0 &&
-    html`<section aria-label="Queued messages" class="queued">
-      <h2>Queued</h2>
-      <ol>
-        ${queued.map(
-          (q) =>
-            html`<li key=${q.id}>
-              <span>${q.content}</span>
-              <button
-                type="button"
-                class="link"
-                onClick=${act(() => client.deleteQueuedMessage({ params: { chat_id: chatId, id: q.id } }).then(refresh))}
-              >
-                Remove
-              </button>
-            </li>`,
-        )}
-      </ol>
-    </section>`}
+    ${
+      queued.length > 0 &&
+      html`<section aria-label="Queued messages" class="queued">
+        <h2>Queued</h2>
+        <ol>
+          ${queued.map(
+            (q) =>
+              html`<li key=${q.id}>
+                <span>${q.content}</span>
+                <button
+                  type="button"
+                  class="link"
+                  onClick=${act(() => client.deleteQueuedMessage({ params: { chat_id: chatId, id: q.id } }).then(refresh))}
+                >
+                  Remove
+                </button>
+              </li>`,
+          )}
+        </ol>
+      </section>`
+    }
     <${ErrorLine} error=${error} />
-    ${chat.archived
-      ? html`<p>This chat is archived: it is read-only.</p>`
-      : html`<form class="composer" onSubmit=${send}>
-          <label for="composer-text">Message</label>
-          <textarea id="composer-text" name="content" rows="3" maxlength="100000" required></textarea>
-          <div class="row">
-            <${ModelPicker} models=${models} label="Reply model" name="model" value=${chat.last_model_config_id} />
-            <button type="submit">Send</button>
-          </div>
-        </form>`}
+    ${
+      chat.archived
+        ? html`<p>This chat is archived: it is read-only.</p>`
+        : html`<form class="composer" onSubmit=${send}>
+            <label for="composer-text">Message</label>
+            <textarea id="composer-text" name="content" rows="3" maxlength="100000" required></textarea>
+            <div class="row">
+              <${ModelPicker} models=${models} label="Reply model" name="model" value=${chat.last_model_config_id} />
+              <button type="submit">Send</button>
+            </div>
+          </form>`
+    }
   </section>`;
 }
 
 function Call({ call }: { call: LiveTurn['calls'][number] }) {
   return html`<div class="tool">
     <div><span class="tag">tool call</span> <code>${call.name}</code> <code>${json(call.input)}</code></div>
-    ${'output' in call &&
-    html`<div>
-      <span class="tag">${call.is_error ? 'tool error' : 'result'}</span> <code>${json(call.output)}</code>
-    </div>`}
+    ${
+      'output' in call &&
+      html`<div>
+        <span class="tag">${call.is_error ? 'tool error' : 'result'}</span> <code>${json(call.output)}</code>
+      </div>`
+    }
   </div>`;
 }
 
@@ -269,7 +292,9 @@ function Parts({ message }: { message: Message }) {
     part.type === 'text'
       ? html`<p class="text">${part.text}</p>`
       : part.type === 'tool_call'
-        ? html`<div class="tool"><span class="tag">tool call</span> <code>${part.name}</code> <code>${json(part.input)}</code></div>`
+        ? html`<div class="tool">
+            <span class="tag">tool call</span> <code>${part.name}</code> <code>${json(part.input)}</code>
+          </div>`
         : html`<div class="tool">
             <span class="tag">${part.is_error ? 'tool error' : 'result'}</span> <code>${part.name}</code>
             <code>${json(part.output)}</code>
@@ -286,7 +311,10 @@ function EditForm(props: { client: ChatqClient; models: Models; message: Message
     try {
       await client.editMessage({
         params: { chat_id: message.chat_id, message_id: message.id },
-        body: { content: String(data.get('content') ?? ''), model_config_id: String(data.get('model') ?? '') || undefined },
+        body: {
+          content: String(data.get('content') ?? ''),
+          model_config_id: String(data.get('model') ?? '') || undefined,
+        },
       });
       props.onDone();
     } catch (err) {
@@ -323,14 +351,16 @@ function Waiting(props: { client: ChatqClient; turn: Turn; onDecided: () => void
   const calls = turn.pending_tool_calls ?? [];
   if (turn.status === 'requires_action') {
     return html`<section class="waiting" aria-label="Waiting on client tools">
-      <p>Waiting for the client to run ${calls.length === 1 ? 'a tool' : `${calls.length} tools`} and send the results:</p>
+      <p>
+        Waiting for the client to run ${calls.length === 1 ? 'a tool' : `${calls.length} tools`} and send the results:
+      </p>
       <ul>
         ${calls.map((c) => html`<li><code>${c.name}</code> <code>${json(c.input)}</code></li>`)}
       </ul>
     </section>`;
   }
   return html`<section class="waiting" aria-label="Approval needed">
-    <p>The model wants to call ${calls.length === 1 ? 'a tool' : 'tools'} that need your approval:</p>
+    <p>The model wants to call ${calls.length === 1 ? 'a tool that needs' : 'tools that need'} your approval:</p>
     <ul>
       ${calls.map(
         (c) =>

@@ -83,20 +83,22 @@ export function ChatList({ client }: { client: ChatqClient }) {
       <button type="submit">Filter</button>
     </form>
     <${ErrorLine} error=${error} />
-    ${page &&
-    (page.data.length === 0
-      ? html`<p>No chats.</p>`
-      : html`<ul class="chats">
-          ${page.data.map(
-            (chat) =>
-              html`<li>
-                <a href="#/chats/${chat.id}">${chat.title || 'Untitled chat'}</a>
-                <span class="status status-${chat.status}">${chat.status}</span>
-                ${chat.archived ? html`<span class="tag">archived</span>` : null}
-                <time datetime=${chat.updated_at}>${when(chat.updated_at)}</time>
-              </li>`,
-          )}
-        </ul>`)}
+    ${
+      page &&
+      (page.data.length === 0
+        ? html`<p>No chats.</p>`
+        : html`<ul class="chats">
+            ${page.data.map(
+              (chat) =>
+                html`<li>
+                  <a href="#/chats/${chat.id}">${chat.title || 'Untitled chat'}</a>
+                  <span class="status status-${chat.status}">${chat.status}</span>
+                  ${chat.archived ? html`<span class="tag">archived</span>` : null}
+                  <time datetime=${chat.updated_at}>${when(chat.updated_at)}</time>
+                </li>`,
+            )}
+          </ul>`)
+    }
     <div class="pager">
       <button type="button" disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>
         Previous

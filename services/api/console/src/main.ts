@@ -83,7 +83,8 @@ function App() {
     signOut();
     setSession(null);
   };
-  return html`<${Nav} session=${session} route=${route} onSignOut=${out} /><main>${page}</main>`;
+  return html`<${Nav} session=${session} route=${route} onSignOut=${out} />
+    <main>${page}</main>`;
 }
 
 render(html`<${App} />`, document.getElementById('app')!);
