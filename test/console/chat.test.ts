@@ -45,11 +45,13 @@ describe('the web console, in a browser', () => {
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
   });
 
-  it('refuses a wrong token with the API message', async () => {
+  it('refuses a wrong token with the API message, by keyboard alone', async () => {
     const other = await browser.newPage();
     await other.goto(`${stack.baseUrl}/`);
-    await other.getByLabel('API token').fill('cq_not_a_valid_token_at_all_0000');
-    await other.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard: the token field has the focus, Enter signs in.
+    await other.getByLabel('API token').waitFor();
+    await other.keyboard.type('cq_not_a_valid_token_at_all_0000');
+    await other.keyboard.press('Enter');
     await expect.poll(() => other.getByRole('alert').textContent()).toMatch(/^Unauthorized\./);
     await other.close();
   });
@@ -108,16 +110,47 @@ describe('the web console, in a browser', () => {
     }
   });
 
-  it('stops a slow reply with Stop, keeping what was written', async () => {
-    const slow = await createMockModel(client, 'slow', { display_name: 'Slow Mock' }, { latency_ms: 30_000 });
+  it('queues a message behind a running turn, removes it, and stops the slow reply, keeping what was written', async () => {
+    // Five chunks over 10 s: the first arrives after 2 s, the last long after Stop.
+    const slow = await createMockModel(client, 'slow', { display_name: 'Slow Mock' }, { latency_ms: 10_000 });
     await page.reload();
     await page.getByLabel('Message', { exact: true }).fill('Take your time');
     await page.getByLabel('Reply model').selectOption(slow);
     await page.getByRole('button', { name: 'Send' }).click();
-    await messages().locator('.live').waitFor();
+    await messages().locator('.live .text').filter({ hasText: /\S/ }).waitFor();
+    await page.getByLabel('Message', { exact: true }).fill('And then this');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const queued = page.getByRole('region', { name: 'Queued messages' });
+    await queued.getByText('And then this').waitFor();
+    await queued.getByRole('button', { name: 'Remove' }).click();
+    await queued.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByRole('status').filter({ hasText: 'idle' }).waitFor({ timeout: 15_000 });
+    const stopped = messages().locator('li.assistant').filter({ hasText: 'stopped' });
+    await stopped.waitFor();
+    expect(await stopped.textContent()).toContain('[slow]');
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+  });
+
+  it('shows a turn waiting on a client tool plainly', async () => {
+    const model = await createMockModel(client, 'asks', {
+      display_name: 'Asking Mock',
+      options: { tool_calls: [{ name: 'pick_date', input: { earliest: '2026-07-01' } }] },
+    });
+    const { body } = await client.createChat({
+      body: {
+        title: 'Trip',
+        content: 'when shall we go?',
+        model_config_id: model,
+        client_tools: [{ name: 'pick_date', input_schema: { type: 'object' } }],
+      },
+    });
+    await page.goto(`${stack.baseUrl}/#/chats/${body.chat.id}`);
+    const waiting = page.getByRole('region', { name: 'Waiting on client tools' });
+    await waiting.waitFor({ timeout: 15_000 });
+    expect(await waiting.textContent()).toContain('pick_date');
+    expect(await waiting.textContent()).toContain('{"earliest":"2026-07-01"}');
+    expect(await waiting.getByRole('button').count()).toBe(0);
   });
 
   it('approves a tool call in place and shows its result and the reply that follows', async () => {
