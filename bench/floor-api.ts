@@ -2,7 +2,8 @@
 // (the same chatq_* function, one round trip) and the same enqueue, and nothing else: no auth, no
 // validation, no error mapping. chatq's API is measured as a fraction of this.
 import { addTurnJob, createTurnQueue } from '@chatq/chat-core';
-import { createRedis, createSql } from '@chatq/platform';
+import { announceListening, createRedis, createSql } from '@chatq/platform';
+import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 
 const env = process.env;
@@ -45,6 +46,7 @@ app.post<{ Body: { content: string } }>('/chats', async (request, reply) => {
 });
 
 await app.listen({ port: Number(env.PORT), host: '127.0.0.1' });
+announceListening((app.server.address() as AddressInfo).port);
 process.on('SIGTERM', () => {
   void app.close().then(async () => {
     await queue.close();

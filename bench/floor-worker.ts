@@ -2,7 +2,8 @@
 // (the same chatq_* functions) with a canned reply, at chatq's default concurrency. No model call,
 // no classification, no metrics. chatq's worker is measured as a fraction of this.
 import { TURN_QUEUE, type TurnJob } from '@chatq/contracts';
-import { createRedis, createSql } from '@chatq/platform';
+import { announceListening, createRedis, createSql } from '@chatq/platform';
+import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -29,7 +30,8 @@ const worker = new Worker<TurnJob>(
   },
 );
 
-createServer((_req, res) => res.end('{"status":"ok"}')).listen(Number(env.WORKER_PORT), '127.0.0.1');
+const probe = createServer((_req, res) => res.end('{"status":"ok"}'));
+probe.listen(Number(env.WORKER_PORT), '127.0.0.1', () => announceListening((probe.address() as AddressInfo).port));
 process.on('SIGTERM', () => {
   void worker.close().then(async () => {
     await sql.end({ timeout: 1 });

@@ -60,8 +60,16 @@ const newPrefix = () => {
   return prefix;
 };
 
+/**
+ * BENCH_NODE_ARGS go to chatq's own processes (not the floors'): `--cpu-prof --cpu-prof-dir=DIR`
+ * writes a profile of each when it stops.
+ */
+const NODE_ARGS = env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+/** BENCH_ONLY=drain runs the turn drains alone (plain and tool turns): for profiling the worker. */
+const ONLY_DRAIN = env.BENCH_ONLY === 'drain';
+
 async function spawn(kind: 'api' | 'worker', extra: Record<string, string>, file?: string): Promise<ServiceProcess> {
-  const p = await startService(kind, { ...BASE_ENV, ...extra }, undefined, file && entry(file));
+  const p = await startService(kind, { ...BASE_ENV, ...extra }, undefined, file && entry(file), file ? [] : NODE_ARGS);
   processes.push(p);
   return p;
 }
@@ -277,7 +285,7 @@ async function main(): Promise<void> {
     const servers = { chatq: { url: api.url, token: TOKEN }, floor: { url: floor.url, token: undefined } };
 
     log('warming up');
-    for (const side of SIDES) {
+    for (const side of ONLY_DRAIN ? [] : SIDES) {
       const ids = await chats(1_000);
       await drive(servers[side].url, 'POST', sendPaths[side](ids), { content: 'warm' }, servers[side].token);
     }
@@ -289,7 +297,7 @@ async function main(): Promise<void> {
     const keep = (slot: Partial<Record<'chatq' | 'floor', Load>>, side: 'chatq' | 'floor', run: Load) => {
       if (!slot[side] || run.perSec > slot[side].perSec) slot[side] = run;
     };
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < (ONLY_DRAIN ? 0 : ROUNDS); round++) {
       for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
         log(`${side}: ${REQUESTS} sends, then as many edits (round ${round + 1} of ${ROUNDS})`);
         const ids = await chats(REQUESTS);
@@ -329,6 +337,13 @@ async function main(): Promise<void> {
     const toolDrain = { perSec: await drainRate(sql, toolPrefix, toolJobs), rss: peakRssMb(toolWorker) };
     await stop(toolWorker);
     await webhook.close();
+    if (ONLY_DRAIN) {
+      const plain = `turns/s: chatq ${fmt(drained.chatq.perSec)}, floor ${fmt(drained.floor.perSec)} (${ratio(drained.chatq.perSec, drained.floor.perSec)})`;
+      const rss = `peak RSS (MB): chatq ${fmt(drained.chatq.rss)}, floor ${fmt(drained.floor.rss)}, tool turns ${fmt(toolDrain.rss)}`;
+      const tools = `tool turns/s: ${fmt(toolDrain.perSec)} (${ratio(toolDrain.perSec, drained.floor.perSec)} of the floor)`;
+      process.stdout.write(`${plain}\n${tools}\n${rss}\n`);
+      return;
+    }
 
     log(`enqueue-to-reply at ${OPEN_LOOP_RATE} new chats/s for ${OPEN_LOOP_SECONDS} s`);
     const floorWorker = await spawn('worker', { QUEUE_PREFIX: floorPrefix }, 'floor-worker.ts');

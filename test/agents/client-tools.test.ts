@@ -1,7 +1,9 @@
 import type { ChatqClient } from '@chatq/client';
+import { turnJobId } from '@chatq/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeWebhook, startFakeWebhook } from '../fakes/webhook.ts';
 import { turnReaches } from '../harness/chats.ts';
+import { openTurnQueue } from '../harness/queue.ts';
 import { createMockModel } from '../harness/models.ts';
 import { refusal } from '../harness/refusal.ts';
 import { SseClient } from '../harness/sse.ts';
@@ -172,6 +174,30 @@ describe('a turn that calls a client tool', () => {
     expect(hook.received.filter((r) => r.body.turn_id === turnId)).toHaveLength(1);
     const stored = (await client.listMessages({ params: { chat_id: chatId }, query: {} })).body.data;
     expect(stored.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+  });
+
+  it('is run by the outbox relay under its resumed job id when the job of its resumption is lost', async () => {
+    const { chatId, turnId } = await chatCalling([{ name: 'pick_date', input: PICK_INPUT }]);
+    const waiting = await turnReaches(client, chatId, turnId, ['requires_action']);
+    const queue = openTurnQueue(stack.prefix);
+    try {
+      // The first run's job stays kept as completed under turn-<id>: re-adding that id is a no-op.
+      expect(await (await queue.getJob(turnJobId(turnId)))?.isCompleted()).toBe(true);
+      await queue.pause();
+      await client.submitToolOutputs({
+        params: outputsParams(chatId, turnId),
+        body: { outputs: [{ tool_call_id: waiting.pending_tool_calls![0]!.tool_call_id, output: 'any day' }] },
+      });
+      // Redis loses the resumption's job before any worker took it.
+      const resumed = await queue.getJob(turnJobId(turnId, 1));
+      expect(resumed).toBeDefined();
+      await resumed!.remove();
+      await queue.resume();
+      await turnReaches(client, chatId, turnId, ['completed'], 15_000);
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
   });
 
   it('is superseded by an edit while it waits, and cancelled by an interrupt', async () => {

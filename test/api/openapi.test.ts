@@ -135,7 +135,20 @@ describe('the OpenAPI document', () => {
 
   it('documents exactly what editing a message can answer', () => {
     const edit = doc.paths['/api/v1/chats/{chat_id}/messages/{message_id}']!.patch!;
-    expect(Object.keys(edit.responses)).toEqual(['200', '400', '401', '404', '409', '413', '415', '422', '429', '5XX']);
+    expect(Object.keys(edit.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '503',
+      '5XX',
+    ]);
+    expect(messages(edit, '503')).toEqual(['Queue storage is full; no turn was started. Retry later.']);
     expect(messages(edit, '400')).toEqual(
       expect.arrayContaining(['Invalid request.', 'Cannot modify an archived chat.', 'Invalid model config ID.']),
     );

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
-import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
+import { ServiceProcess, startService } from '../harness/processes.ts';
 import { refusal } from '../harness/refusal.ts';
 import { startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
 
@@ -121,7 +121,7 @@ function rotateKey(env: Record<string, string>): Promise<{ code: number | null; 
 
 /** Starts a service that should refuse to start; resolves with how it exited and what it printed. */
 async function refusedStart(kind: 'api' | 'worker', env: Record<string, string>) {
-  const service = new ServiceProcess(kind, await freePort(), env);
+  const service = new ServiceProcess(kind, 0, env);
   const exit = await service.exited;
   return { ...exit, output: service.output };
 }

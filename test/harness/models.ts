@@ -23,3 +23,20 @@ let slowModels = 0;
 export function mockModel(admin: ChatqClient, latencyMs: number): Promise<string> {
   return createMockModel(admin, `mock-${latencyMs}ms-${++slowModels}`, {}, { latency_ms: latencyMs });
 }
+
+/**
+ * Creates an openai-compatible provider named `name` on a fake (or real) server's origin (its API
+ * under `/v1`) and a model config `model` on it; returns the config id.
+ */
+export async function createCompatibleModel(
+  admin: ChatqClient,
+  name: string,
+  origin: string,
+  model = 'fake-model',
+): Promise<string> {
+  const provider = await admin.createProvider({
+    body: { name, kind: 'openai-compatible', base_url: `${origin}/v1` },
+  });
+  const config = await admin.createModelConfig({ body: { provider_id: provider.body.provider.id, model } });
+  return config.body.model_config.id;
+}

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from '@chatq/platform';
+import { type ListeningMessage, withTimeout } from '@chatq/platform';
 import { eventually } from './eventually.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,14 +38,18 @@ export interface Exit {
 
 /**
  * A chatq API or worker running as a real process (`node services/<kind>/src/main.ts`), on a port
- * of its own (`PORT` for the API, `WORKER_PORT` for the worker's probe server). Its output is kept
- * (the last 64 KiB) so a failing test can show it, and so a test can wait for a log line.
+ * of its own (`PORT` for the API, `WORKER_PORT` for the worker's probe server). Port 0 (the default
+ * of `startService`) lets the OS choose and the service announces it over IPC
+ * (`announceListening`): a port picked beforehand and freed could be taken by another test's
+ * process before the service binds it, and the readiness probe would then talk to that one. Its
+ * output is kept (the last 64 KiB) so a failing test can show it, and so a test can wait for a log
+ * line.
  */
 export class ServiceProcess {
   readonly kind: 'api' | 'worker';
-  readonly port: number;
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
+  #port: number;
   #output = '';
 
   /** `entry` defaults to the service's main.ts; the benchmark runs its floor servers this way too. */
@@ -58,7 +62,7 @@ export class ServiceProcess {
     nodeArgs: string[] = [],
   ) {
     this.kind = kind;
-    this.port = port;
+    this.#port = port;
     this.child = spawn(process.execPath, [...nodeArgs, entry], {
       cwd: ROOT,
       env: {
@@ -66,7 +70,10 @@ export class ServiceProcess {
         ...env,
         ...(kind === 'api' ? { PORT: String(port) } : { WORKER_PORT: String(port) }),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.child.on('message', (message: Partial<ListeningMessage>) => {
+      if (message.chatq === 'listening' && typeof message.port === 'number') this.#port = message.port;
     });
     const keep = (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString()).slice(-OUTPUT_KEPT);
@@ -74,6 +81,11 @@ export class ServiceProcess {
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** The port it listens on: known once it has announced it when started on port 0. */
+  get port(): number {
+    return this.#port;
   }
 
   get url(): string {
@@ -94,6 +106,7 @@ export class ServiceProcess {
     await eventually(
       async () => {
         if (!this.running) throw new Error(`${this.kind} exited during startup:\n${this.output}`);
+        if (this.port === 0) return undefined;
         return (await answers(`${this.url}/healthz`)) ? true : undefined;
       },
       { timeoutMs, intervalMs: 50, what: `${this.kind} on port ${this.port}` },
@@ -135,12 +148,13 @@ export class ServiceProcess {
   }
 }
 
-/** Starts a service process (on `port`, or a free one) and waits until its `/healthz` answers. */
+/** Starts a service process (on `port`, or one the OS picks) and waits until its `/healthz` answers. */
 export async function startService(
   kind: 'api' | 'worker',
   env: Record<string, string>,
-  port?: number,
+  port = 0,
   entry?: string,
+  nodeArgs?: string[],
 ): Promise<ServiceProcess> {
-  return new ServiceProcess(kind, port ?? (await freePort()), env, entry).ready();
+  return new ServiceProcess(kind, port, env, entry, nodeArgs).ready();
 }

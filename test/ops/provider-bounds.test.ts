@@ -1,3 +1,4 @@
+import { createCompatibleModel } from '../harness/models.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ChatqClient } from '@chatq/client';
 import { Redis } from 'ioredis';
@@ -7,7 +8,7 @@ import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { ADMIN_TOKEN, testEnv } from '../harness/stack.ts';
-import { freePort, ServiceProcess, startService } from '../harness/processes.ts';
+import { ServiceProcess, startService } from '../harness/processes.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
 
 const MiB = 1024 * 1024;
@@ -54,7 +55,7 @@ describe('a worker process facing a hostile provider', () => {
     // the worker runs with a 1 MB semi-space, single-threaded GC and a 64 MB old generation. A
     // worker that kept what the provider sent would then die of heap exhaustion, and the turn would
     // not fail with the reply limit's error: the test would fail either way.
-    worker = new ServiceProcess('worker', await freePort(), env, undefined, [
+    worker = new ServiceProcess('worker', 0, env, undefined, [
       '--max-semi-space-size=1',
       '--single-threaded-gc',
       '--max-old-space-size=64',
@@ -67,13 +68,7 @@ describe('a worker process facing a hostile provider', () => {
     });
     await worker.ready();
     admin = new ChatqClient({ baseUrl: api.url, token: ADMIN_TOKEN });
-    const provider = await admin.createProvider({
-      body: { name: 'hostile', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
-    });
-    const model = await admin.createModelConfig({
-      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
-    });
-    modelId = model.body.model_config.id;
+    modelId = await createCompatibleModel(admin, 'hostile', fake.origin);
     // One ordinary turn first, so the provider packages are loaded before anything is measured.
     const warm = await admin.createChat({ body: { content: 'warm up', model_config_id: modelId } });
     expect((await settledChat(admin, warm.body.chat.id)).status).toBe('idle');

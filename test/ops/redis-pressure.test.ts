@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatqClient } from '@chatq/client';
 import { startChat, turnReaches } from '../harness/chats.ts';
+import { eventually } from '../harness/eventually.ts';
+import { outcome, refusal } from '../harness/refusal.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../harness/db.ts';
 import { PrivateRedis } from '../harness/private-servers.ts';
 import { type ServiceProcess, startService } from '../harness/processes.ts';
@@ -36,7 +38,7 @@ async function expectEveryTurnAnsweredOnce(db: TestDatabase): Promise<void> {
 }
 
 describe('Redis over its maxmemory (noeviction)', () => {
-  it('accepts sends into the outbox rather than failing them, and runs every turn once Redis has room', async () => {
+  it('refuses turn-starting requests with 503 and changes nothing, serves the rest, and runs every retried send once Redis has room', async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.close());
     const db = await database();
@@ -56,35 +58,34 @@ describe('Redis over its maxmemory (noeviction)', () => {
     const used = Number(/used_memory:(\d+)/.exec(await filler.info('memory'))![1]);
     await filler.config('SET', 'maxmemory', String(used - 256 * 1024));
     await expect(filler.set('one-more', 'x')).rejects.toThrow(/^OOM /);
+    const [turnsBefore] = await db.sql<{ n: number }[]>`select count(*)::int as n from turns`;
 
-    // The change commits in Postgres, which is the truth: the turn row is the job's outbox.
-    const during = [];
-    for (let i = 0; i < 4; i++) {
-      const created = await admin.createChat({ body: { content: `during ${i}` } });
-      expect(created.status).toBe(201);
-      during.push(await startedTurn(created.body));
-    }
-    const { chat } = (await admin.createChat({ body: { title: 'sends' } })).body;
-    const sent = await admin.sendMessage({ params: { chat_id: chat.id }, body: { content: 'while full' } });
-    expect(sent.status).toBe(201);
-    if (sent.status !== 201) throw new Error('the send was queued');
-    during.push({ chat, turn: sent.body.turn });
-    // Nothing could be enqueued: no job of these turns made it into Redis.
-    const [queued] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from turns where id = any(${during.map((d) => d.turn.id)}) and status = 'queued'`;
-    expect(queued!.n).toBe(during.length);
+    const { chat } = (await admin.createChat({ body: { title: 'while full' } })).body;
+    const send = () => admin.sendMessage({ params: { chat_id: chat.id }, body: { content: 'while full' } });
+    const refused = await refusal(send());
+    expect(refused.status).toBe(503);
+    expect(refused.body.message).toBe('Queue storage is full; no turn was started. Retry later.');
+    expect(refused.headers.get('retry-after')).toBe('5');
+    const created = await refusal(admin.createChat({ body: { content: 'also while full' } }));
+    expect(created.status).toBe(503);
+    // Nothing changed: no message, no turn. Reads still work.
+    const [turnsDuring] = await db.sql<{ n: number }[]>`select count(*)::int as n from turns`;
+    expect(turnsDuring!.n).toBe(turnsBefore!.n);
+    expect((await admin.listMessages({ params: { chat_id: chat.id } })).body.data).toEqual([]);
+    expect((await admin.getChat({ params: { chat_id: before.chat.id } })).status).toBe(200);
 
     await filler.del(...filled);
-    for (const { chat: c, turn } of during) await turnReaches(admin, c.id, turn.id, ['completed'], 30_000);
+    const retried = await eventually(async () => {
+      const res = await outcome(send());
+      return res.status === 201 || res.status === 202 ? res : undefined;
+    });
+    if (!('turn' in retried.body)) throw new Error('the send was queued');
+    await turnReaches(admin, chat.id, retried.body.turn.id, ['completed'], 30_000);
+    const messages = (await admin.listMessages({ params: { chat_id: before.chat.id } })).body.data;
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     await expectEveryTurnAnsweredOnce(db);
   }, 90_000);
 });
-
-/** The chat and turn of a chat created with content. */
-async function startedTurn(body: { chat: { id: string }; turn?: { id: string } }) {
-  if (!body.turn) throw new Error('a chat created with content has a turn');
-  return { chat: body.chat, turn: body.turn };
-}
 
 describe('Redis answering 200 ms late, both ways', () => {
   it('still takes every send and completes every turn', async () => {

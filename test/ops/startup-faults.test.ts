@@ -7,7 +7,7 @@ const PASSWORD = 'hunter2-not-for-logs';
 
 /** Starts `kind` and waits for it to exit on its own. */
 async function exitOf(kind: 'api' | 'worker', env: Record<string, string>) {
-  const service = new ServiceProcess(kind, await freePort(), { ...env, LOG_LEVEL: 'info', STARTUP_TIMEOUT_MS: '1500' });
+  const service = new ServiceProcess(kind, 0, { ...env, LOG_LEVEL: 'info', STARTUP_TIMEOUT_MS: '1500' });
   const exit = await service.exited;
   return { exit, output: service.output };
 }

@@ -1,4 +1,5 @@
 import type { ChatqClient } from '@chatq/client';
+import { createCompatibleModel } from '../harness/models.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import { DEFAULT_REPLY, type FakeProvider } from '../fakes/server.ts';
@@ -13,13 +14,7 @@ beforeAll(async () => {
   fake = await startFakeOpenAi();
   stack = await startStack();
   member = await stack.memberClient();
-  const provider = await stack.client.createProvider({
-    body: { name: 'slow-compatible', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
-  });
-  const model = await stack.client.createModelConfig({
-    body: { provider_id: provider.body.provider.id, model: 'slow-model' },
-  });
-  modelId = model.body.model_config.id;
+  modelId = await createCompatibleModel(stack.client, 'slow-compatible', fake.origin, 'slow-model');
 });
 afterAll(async () => {
   await stack.close();

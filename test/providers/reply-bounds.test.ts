@@ -1,4 +1,5 @@
 import type { ChatqClient } from '@chatq/client';
+import { createCompatibleModel } from '../harness/models.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
@@ -24,13 +25,7 @@ describe('replies a provider never stops sending', () => {
       },
     });
     member = await stack.memberClient();
-    const provider = await stack.client.createProvider({
-      body: { name: 'endless', kind: 'openai-compatible', base_url: `${fake.origin}/v1` },
-    });
-    const model = await stack.client.createModelConfig({
-      body: { provider_id: provider.body.provider.id, model: 'fake-model' },
-    });
-    modelId = model.body.model_config.id;
+    modelId = await createCompatibleModel(stack.client, 'endless', fake.origin);
   });
   afterAll(async () => {
     await stack.close();

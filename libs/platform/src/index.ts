@@ -9,5 +9,6 @@ export * from './redis.ts';
 export * from './secrets.ts';
 export * from './shutdown.ts';
 export * from './startup.ts';
+export * from './supervisor.ts';
 export * from './timeout.ts';
 export * from './tracing.ts';

@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import {
+  announceListening,
   ConfigError,
   createLogger,
   installShutdown,
@@ -39,6 +41,7 @@ const server = await createApiServer(config, logger).catch((err: unknown) => {
   process.exit(1);
 });
 await server.app.listen({ port: config.port, host: config.host });
+announceListening((server.app.server.address() as AddressInfo).port);
 installShutdown({
   logger,
   graceMs: config.shutdownGraceMs,

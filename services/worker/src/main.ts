@@ -1,4 +1,5 @@
 import {
+  announceListening,
   ConfigError,
   createLogger,
   createSql,
@@ -59,6 +60,7 @@ const http = await startWorkerHttp({
   logger,
 });
 logger.info({ concurrency: config.concurrency, queue_prefix: config.queuePrefix, port: http.port }, 'worker started');
+announceListening(http.port);
 
 installShutdown({
   logger,

@@ -35,6 +35,7 @@ export const ERRORS = {
   // Server
   internal: { message: 'Internal server error.' },
   databaseUnavailable: { message: 'Database unavailable.' },
+  queueOutOfMemory: { message: 'Queue storage is full; no turn was started. Retry later.' },
   // Chats
   chatNotFound: { message: 'Chat not found.' },
   chatArchived: { message: 'Cannot modify an archived chat.' },
@@ -101,7 +102,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   422: 'The Idempotency-Key was already used for a different request.',
   429: 'Over a limit; retry after `Retry-After` seconds.',
   502: 'A server chatq called on the caller’s behalf answered with an error; `detail` says what it was.',
-  503: 'A dependency is unavailable; retry later.',
+  503: 'A dependency is unavailable, or Redis is out of memory (turn-starting routes); nothing was changed, retry after `Retry-After` seconds.',
   504: 'A dependency did not answer in time.',
   '5XX': 'The server failed (500) or its database is unavailable (503); nothing was changed, so a retry is safe.',
 };
@@ -124,6 +125,7 @@ export function errorResponses(route: RouteDeclaration, idempotent: boolean): Ma
     [415, readsBody ? [ERRORS.unsupportedMediaType] : []],
     [422, idempotent ? [ERRORS.idempotencyKeyReused] : []],
     [429, isRateLimited(route) ? [ERRORS.rateLimited] : []],
+    [503, route.startsTurn ? [ERRORS.queueOutOfMemory] : []],
     ['5XX', [ERRORS.internal, ERRORS.databaseUnavailable]],
   ];
   const all = new Map<ErrorStatus, ErrorBody[]>();

@@ -143,6 +143,20 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/**
+ * Redis refuses writes (at its `maxmemory` under `noeviction`): a turn started now could neither be
+ * queued nor streamed, so turn-starting requests are refused before their transaction and change
+ * nothing. Turns committed earlier wait in the outbox and run once Redis has room.
+ */
+export class QueueOutOfMemoryError extends AppError {
+  // Room comes back when workers drain jobs or an operator acts; a few seconds is a fair pause.
+  override readonly retryAfterSeconds = 5;
+
+  constructor() {
+    super(503, 'Queue storage is full; no turn was started. Retry later.');
+  }
+}
+
 /** A user holds as many open event streams on this process as it allows (MAX_STREAMS_PER_USER). */
 export class TooManyStreamsError extends AppError {
   // A slot frees when one of the caller's streams closes, which the server cannot foresee.

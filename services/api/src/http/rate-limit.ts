@@ -1,7 +1,7 @@
 import type { Logger } from '@chatq/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitCounters } from '../db/rate-limits.repository.ts';
-import { RateLimitedError } from '../domain/errors.ts';
+import { QueueOutOfMemoryError, RateLimitedError } from '../domain/errors.ts';
 import { policyHeader, type RatePolicy, rateLimitHeader, rateVerdict } from '../domain/rate-limits.ts';
 
 declare module 'fastify' {
@@ -29,12 +29,17 @@ export interface RateLimitSettings {
 
 const WINDOW_SECONDS = 60;
 
+/** Redis at its `maxmemory` with `noeviction` refuses writes with an `OOM ...` error (scripts too). */
+function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && /\bOOM command not allowed\b/.test(err.message);
+}
+
 /**
  * Counts every request in Redis, once (one round trip): by user for callers with a valid token, so
  * all of a user's tokens share one budget and minting another does not buy more (and, for requests
  * that start a turn, against the user's turns limit too), by client IP for the rest. Every response carries `RateLimit-Policy` and `RateLimit`; over the limit is 429 with
  * `Retry-After`. If Redis is unreachable requests go through uncounted (the API must not fail on a
- * limiter outage).
+ * limiter outage); if it is out of memory, requests that start a turn are refused with 503.
  */
 export function registerRateLimits(
   app: FastifyInstance,
@@ -53,6 +58,9 @@ export function registerRateLimits(
     } catch (err) {
       if (!unavailable) options.logger.warn({ err }, 'rate limiter unavailable; requests go through uncounted');
       unavailable = true;
+      // Redis answers but is full: a turn started now could be neither queued nor streamed. Refuse
+      // it before its transaction; reads and other changes go on (they need no room in Redis).
+      if (isOutOfMemory(err) && hits.some((h) => h.policy.name === 'turns')) throw new QueueOutOfMemoryError();
       return;
     }
     if (unavailable) options.logger.info('rate limiter available again');
