@@ -40,6 +40,9 @@ describe('the web console, in a browser', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('content-security-policy')).not.toContain('unsafe-inline');
     expect(await res.text()).not.toMatch(/<script>|<script type="module">/);
+    const script = await fetch(`${stack.baseUrl}/console/console.js`);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+    expect(script.headers.get('content-encoding')).toMatch(/^(br|gzip)$/);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
     expect(await page.evaluate(() => sessionStorage.getItem('chatq.token'))).toBe(ADMIN_TOKEN);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);

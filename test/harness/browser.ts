@@ -4,7 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 /** Debian's chromium (`.ci/run` installs it with apt-get); CHROMIUM_PATH points elsewhere. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Where screenshots go: the README's docs/screenshots with UPDATE_SCREENSHOTS=1, else the ignored
+ * .chatq/screenshots, so that a test run leaves the checkout clean.
+ */
+const SCREENSHOTS = fileURLToPath(
+  new URL(
+    process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots/' : '../../.chatq/screenshots/',
+    import.meta.url,
+  ),
+);
 
 /** One headless browser per test file: launching is the slow part, pages are cheap. */
 export function launchBrowser(): Promise<Browser> {
@@ -33,7 +42,7 @@ export async function signedIn(
   return { page, problems };
 }
 
-/** Saves a screenshot the README shows (docs/screenshots/<name>.png). */
+/** Saves a screenshot the README shows (`<name>.png`, see SCREENSHOTS). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
