@@ -62,7 +62,7 @@ describe('the admin pages of the web console', () => {
     await page.getByLabel('Display name').fill('Console Model');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('cell', { name: 'Console Model' }).waitFor();
-    await page.getByRole('button', { name: 'Enabled: console-model' }).click();
+    await page.getByRole('button', { name: 'Disable console-model' }).click();
     await expect
       .poll(
         async () =>

@@ -40,6 +40,21 @@ function usePaged<T>(load: Load<T>, reload: number) {
   return { rows: page?.data ?? [], error, pager };
 }
 
+/** Runs a change and then `after`; its refusal is kept to show, as the API wrote it. */
+function useAction(after: () => void) {
+  const [error, setError] = useState<unknown>();
+  const run = (change: () => Promise<unknown>) => async () => {
+    try {
+      await change();
+      setError(undefined);
+    } catch (err) {
+      setError(err);
+    }
+    after();
+  };
+  return { run, error };
+}
+
 function Table({ caption, head, rows }: { caption: string; head: string[]; rows: ComponentChildren[][] }) {
   return html`<div class="scroll">
     <table>
@@ -175,13 +190,12 @@ function Models({ client }: PageProps) {
     (after) => client.listModelConfigs({ query: { limit: 20, after } }),
     reload,
   );
-  const toggle = (m: ModelConfig) => async () => {
-    await client.updateModelConfig({ params: { id: m.id }, body: { enabled: !m.enabled } }).catch(() => undefined);
-    setReload(reload + 1);
-  };
+  const action = useAction(() => setReload((n) => n + 1));
+  const toggle = (m: ModelConfig) =>
+    action.run(() => client.updateModelConfig({ params: { id: m.id }, body: { enabled: !m.enabled } }));
   const providerName = (id: string) => providers.find((p) => p.id === id)?.name ?? id.slice(0, 8);
   return html`<h1>Model configs</h1>
-    <${ErrorLine} error=${error} />
+    <${ErrorLine} error=${error ?? action.error} />
     <${Table}
       caption="Model configs"
       head=${['Display name', 'Model', 'Provider', 'Default', 'Prices (in/out per Mtok)', 'Enabled']}
@@ -191,9 +205,15 @@ function Models({ client }: PageProps) {
         providerName(m.provider_id),
         m.is_default ? 'yes' : '',
         `${m.input_price_per_mtok ?? '—'} / ${m.output_price_per_mtok ?? '—'}`,
-        html`<button type="button" onClick=${toggle(m)} aria-pressed=${m.enabled} aria-label="Enabled: ${m.model}">
-          ${m.enabled ? 'enabled' : 'disabled'}
-        </button>`,
+        html`${m.enabled ? 'yes' : 'no'}
+          <button
+            type="button"
+            class="link"
+            onClick=${toggle(m)}
+            aria-label="${m.enabled ? 'Disable' : 'Enable'} ${m.model}"
+          >
+            ${m.enabled ? 'Disable' : 'Enable'}
+          </button>`,
       ])}
     />
     ${pager}
@@ -281,13 +301,12 @@ function Tokens({ client, user }: PageProps & { user: User }) {
     (after) => client.listTokens({ params: { id: user.id }, query: { limit: 20, after } }),
     reload,
   );
-  const revoke = (tokenId: string) => async () => {
-    await client.revokeToken({ params: { id: user.id, token_id: tokenId } }).catch(() => undefined);
-    setReload(reload + 1);
-  };
+  const action = useAction(() => setReload((n) => n + 1));
+  const revoke = (tokenId: string) =>
+    action.run(() => client.revokeToken({ params: { id: user.id, token_id: tokenId } }));
   return html`<section aria-label="Tokens of ${user.username}" class="tokens">
     <h2>Tokens of ${user.username}</h2>
-    <${ErrorLine} error=${error} />
+    <${ErrorLine} error=${error ?? action.error} />
     <${Table}
       caption="Tokens"
       head=${['Name', 'Prefix', 'Created', 'Last used', 'Expires', '']}
@@ -319,12 +338,11 @@ function Users({ client }: PageProps) {
   const [reload, setReload] = useState(0);
   const [selected, setSelected] = useState<User>();
   const { rows, error, pager } = usePaged<User>((after) => client.listUsers({ query: { limit: 20, after } }), reload);
-  const toggle = (u: User) => async () => {
-    await client.updateUser({ params: { id: u.id }, body: { disabled: !u.disabled } }).catch(() => undefined);
-    setReload(reload + 1);
-  };
+  const action = useAction(() => setReload((n) => n + 1));
+  const toggle = (u: User) =>
+    action.run(() => client.updateUser({ params: { id: u.id }, body: { disabled: !u.disabled } }));
   return html`<h1>Users and tokens</h1>
-    <${ErrorLine} error=${error} />
+    <${ErrorLine} error=${error ?? action.error} />
     <${Table}
       caption="Users"
       head=${['Username', 'Role', 'Created', 'Status', 'Tokens']}
@@ -332,9 +350,15 @@ function Users({ client }: PageProps) {
         u.username,
         u.role,
         when(u.created_at),
-        html`<button type="button" onClick=${toggle(u)} aria-label="${u.disabled ? 'Enable' : 'Disable'} ${u.username}">
-          ${u.disabled ? 'disabled' : 'active'}
-        </button>`,
+        html`${u.disabled ? 'disabled' : 'active'}
+          <button
+            type="button"
+            class="link"
+            onClick=${toggle(u)}
+            aria-label="${u.disabled ? 'Enable' : 'Disable'} ${u.username}"
+          >
+            ${u.disabled ? 'Enable' : 'Disable'}
+          </button>`,
         html`<button type="button" onClick=${() => setSelected(u)} aria-label="Tokens of ${u.username}">
           Tokens
         </button>`,
