@@ -139,6 +139,7 @@ describe('the OpenAPI document', () => {
       '200',
       '400',
       '401',
+      '402',
       '404',
       '409',
       '413',
@@ -494,6 +495,21 @@ describe('every response of a tour of the API', () => {
     await call('getMyUsage', { token, query: { from: '2025-01-01T00:00:00Z' } });
     await call('getUserUsage', { params: { id: memberId }, token });
     await call('getUserUsage', { params: { id: memberId }, token: strangerToken });
+    await call('getMyLimits', { token });
+    await call('getUserLimits', { params: { id: memberId } });
+    await call('getUserLimits', { params: { id: memberId }, token: strangerToken });
+    // A spend limit the next turn on a priced model does not fit: 402.
+    const priced = await call('createModelConfig', {
+      body: { provider_id: providerId, model: 'tour-priced', input_price_per_mtok: 1, output_price_per_mtok: 1 },
+    });
+    await call('updateUser', {
+      params: { id: strangerId },
+      body: { spend_limit: { amount_micros: 0, period: 'day' } },
+    });
+    await call('createChat', {
+      body: { content: 'hi', model_config_id: (priced.body as { model_config: { id: string } }).model_config.id },
+      token: strangerToken,
+    });
     await call('deleteChat', { params: { chat_id: chatId }, token });
     await call('deleteTool', { params: { id: toolId } });
     await call('deleteTool', { params: { id: toolId } });
@@ -507,7 +523,7 @@ describe('every response of a tour of the API', () => {
     const succeeded = new Set(seen.filter((a) => a.status < 300).map((a) => a.operationId));
     expect(Object.keys(routes).filter((id) => !succeeded.has(id as OperationId))).toEqual([]);
     expect(new Set(seen.map((a) => a.status))).toEqual(
-      new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 422, 429, 502]),
+      new Set([200, 201, 202, 204, 400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 502]),
     );
     expect(seen.flatMap((answer) => mismatches(answer))).toEqual([]);
   });

@@ -1,5 +1,6 @@
 -- Turn endings. After a live turn ended (completed, failed, cancelled): starts the head of the chat's queue, or
--- leaves the chat in `p_rest_status` with `p_error`. Returns {chat, next?: {message, turn}}. This is
+-- leaves the chat in `p_rest_status` with `p_error`. The started turn takes over the message's spend
+-- reservation. Returns {chat, next?: {message, turn}}. This is
 -- what keeps "a chat with queued messages has a live turn". Called by complete, fail, claim (when it
 -- fails the turn) and interrupt; the caller holds the chat lock.
 create or replace function chatq_after_turn(p_chat uuid, p_rest_status text, p_error text) returns jsonb
@@ -13,7 +14,8 @@ begin
   where id = (select id from queued_messages where chat_id = p_chat order by seq limit 1)
   returning * into v_head;
   if found then
-    v_started := chatq_begin_turn(p_chat, v_head.id, v_head.content, v_head.model_config_id);
+    v_started := chatq_begin_turn(
+      p_chat, v_head.id, v_head.content, v_head.model_config_id, v_head.reserved_micros, v_head.reserved_by);
     return jsonb_build_object(
       'chat', v_started -> 'chat',
       'next', jsonb_build_object('message', v_started -> 'message', 'turn', v_started -> 'turn'));

@@ -1,9 +1,12 @@
 -- The one way a turn starts: supersedes the chat's live turn (if any), records the user message
 -- (under `p_message_id` when a queued message is promoted), bumps the chat's generation and queues
 -- the turn that will answer. Returns {chat, message, turn, superseded_turn_id} so the caller can
--- abort the superseded turn's provider call. Called by create, send, edit and chatq_after_turn; the
--- caller holds the chat lock.
-create or replace function chatq_begin_turn(p_chat uuid, p_message_id uuid, p_content text, p_model uuid)
+-- abort the superseded turn's provider call. The turn holds the spend reservation `p_reserved` of
+-- user `p_reserved_by` (chatq_reserve_spend; 0 holds none). Called by create, send, edit and
+-- chatq_after_turn; the caller holds the chat lock.
+create or replace function chatq_begin_turn(
+  p_chat uuid, p_message_id uuid, p_content text, p_model uuid,
+  p_reserved bigint default 0, p_reserved_by uuid default null)
 returns jsonb
 language plpgsql as $$
 declare
@@ -29,8 +32,9 @@ begin
   where id = p_chat
   returning * into v_chat;
 
-  insert into turns (chat_id, generation, model_config_id, user_message_id)
-  values (p_chat, v_chat.generation, p_model, v_message.id)
+  insert into turns (chat_id, generation, model_config_id, user_message_id, reserved_micros, reserved_by)
+  values (p_chat, v_chat.generation, p_model, v_message.id, p_reserved,
+          case when p_reserved > 0 then p_reserved_by end)
   returning * into v_turn;
 
   return jsonb_build_object(

@@ -18,7 +18,8 @@ language sql immutable parallel safe as $$
     'turn_not_found',
     'unknown_tool_call',
     'turn_not_waiting_outputs',
-    'turn_not_awaiting_approval'
+    'turn_not_awaiting_approval',
+    'spend_limit'
   ]
 $$;
 

@@ -24,7 +24,8 @@ end
 $$;
 
 -- A model call that asked for tools: its assistant message (`p_content` and `p_parts`, the text and
--- tool_call parts in order) with the step's own usage and cost; `turns.steps` counts it. Returns
+-- tool_call parts in order) with the step's own usage and cost; `turns.steps` counts it, and the cost
+-- replaces the step's spend reservation (chatq_record_spend; the next step reserves anew). Returns
 -- {outcome: recorded, message}, else stale or superseded.
 create or replace function chatq_record_step(
   p_turn uuid, p_claim uuid, p_content text, p_parts jsonb, p_usage jsonb, p_cost_micros bigint)
@@ -37,7 +38,10 @@ declare
 begin
   v_fence := chatq_check_claim(p_turn, p_claim);
   if v_fence is not null then return v_fence; end if;
-  update turns set steps = steps + 1, finish_reason = 'tool_calls' where id = p_turn returning * into v_turn;
+  update turns set steps = steps + 1, finish_reason = 'tool_calls', reserved_micros = 0
+  where id = p_turn
+  returning * into v_turn;
+  perform chatq_record_spend(v_turn.chat_id, p_cost_micros);
   insert into messages (chat_id, role, content, parts, model_config_id, turn_id, usage, cost_micros)
   values (v_turn.chat_id, 'assistant', p_content, p_parts, v_turn.model_config_id, p_turn, p_usage, p_cost_micros)
   returning * into v_message;

@@ -117,6 +117,7 @@ export const CHANGE_REFUSALS = [
   'unknown_tool_call',
   'turn_not_waiting_outputs',
   'turn_not_awaiting_approval',
+  'spend_limit',
 ] as const;
 export const ChangeRefusal = z.enum(CHANGE_REFUSALS);
 export type ChangeRefusal = z.infer<typeof ChangeRefusal>;

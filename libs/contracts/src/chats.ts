@@ -179,7 +179,16 @@ export type PendingToolCall = z.infer<typeof PendingToolCall>;
  * Why a turn's last model call stopped: a final answer (`stop`), the output limit (`length`), a
  * provider's filter, tool calls to run, the model config's `max_steps`, an error, or anything else.
  */
-export const FinishReason = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'max_steps', 'error', 'other']);
+export const FinishReason = z.enum([
+  'stop',
+  'length',
+  'content_filter',
+  'tool_calls',
+  'max_steps',
+  'spend_limit',
+  'error',
+  'other',
+]);
 export type FinishReason = z.infer<typeof FinishReason>;
 
 export const Turn = z

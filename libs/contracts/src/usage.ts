@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from './common.ts';
+import { SpendLimit } from './users.ts';
 
 /**
  * Usage summed over assistant replies (edited-away ones too: their tokens were spent). `cost_micros`
@@ -49,3 +50,28 @@ export const UserUsageResponse = z.object({
   to: Timestamp.nullable(),
   usage: UsageTotals,
 });
+
+/**
+ * Where a user stands against their spend limit (their own, else the server default; null: none)
+ * in the current calendar UTC period: what settled replies cost, what live turns and queued
+ * messages hold in reservations, and when the period ends. Without a limit the period is the
+ * server default's (SPEND_LIMIT_PERIOD) and nothing is reserved.
+ */
+export const SpendLimitsResponse = z
+  .object({
+    spend_limit: SpendLimit.nullable(),
+    spent_micros: z.number().int().nonnegative(),
+    reserved_micros: z.number().int().nonnegative(),
+    resets_at: Timestamp,
+  })
+  .meta({
+    examples: [
+      {
+        spend_limit: { amount_micros: 50_000_000, period: 'month' },
+        spent_micros: 12_480_112,
+        reserved_micros: 61_440,
+        resets_at: '2025-08-01T00:00:00.000Z',
+      },
+    ],
+  });
+export type SpendLimitsResponse = z.infer<typeof SpendLimitsResponse>;

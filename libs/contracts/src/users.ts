@@ -14,12 +14,31 @@ export const UserRateLimits = z.object({
 });
 export type UserRateLimits = z.infer<typeof UserRateLimits>;
 
+/** A calendar UTC period a spend limit counts over. */
+export const SpendPeriod = z.enum(['day', 'month']);
+export type SpendPeriod = z.infer<typeof SpendPeriod>;
+
+/**
+ * A budget of microdollars (millionths of a US dollar) per calendar UTC day or month: turns on
+ * priced models are refused (402) once what was spent plus what running turns have reserved would
+ * pass it.
+ */
+export const SpendLimit = z
+  .object({
+    amount_micros: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    period: SpendPeriod,
+  })
+  .meta({ examples: [{ amount_micros: 50_000_000, period: 'month' }] });
+export type SpendLimit = z.infer<typeof SpendLimit>;
+
 export const User = z
   .object({
     id: Uuid,
     username: z.string(),
     role: Role,
     rate_limits: UserRateLimits,
+    /** The user's own spend limit; null: the server default (SPEND_LIMIT_MICROS), if any, applies. */
+    spend_limit: SpendLimit.nullable(),
     /** A disabled user's tokens answer 401 on every route until an admin enables them again. */
     disabled: z.boolean(),
     created_at: Timestamp,
@@ -31,6 +50,7 @@ export const User = z
         username: 'ana',
         role: 'member',
         rate_limits: { requests_per_minute: null, turns_per_minute: 30 },
+        spend_limit: null,
         disabled: false,
         created_at: EXAMPLE.createdAt,
       },
@@ -99,14 +119,20 @@ export const TokenList = Page(TokenInfo);
 export const TokenParams = z.object({ id: Uuid, token_id: Uuid });
 
 /**
- * Admin-only. Absent fields are unchanged; a `null` rate limit restores the server default.
- * `disabled: true` locks the user out at once (every replica, within a second); `false` lets them in.
+ * Admin-only. Absent fields are unchanged; a `null` rate limit restores the server default, and so
+ * does a `null` spend limit. `disabled: true` locks the user out at once (every replica, within a
+ * second); `false` lets them in.
  */
 export const UpdateUserBody = RequestBody({
   rate_limits: RequestBody(UserRateLimits.shape).partial().optional(),
+  spend_limit: RequestBody(SpendLimit.shape).nullable().optional(),
   disabled: z.boolean().optional(),
 }).meta({
-  examples: [{ rate_limits: { requests_per_minute: 1200, turns_per_minute: null } }, { disabled: true }],
+  examples: [
+    { rate_limits: { requests_per_minute: 1200, turns_per_minute: null } },
+    { spend_limit: { amount_micros: 5_000_000, period: 'day' } },
+    { disabled: true },
+  ],
 });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 

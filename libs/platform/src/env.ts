@@ -89,6 +89,13 @@ export const commonEnv = {
   EVENTS_TTL_SECONDS: envVar.int(10, 7 * 24 * 3_600).default(900),
   /** OTLP/HTTP collector for OpenTelemetry traces (e.g. http://otel-collector:4318); unset: no tracing. */
   OTEL_EXPORTER_OTLP_ENDPOINT: envVar.url(['http', 'https']).optional(),
+  /**
+   * The spend limit of users without their own, in microdollars per SPEND_LIMIT_PERIOD (a calendar
+   * UTC `day` or `month`); unset: none. Both services read it: the API reserves when a turn starts,
+   * workers before each later model call.
+   */
+  SPEND_LIMIT_MICROS: envVar.int(0, Number.MAX_SAFE_INTEGER).optional(),
+  SPEND_LIMIT_PERIOD: z.enum(['day', 'month'], { message: 'must be day or month' }).default('month'),
 };
 
 /** The variables of `commonEnv`, parsed. */
@@ -109,8 +116,18 @@ export function commonConfig(e: CommonEnv) {
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     events: { maxLen: e.EVENTS_MAXLEN, ttlSeconds: e.EVENTS_TTL_SECONDS, prefix: e.QUEUE_PREFIX },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    spendDefault: { micros: e.SPEND_LIMIT_MICROS ?? null, period: e.SPEND_LIMIT_PERIOD } satisfies SpendDefault,
   };
 }
+
+/** The server-wide spend limit of users without their own: `micros` null means none. */
+export interface SpendDefault {
+  micros: number | null;
+  period: 'day' | 'month';
+}
+
+/** No server-wide spend limit. */
+export const NO_SPEND_DEFAULT: SpendDefault = { micros: null, period: 'month' };
 
 /**
  * On Redis Cluster every key of a BullMQ queue must hash to one slot: with REDIS_CLUSTER the queue

@@ -10,6 +10,7 @@ import {
 import { ChatEventLog } from '@chatq/chat-core';
 import {
   checkReadiness,
+  Counter,
   createMetricsRegistry,
   createRedis,
   type Logger,
@@ -194,7 +195,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const providersRepository = new ProvidersRepository(sql);
   const providers = new ProvidersService(providersRepository, secrets);
   const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
-  const usage = new UsageService(new UsageRepository(sql));
+  const usage = new UsageService(new UsageRepository(sql), config.spendDefault);
   const redisOptions = {
     redisUrl: config.redisUrl,
     redisCluster: config.redisCluster,
@@ -229,7 +230,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const eventLog = new ChatEventLog(deps.redis, config.events);
   const chats = new ChatsService({
     sql,
-    chats: new ChatsRepository(sql),
+    chats: new ChatsRepository(sql, config.spendDefault),
+    spendRefusals: new Counter({
+      name: 'chatq_spend_refusals_total',
+      help: 'Sends, edits and chat creations refused (402) by the caller’s spend limit',
+      registers: [metrics],
+    }),
     enqueuer: new TurnEnqueuer(deps.queue, config.enqueueTimeoutMs),
     events: new ChatEventPublisher(eventLog, config.enqueueTimeoutMs),
     replies: chatReplies(idempotencyKeys, secrets),

@@ -76,7 +76,7 @@ export interface TurnWorker {
 /** Wires the turn processor, its BullMQ worker and the outbox relay. */
 export function startTurnWorker(deps: TurnWorkerDeps): TurnWorker {
   const { config, logger, sql } = deps;
-  const turns = new TurnsRepository(sql);
+  const turns = new TurnsRepository(sql, config.spendDefault);
   const consumer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const producer = createRedis(config.redisUrl, 'consumer', {}, config.redisCluster);
   const queue = createTurnQueue(producer, config.queuePrefix);

@@ -47,7 +47,10 @@ export const chatRoutes = defineRoutes({
         schema: CreateChatResponse,
       },
     },
-    errors: { 400: [ERRORS.invalidModelConfig, ERRORS.noDefaultModel, ERRORS.invalidTool] },
+    errors: {
+      400: [ERRORS.invalidModelConfig, ERRORS.noDefaultModel, ERRORS.invalidTool],
+      402: [ERRORS.spendLimitReached],
+    },
   },
   listChats: {
     method: 'GET',
@@ -118,6 +121,7 @@ export const chatRoutes = defineRoutes({
     },
     errors: {
       400: [ERRORS.chatArchived, ERRORS.invalidModelConfig],
+      402: [ERRORS.spendLimitReached],
       404: [ERRORS.chatNotFound],
       429: [ERRORS.queueFull],
     },
@@ -153,6 +157,7 @@ export const chatRoutes = defineRoutes({
     },
     errors: {
       400: [ERRORS.chatArchived, ERRORS.notUserMessage, ERRORS.invalidModelConfig],
+      402: [ERRORS.spendLimitReached],
       404: [ERRORS.chatNotFound, ERRORS.messageNotFound],
     },
   },

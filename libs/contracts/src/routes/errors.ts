@@ -51,6 +51,7 @@ export const ERRORS = {
   turnNotWaitingOutputs: { message: 'Turn is not waiting for tool outputs.' },
   turnNotAwaitingApproval: { message: 'Turn is not awaiting approval.' },
   eventStreamUnavailable: { message: 'Event stream unavailable.' },
+  spendLimitReached: { message: 'Spend limit reached.' },
   // Administration
   userNotFound: { message: 'User not found.' },
   usernameTaken: { message: 'Username is already taken.' },
@@ -88,12 +89,13 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorBody>;
 
 /** Error statuses the API answers with; `5XX` stands for any server failure. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503 | 504 | '5XX';
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503 | 504 | '5XX';
 
 /** What each error status means, whichever route answers it. */
 export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'The request is invalid; `validations` names each field at fault.',
   401: 'No valid bearer token.',
+  402: 'The turn’s worst-case cost does not fit the user’s spend limit (see `GET /users/me/limits`); nothing was changed.',
   403: 'The caller may not do this.',
   404: 'Not found (or not yours: other users’ chats are never revealed).',
   409: 'Conflicts with work in progress; retry later.',

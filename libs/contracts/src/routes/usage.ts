@@ -1,12 +1,18 @@
 import { ChatParams } from '../chats.ts';
 import { IdParams } from '../common.ts';
-import { ChatUsageResponse, UsageQuery, UserUsageResponse } from '../usage.ts';
+import { ChatUsageResponse, SpendLimitsResponse, UsageQuery, UserUsageResponse } from '../usage.ts';
 import { defineRoutes } from './define.ts';
 import { ERRORS } from './errors.ts';
 
 const SUMS =
   'Sums every assistant reply, edited-away ones too (their tokens were spent). `cost_micros` is null when no ' +
   'counted reply had a price.';
+
+const LIMITS =
+  'The spend limit that applies (the user’s own, else the server default; null: none), what was spent in the ' +
+  'current calendar UTC day or month, what live turns and queued messages have reserved, and when the period ' +
+  'resets. A turn on a priced model is refused (402) when spent plus reserved plus its worst-case cost would ' +
+  'pass the limit.';
 
 export const usageRoutes = defineRoutes({
   getChatUsage: {
@@ -40,6 +46,26 @@ export const usageRoutes = defineRoutes({
     params: IdParams,
     query: UsageQuery,
     responses: { 200: { description: 'The user’s totals.', schema: UserUsageResponse } },
+    errors: { 403: [ERRORS.forbidden], 404: [ERRORS.userNotFound] },
+  },
+  getMyLimits: {
+    method: 'GET',
+    path: '/api/v1/users/me/limits',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'Your spend limit',
+    description: LIMITS,
+    responses: { 200: { description: 'The caller’s limit and spend.', schema: SpendLimitsResponse } },
+  },
+  getUserLimits: {
+    method: 'GET',
+    path: '/api/v1/users/{id}/limits',
+    tag: 'usage',
+    auth: 'member',
+    summary: 'A user’s spend limit',
+    description: `${LIMITS} Members may read only their own; admins anyone’s.`,
+    params: IdParams,
+    responses: { 200: { description: 'The user’s limit and spend.', schema: SpendLimitsResponse } },
     errors: { 403: [ERRORS.forbidden], 404: [ERRORS.userNotFound] },
   },
 });

@@ -53,9 +53,10 @@ export const userRoutes = defineRoutes({
     path: '/api/v1/users/{id}',
     tag: 'users',
     auth: 'admin',
-    summary: 'Set a user’s rate limits, or disable them',
+    summary: 'Set a user’s rate and spend limits, or disable them',
     description:
-      'Overrides the server’s per-minute limits for one user (`null` restores the server default), or disables ' +
+      'Overrides the server’s per-minute limits for one user (`null` restores the server default), sets their ' +
+      'spend limit (microdollars per calendar UTC day or month; `null` restores SPEND_LIMIT_MICROS), or disables ' +
       'the user: every token of theirs then answers 401, on every API replica within a second, until ' +
       '`disabled: false`. Admins cannot disable themselves.',
     params: IdParams,

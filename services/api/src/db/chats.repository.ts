@@ -9,7 +9,7 @@ import {
   toTurn,
   type TurnRow,
 } from '@chatq/chat-core';
-import type { Sql } from '@chatq/platform';
+import { NO_SPEND_DEFAULT, type Sql, type SpendDefault } from '@chatq/platform';
 import type { PageRequest } from '../domain/pagination.ts';
 import {
   CreateChatJson,
@@ -75,10 +75,20 @@ const containing = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
  */
 export class ChatsRepository {
   private readonly sql: Sql;
+  private readonly spend: SpendDefault;
 
-  /** Queries join the caller's transaction, if any (see `transaction`). */
-  constructor(sql: Sql) {
+  /**
+   * Queries join the caller's transaction, if any (see `transaction`). `spend` is the server's
+   * default spend limit, which the changes that start turns check against users without their own.
+   */
+  constructor(sql: Sql, spend: SpendDefault = NO_SPEND_DEFAULT) {
     this.sql = scopedSql(sql);
+    this.spend = spend;
+  }
+
+  /** The trailing arguments of the chatq_* functions that reserve spend. */
+  private spendArgs() {
+    return this.sql`${this.spend.micros}::bigint, ${this.spend.period}::text`;
   }
 
   async create(
@@ -90,7 +100,8 @@ export class ChatsRepository {
   ): Promise<CreateResult> {
     const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_create_chat(${owner}, ${title}, ${model}, ${content}, ${agent.system_prompt},
-                               ${agent.tool_ids}::uuid[], ${this.sql.json(agent.client_tools as never)}) as r`;
+                               ${agent.tool_ids}::uuid[], ${this.sql.json(agent.client_tools as never)},
+                               ${this.spendArgs()}) as r`;
     return parseChange('chatq_create_chat', CreateChatJson, row?.r);
   }
 
@@ -106,7 +117,7 @@ export class ChatsRepository {
   ): Promise<SendResult> {
     const [row] = await this.sql<{ r: unknown }[]>`
       select chatq_send_message(${owner}, ${chatId}, ${content}, ${model}, ${busy}, ${queueMax},
-                                ${seen?.turnId ?? null}, ${seen?.text ?? null}) as r`;
+                                ${seen?.turnId ?? null}, ${seen?.text ?? null}, ${this.spendArgs()}) as r`;
     return parseChange('chatq_send_message', SendMessageJson, row?.r);
   }
 
@@ -145,7 +156,7 @@ export class ChatsRepository {
     model: string | null,
   ): Promise<EditResult> {
     const [row] = await this.sql<{ r: unknown }[]>`
-      select chatq_edit_message(${owner}, ${chatId}, ${messageId}, ${content}, ${model}) as r`;
+      select chatq_edit_message(${owner}, ${chatId}, ${messageId}, ${content}, ${model}, ${this.spendArgs()}) as r`;
     return parseChange('chatq_edit_message', EditMessageJson, row?.r);
   }
 

@@ -1,5 +1,7 @@
-import type { UsageTotals } from '@chatq/contracts';
-import type { Sql } from '@chatq/platform';
+import { SpendLimitsResponse, type UsageTotals } from '@chatq/contracts';
+import type { Sql, SpendDefault } from '@chatq/platform';
+import { parseResult } from './results.ts';
+import { z } from 'zod';
 import { scopedSql } from './transaction.ts';
 
 type Sum = string | number | null;
@@ -71,4 +73,19 @@ export class UsageRepository {
       group by u.id`;
     return row && toTotals(row);
   }
+
+  /**
+   * Where the user stands against their spend limit (chatq_spend_limits); undefined when the user
+   * does not exist.
+   */
+  async spendLimits(userId: string, spend: SpendDefault): Promise<SpendLimitsResponse | undefined> {
+    const [row] = await this.sql<{ r: unknown }[]>`
+      select chatq_spend_limits(${userId}, ${spend.micros}::bigint, ${spend.period}::text) as r`;
+    if (row?.r == null) return undefined;
+    const limits = parseResult('chatq_spend_limits', SpendLimitsJson, row.r);
+    return { ...limits, resets_at: new Date(limits.resets_at).toISOString() };
+  }
 }
+
+/** jsonb hands bigints back as numbers and the timestamp as Postgres text. */
+const SpendLimitsJson = SpendLimitsResponse.extend({ resets_at: z.string() });

@@ -1,4 +1,4 @@
-import type { Role, TokenInfo, User, UserRateLimits } from '@chatq/contracts';
+import type { Role, SpendLimit, SpendPeriod, TokenInfo, User, UserRateLimits } from '@chatq/contracts';
 import type { Caller } from '../domain/caller.ts';
 import type { PageRequest } from '../domain/pagination.ts';
 import type { Sql } from '@chatq/platform';
@@ -12,6 +12,8 @@ interface UserRow {
   role: Role;
   requests_per_minute: number | null;
   turns_per_minute: number | null;
+  spend_limit_micros: string | number | null;
+  spend_limit_period: SpendPeriod | null;
   disabled: boolean;
   created_at: Date;
 }
@@ -21,11 +23,18 @@ const toUser = (r: UserRow): User => ({
   username: r.username,
   role: r.role,
   rate_limits: { requests_per_minute: r.requests_per_minute, turns_per_minute: r.turns_per_minute },
+  // bigint arrives as a string; limits stay below 2^53 (the contract's bound).
+  spend_limit:
+    r.spend_limit_micros == null || r.spend_limit_period == null
+      ? null
+      : { amount_micros: Number(r.spend_limit_micros), period: r.spend_limit_period },
   disabled: r.disabled,
   created_at: iso(r.created_at),
 });
 
-const COLUMNS = 'id, username, role, requests_per_minute, turns_per_minute, disabled, created_at';
+const COLUMNS =
+  'id, username, role, requests_per_minute, turns_per_minute, spend_limit_micros, spend_limit_period, disabled, ' +
+  'created_at';
 
 interface TokenRow {
   id: string;
@@ -56,9 +65,10 @@ export interface TokenInsert {
   expiresInDays: number | null;
 }
 
-/** What a user changes to; absent fields are unchanged, a null rate limit restores the default. */
+/** What a user changes to; absent fields are unchanged, a null limit restores the default. */
 export interface UserPatch {
   rate_limits?: Partial<UserRateLimits>;
+  spend_limit?: SpendLimit | null;
   disabled?: boolean;
 }
 
@@ -77,7 +87,8 @@ export class UsersRepository {
   async findByTokenHash(hash: Buffer): Promise<Caller | undefined> {
     const [row] = await this.sql<(UserRow & { token_id: string; token_expires_at: Date | null })[]>`
       select t.id as token_id, t.expires_at as token_expires_at,
-             u.id, u.username, u.role, u.requests_per_minute, u.turns_per_minute, u.disabled, u.created_at
+             u.id, u.username, u.role, u.requests_per_minute, u.turns_per_minute, u.spend_limit_micros,
+             u.spend_limit_period, u.disabled, u.created_at
       from api_tokens t join users u on u.id = t.user_id
       where t.token_hash = ${hash} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
         and not u.disabled`;
@@ -96,10 +107,17 @@ export class UsersRepository {
     return rows.map(toUser);
   }
 
-  /** Absent fields are unchanged; a null rate limit restores the server default. */
+  /** Absent fields are unchanged; a null limit restores the server default. */
   async update(id: string, patch: UserPatch): Promise<User | undefined> {
+    const spend =
+      patch.spend_limit === undefined
+        ? {}
+        : {
+            spend_limit_micros: patch.spend_limit?.amount_micros ?? null,
+            spend_limit_period: patch.spend_limit?.period ?? null,
+          };
     const set = Object.fromEntries(
-      Object.entries({ ...patch.rate_limits, disabled: patch.disabled }).filter(([, v]) => v !== undefined),
+      Object.entries({ ...patch.rate_limits, ...spend, disabled: patch.disabled }).filter(([, v]) => v !== undefined),
     );
     const [row] = await this.sql<UserRow[]>`
       update users set ${Object.keys(set).length > 0 ? this.sql(set) : this.sql`id = id`} where id = ${id}

@@ -10,6 +10,7 @@ const caller: Caller = {
     username: 'ana',
     role: 'member',
     rate_limits: { requests_per_minute: null, turns_per_minute: null },
+    spend_limit: null,
     disabled: false,
     created_at: '2025-06-15T09:30:00.000Z',
   },

@@ -34,6 +34,7 @@ import {
   NotFoundError,
   NotInterruptibleError,
   QueueFullError,
+  SpendLimitError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { pageRequest, seqCursor, toPage, uuidCursor } from './pagination.ts';
@@ -69,6 +70,8 @@ export function refusalError(refusal: ChangeRefusal): AppError {
       return new ConflictError('Turn is not waiting for tool outputs.');
     case 'turn_not_awaiting_approval':
       return new ConflictError('Turn is not awaiting approval.');
+    case 'spend_limit':
+      return new SpendLimitError();
   }
 }
 
@@ -79,10 +82,9 @@ export function defaultTitle(content: string | undefined): string {
   return line.length <= 60 ? line : `${line.slice(0, 59)}…`;
 }
 
-/** The change, or the error its refusal means to the caller. */
-function accepted<T extends Change | ChatUpdated>(result: T | Refused): T {
-  if (result.kind === 'refused') throw refusalError(result.refusal);
-  return result;
+/** Counts refusals the caller's spend limit made (`chatq_spend_refusals_total`). */
+export interface SpendRefusals {
+  inc(): void;
 }
 
 /** Responses recorded under Idempotency-Keys, as far as deleting a chat must erase them. */
@@ -107,6 +109,7 @@ export class ChatsService {
   private readonly enqueuer: TurnEnqueuer;
   private readonly events: ChatEventPublisher;
   private readonly replies: ChatReplies;
+  private readonly spendRefusals?: SpendRefusals;
 
   constructor(deps: {
     sql: Sql;
@@ -114,12 +117,21 @@ export class ChatsService {
     enqueuer: TurnEnqueuer;
     events: ChatEventPublisher;
     replies: ChatReplies;
+    spendRefusals?: SpendRefusals;
   }) {
     this.sql = deps.sql;
     this.chats = deps.chats;
     this.enqueuer = deps.enqueuer;
     this.events = deps.events;
     this.replies = deps.replies;
+    this.spendRefusals = deps.spendRefusals;
+  }
+
+  /** The change, or the error its refusal means to the caller. */
+  private accepted<T extends Change | ChatUpdated>(result: T | Refused): T {
+    if (result.kind !== 'refused') return result;
+    if (result.refusal === 'spend_limit') this.spendRefusals?.inc();
+    throw refusalError(result.refusal);
   }
 
   async create(
@@ -128,7 +140,7 @@ export class ChatsService {
     log: Logger,
   ): Promise<{ chat: Chat; message?: Message; turn?: Turn }> {
     const title = body.title?.trim() || defaultTitle(body.content);
-    const result = accepted(
+    const result = this.accepted(
       await this.chats.create(actor.id, title, body.model_config_id ?? null, body.content ?? null, {
         system_prompt: body.system_prompt ?? null,
         tool_ids: body.tool_ids ?? [],
@@ -145,7 +157,7 @@ export class ChatsService {
     const interrupt = body.busy_behavior === 'interrupt';
     const seen = interrupt ? await this.holdOwn(actor, chatId, log) : null;
     const result = await this.releasingHold(actor, chatId, interrupt, log, async () =>
-      accepted(
+      this.accepted(
         await this.chats.send(
           actor.id,
           chatId,
@@ -170,7 +182,7 @@ export class ChatsService {
     body: EditMessageBody,
     log: Logger,
   ): Promise<{ message: Message; turn: Turn }> {
-    const result = accepted(
+    const result = this.accepted(
       await this.chats.edit(actor.id, chatId, messageId, body.content, body.model_config_id ?? null),
     );
     await this.announce(actor, result, log);
@@ -181,7 +193,7 @@ export class ChatsService {
   async interrupt(actor: User, chatId: string, log: Logger): Promise<Chat> {
     const seen = await this.holdOwn(actor, chatId, log);
     const result = await this.releasingHold(actor, chatId, true, log, async () =>
-      accepted(await this.chats.interrupt(actor.id, chatId, seen)),
+      this.accepted(await this.chats.interrupt(actor.id, chatId, seen)),
     );
     await this.announce(actor, result, log, true);
     return result.chat;
@@ -195,7 +207,7 @@ export class ChatsService {
     body: SubmitToolOutputsBody,
     log: Logger,
   ): Promise<Turn> {
-    const result = accepted(await this.chats.submitToolOutputs(actor.id, chatId, turnId, body.outputs));
+    const result = this.accepted(await this.chats.submitToolOutputs(actor.id, chatId, turnId, body.outputs));
     await this.announce(actor, result, log);
     return result.turn;
   }
@@ -208,13 +220,13 @@ export class ChatsService {
     body: DecideApprovalsBody,
     log: Logger,
   ): Promise<Turn> {
-    const result = accepted(await this.chats.decideApprovals(actor.id, chatId, turnId, body.decisions));
+    const result = this.accepted(await this.chats.decideApprovals(actor.id, chatId, turnId, body.decisions));
     await this.announce(actor, result, log);
     return result.turn;
   }
 
   async deleteQueued(actor: User, chatId: string, id: string, log: Logger): Promise<void> {
-    await this.announce(actor, accepted(await this.chats.deleteQueued(actor.id, chatId, id)), log);
+    await this.announce(actor, this.accepted(await this.chats.deleteQueued(actor.id, chatId, id)), log);
   }
 
   /**
@@ -285,8 +297,9 @@ export class ChatsService {
   /** Changes no turn, so announces nothing: clients that show a chat's fields read them on their next GET. */
   async update(actor: User, chatId: string, body: UpdateChatBody): Promise<Chat> {
     const { title, ...rest } = body;
-    return accepted(await this.chats.update(actor.id, chatId, { ...rest, ...(title ? { title: title.trim() } : {}) }))
-      .chat;
+    return this.accepted(
+      await this.chats.update(actor.id, chatId, { ...rest, ...(title ? { title: title.trim() } : {}) }),
+    ).chat;
   }
 
   /**
@@ -298,7 +311,7 @@ export class ChatsService {
     await transaction(this.sql, async () => {
       // First: deleting the chat clears the records' link to it.
       await this.replies.erase(actor.id, chatId);
-      const deleted = accepted(await this.chats.delete(actor.id, chatId));
+      const deleted = this.accepted(await this.chats.delete(actor.id, chatId));
       await this.events.erase(chatId, noticeOf(deleted).abort, log);
     });
   }

@@ -107,6 +107,13 @@ export class QueueFullError extends AppError {
   }
 }
 
+/** The turn's worst-case cost does not fit the caller's spend limit. */
+export class SpendLimitError extends AppError {
+  constructor() {
+    super(402, 'Spend limit reached.');
+  }
+}
+
 export class NotInterruptibleError extends ConflictError {
   constructor() {
     super('Chat is not in an interruptible state.');

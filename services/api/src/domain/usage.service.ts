@@ -1,13 +1,17 @@
-import type { UsageQuery, UsageTotals, User } from '@chatq/contracts';
+import type { SpendLimitsResponse, UsageQuery, UsageTotals, User } from '@chatq/contracts';
+import type { SpendDefault } from '@chatq/platform';
 import type { UsageRepository } from '../db/usage.repository.ts';
 import { ChatNotFoundError, ForbiddenError, NotFoundError } from './errors.ts';
 
 /** Who may see which usage: a chat's owner its chat, a user their own, admins anyone's. */
 export class UsageService {
   private readonly usage: UsageRepository;
+  private readonly spend: SpendDefault;
 
-  constructor(usage: UsageRepository) {
+  /** `spend`: the server's default spend limit, for users without their own. */
+  constructor(usage: UsageRepository, spend: SpendDefault) {
     this.usage = usage;
+    this.spend = spend;
   }
 
   async forChat(actor: User, chatId: string): Promise<UsageTotals> {
@@ -18,5 +22,12 @@ export class UsageService {
     if (actor.role !== 'admin' && actor.id !== userId) throw new ForbiddenError();
     const totals = await this.usage.forUser(userId, range.from ?? null, range.to ?? null);
     return totals ?? Promise.reject(new NotFoundError('User not found.'));
+  }
+
+  /** The user's spend limit and where they stand; members may read only their own (403, as usage). */
+  async limits(actor: User, userId: string): Promise<SpendLimitsResponse> {
+    if (actor.role !== 'admin' && actor.id !== userId) throw new ForbiddenError();
+    const limits = await this.usage.spendLimits(userId, this.spend);
+    return limits ?? Promise.reject(new NotFoundError('User not found.'));
   }
 }

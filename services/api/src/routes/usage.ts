@@ -21,4 +21,8 @@ export const usageHandlers = (usage: UsageService): Handlers<typeof usageRoutes>
     to: request.query.to ?? null,
     usage: await usage.forUser(request.user, request.params.id, request.query),
   }),
+
+  getMyLimits: async (request) => usage.limits(request.user, request.user.id),
+
+  getUserLimits: async (request) => usage.limits(request.user, request.params.id),
 });

@@ -8,7 +8,7 @@ import {
   type Usage,
 } from '@chatq/contracts';
 import { ChatRow, MessageRow, TurnRow } from '@chatq/chat-core';
-import type { Sql } from '@chatq/platform';
+import { NO_SPEND_DEFAULT, type Sql, type SpendDefault } from '@chatq/platform';
 import { z } from 'zod';
 
 /*
@@ -123,9 +123,12 @@ export const Claim = z.discriminatedUnion('outcome', [
 ]);
 export type Claim = z.infer<typeof Claim>;
 
-/** How completing or failing a turn went; only this claim's own, current turn changes anything. */
+/**
+ * How completing or failing a turn went; only this claim's own, current turn changes anything.
+ * `message` is null only when a spend limit stopped the turn before its next call (chatq_reserve_step).
+ */
 export const Finish = z.discriminatedUnion('outcome', [
-  AfterTurn.extend({ outcome: z.literal('completed'), message: MessageRow }),
+  AfterTurn.extend({ outcome: z.literal('completed'), message: MessageRow.nullable() }),
   TurnFailed,
   z.object({ outcome: z.literal('superseded') }),
   /** The turn moved on without this claim; `status` is null when its chat (and so the turn) was deleted. */
@@ -141,6 +144,13 @@ export const Recorded = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('stale'), status: TurnStatus.nullable() }),
 ]);
 export type Recorded = z.infer<typeof Recorded>;
+
+/**
+ * Whether the next model call of a turn may go ahead (`reserved`), or the spend limit ended the turn
+ * (completed, keeping its earlier steps, or failed when it had made none); else stale or superseded.
+ */
+export const Reserved = z.union([z.object({ outcome: z.literal('reserved') }), Finish]);
+export type Reserved = z.infer<typeof Reserved>;
 
 /** Whether the turn now waits on the caller or an approval. */
 export const Parked = z.discriminatedUnion('outcome', [
@@ -200,9 +210,19 @@ export function parseResult<S extends z.ZodType>(fn: string, schema: S, value: u
  */
 export class TurnsRepository {
   private readonly sql: Sql;
+  private readonly spend: SpendDefault;
 
-  constructor(sql: Sql) {
+  /** `spend`: the server's default spend limit, for users without their own. */
+  constructor(sql: Sql, spend: SpendDefault = NO_SPEND_DEFAULT) {
     this.sql = sql;
+    this.spend = spend;
+  }
+
+  /** Reserves the worst-case cost of the turn's next model call against its owner's spend limit. */
+  async reserveStep(turnId: string, claimId: string): Promise<Reserved> {
+    const [row] = await this.sql`
+      select chatq_reserve_step(${turnId}, ${claimId}, ${this.spend.micros}::bigint, ${this.spend.period}::text) as r`;
+    return parseResult('chatq_reserve_step', Reserved, row?.r);
   }
 
   async claim(turnId: string, claimId: string, maxAttempts: number): Promise<Claim> {

@@ -24,6 +24,9 @@ export class ModelCallError extends Error {
   override name = 'ModelCallError';
 }
 
+/** The error of a turn its spend limit stopped before its first call (as chatq_reserve_step records it). */
+export const SPEND_LIMIT_ERROR = 'Spend limit reached.';
+
 /** What the loop runs on. */
 export interface LoopDeps {
   turns: TurnsRepository;
@@ -56,6 +59,8 @@ export interface LoopRun {
 export type LoopEnd =
   | { kind: 'completed'; finish: Finish; usage: Usage; costMicros: number | null; steps: number }
   | { kind: 'parked'; parked: Parked }
+  /** The spend limit left no room for the next call: the turn ended (completed or failed). */
+  | { kind: 'spend_limit'; finish: Extract<Finish, { outcome: 'completed' | 'failed' }> }
   /** A newer claim or change owns the turn: nothing more may be written. */
   | { kind: 'fenced'; finish: Finish };
 
@@ -137,7 +142,10 @@ export function modelMessages(history: HistoryMessage[]): ChatTurnMessage[] {
  * (`awaiting_approval`), webhook and MCP calls run in parallel, client calls park it
  * (`requires_action`); the API queues it again once answered. The loop ends when a step calls no
  * tool or `max_steps` model calls were made (`finish_reason: max_steps`; that step's calls never
- * run). Every write is fenced by the claim and the generation: a fenced write ends the run.
+ * run). Before each call on a priced model the step reserves its worst-case cost against the owner's
+ * spend limit (chatq_reserve_step): one that does not fit ends the turn (`finish_reason:
+ * spend_limit`), keeping what it produced. Every write is fenced by the claim and the generation: a
+ * fenced write ends the run.
  */
 export async function runAgentLoop(deps: LoopDeps, run: LoopRun): Promise<LoopEnd> {
   const { claim, claimId, writer, log } = run;
@@ -151,6 +159,8 @@ export async function runAgentLoop(deps: LoopDeps, run: LoopRun): Promise<LoopEn
   let steps = Number(claim.turn.steps);
   let usage = ZERO;
   let cost: number | null = null;
+  // Unpriced models cost nothing and are never refused: their calls reserve nothing.
+  const priced = claim.model.input_price_per_mtok != null || claim.model.output_price_per_mtok != null;
 
   const emit = (events: ChatEvent[]) => writer.step(events);
 
@@ -159,6 +169,15 @@ export async function runAgentLoop(deps: LoopDeps, run: LoopRun): Promise<LoopEn
     if (unsettled.length > 0) {
       const settled = await settle(unsettled);
       if (settled) return settled;
+    }
+
+    if (priced) {
+      const reserved = await deps.turns.reserveStep(turnId, claimId);
+      if (reserved.outcome === 'completed' || reserved.outcome === 'failed') {
+        log.info({ steps }, 'spend limit reached; turn ends');
+        return { kind: 'spend_limit', finish: reserved };
+      }
+      if (reserved.outcome !== 'reserved') return { kind: 'fenced', finish: reserved };
     }
 
     const reply = await modelStep();

@@ -11,7 +11,7 @@ import { describeProviderError } from '../llm/log-error.ts';
 import type { ModelCaller } from '../llm/types.ts';
 import type { TurnRecorder } from '../metrics.ts';
 import { RetryableTurnError } from './backoff.ts';
-import { type LoopEnd, ModelCallError, runAgentLoop, type ToolDeps } from './agent-loop.ts';
+import { type LoopEnd, ModelCallError, runAgentLoop, SPEND_LIMIT_ERROR, type ToolDeps } from './agent-loop.ts';
 import type { TurnEnder } from './turn-ended.ts';
 
 /** What the turn processor runs on; worker.ts wires the real ones, tests may inject `callModel`. */
@@ -165,8 +165,10 @@ export function createTurnProcessor(deps: RunTurnDeps) {
 
     if (end.kind === 'parked') return { outcome: end.parked.outcome };
     const { finish } = end;
-    await deps.ended({ chatId: chat_id, turn: claim.turn, finish, writer }, log);
-    if (end.kind === 'fenced') return { outcome: finish.outcome };
+    // The error chatq_reserve_step recorded on a turn its spend limit stopped before any call.
+    const error = end.kind === 'spend_limit' && finish.outcome === 'failed' ? SPEND_LIMIT_ERROR : undefined;
+    await deps.ended({ chatId: chat_id, turn: claim.turn, finish, error, writer }, log);
+    if (end.kind !== 'completed') return { outcome: finish.outcome };
     deps.metrics?.turnFinished({
       provider: claim.provider.kind,
       model: claim.model.model,

@@ -51,10 +51,15 @@ function endEvents(
 ): ChatEvent[] {
   const after = afterTurnEvents(afterTurn(finish));
   if (finish.outcome === 'completed') {
-    const message = toMessage(finish.message);
+    // A turn the spend limit stopped before its next call ends on the steps it already stored.
+    const message = finish.message && toMessage(finish.message);
     return [
-      { type: 'message.created', data: { message } },
-      { type: 'message.completed', data: { turn_id: turnId, message_id: message.id, interrupted: false } },
+      ...(message
+        ? ([
+            { type: 'message.created', data: { message } },
+            { type: 'message.completed', data: { turn_id: turnId, message_id: message.id, interrupted: false } },
+          ] as const)
+        : []),
       turnStatusEvent(chatId, turnId, 'completed'),
       ...after,
     ];
