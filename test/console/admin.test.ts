@@ -117,18 +117,21 @@ describe('the admin pages of the web console', () => {
   it('sets a spend limit and shows the audit log of the changes made here', async () => {
     await nav('Limits').click();
     await page.getByRole('heading', { name: 'Spend limits' }).waitFor();
-    if (served('getUserLimits')) {
-      const form = page.getByRole('form', { name: 'Spend limit of ana' });
-      await form.getByLabel('Limit in dollars (empty: none)').fill('5');
-      await form.getByLabel('Period').selectOption('day');
-      await form.getByRole('button', { name: 'Save limit' }).click();
-      const limitOfAna = async () =>
-        ((await stack.client.listUsers({ query: { limit: 100 } })).body.data.find((u) => u.username === 'ana') as any)
-          .spend_limit;
-      await expect.poll(limitOfAna).toEqual({ amount_micros: 5_000_000, period: 'day' });
-    } else {
-      await page.getByText('This server does not offer spend limits yet.').waitFor();
-    }
+    const form = page.getByRole('form', { name: 'Spend limit of ana' });
+    await form.getByLabel('Limit in dollars (empty: none)').fill('5');
+    await form.getByLabel('Period').selectOption('day');
+    await form.getByRole('button', { name: 'Save limit' }).click();
+    const limitOfAna = async () =>
+      (await stack.client.listUsers({ query: { limit: 100 } })).body.data.find((u) => u.username === 'ana')!
+        .spend_limit;
+    await expect.poll(limitOfAna).toEqual({ amount_micros: 5_000_000, period: 'day' });
+    // What the admin's two priced replies cost this month, as the limits route reports it.
+    const { body: mine } = await stack.client.getMyLimits();
+    expect(mine.spent_micros).toBeGreaterThan(0);
+    const admin = page.getByRole('row').filter({ hasText: 'admin' });
+    await expect
+      .poll(() => admin.getByRole('cell').nth(1).textContent())
+      .toMatch(/^\$[\d.]+ spent, \$0\.0000 reserved$/);
     await nav('Audit').click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     if (served('listAuditEvents')) {

@@ -1,4 +1,4 @@
-import type { ChatqClient, ModelConfig, Provider, User } from '@chatq/client';
+import type { ChatqClient, ModelConfig, Provider, ResponseBody, User } from '@chatq/client';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { dollars, ErrorLine, html, json, when } from './ui.ts';
@@ -436,14 +436,10 @@ function DayChart({ rows }: { rows: { day: string; value: number; label: string 
 }
 
 /**
- * The governance routes (issue 14: spend limits, usage reports, the audit log), as their contracts
- * declare them. They land in the route table separately: until they do, the client has no such
- * methods and these pages say so instead of calling anything.
+ * The governance routes still on their way (issue 14: usage reports, the audit log), as their
+ * contracts declare them. Until they land in the route table the client has no such methods, and
+ * these pages say so instead of calling anything.
  */
-interface SpendLimit {
-  amount_micros: number;
-  period: 'day' | 'month';
-}
 interface Governance {
   getUsageReport?: (r: {
     query: { group_by: 'user' | 'model_config' | 'day'; from?: string; to?: string };
@@ -452,9 +448,6 @@ interface Governance {
       data: { key: string; input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number }[];
       total: { input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number };
     };
-  }>;
-  getUserLimits?: (r: { params: { id: string } }) => Promise<{
-    body: { spend_limit: SpendLimit | null; spent_micros: number; reserved_micros: number; resets_at: string };
   }>;
   listAuditEvents?: (r: { query: { limit: number; after?: string; action?: string } }) => Promise<{
     body: PageOf<{
@@ -541,12 +534,11 @@ function AuditTable({ client, action }: PageProps & { action: string }) {
 }
 
 function LimitRow({ client, user }: PageProps & { user: User }) {
-  const read = governance(client).getUserLimits!;
-  const [limits, setLimits] = useState<Awaited<ReturnType<typeof read>>['body']>();
+  const [limits, setLimits] = useState<ResponseBody<'getUserLimits', 200>>();
   const [error, setError] = useState<unknown>();
   const [reload, setReload] = useState(0);
   useEffect(() => {
-    read({ params: { id: user.id } }).then(({ body }) => setLimits(body), setError);
+    client.getUserLimits({ params: { id: user.id } }).then(({ body }) => setLimits(body), setError);
   }, [reload]);
   const save = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -557,11 +549,10 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
         ? null
         : {
             amount_micros: Math.round(Number(amount) * 1_000_000),
-            period: String(f.get('period')) as SpendLimit['period'],
+            period: String(f.get('period')) as NonNullable<User['spend_limit']>['period'],
           };
     try {
-      // The contract's `spend_limit` field, not in this client's UpdateUserBody until issue 14 lands.
-      await client.updateUser({ params: { id: user.id }, body: { spend_limit } as never });
+      await client.updateUser({ params: { id: user.id }, body: { spend_limit } });
       setError(undefined);
       setReload(reload + 1);
     } catch (err) {
@@ -573,26 +564,29 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
     <td>${limits ? `${dollars(limits.spent_micros)} spent, ${dollars(limits.reserved_micros)} reserved` : '…'}</td>
     <td>${limits ? when(limits.resets_at) : ''}</td>
     <td>
-      <form class="row" onSubmit=${save} aria-label="Spend limit of ${user.username}">
-        <label
-          >Limit in dollars (empty: none)
-          <input
-            name="amount"
-            type="number"
-            min="0"
-            step="0.01"
-            value=${limits?.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
-          />
-        </label>
-        <label
-          >Period
-          <select name="period" value=${limits?.spend_limit?.period ?? 'month'}>
-            <option value="month">month</option>
-            <option value="day">day</option>
-          </select>
-        </label>
-        <button type="submit">Save limit</button>
-      </form>
+      ${
+        limits &&
+        html`<form class="row" onSubmit=${save} aria-label="Spend limit of ${user.username}">
+          <label
+            >Limit in dollars (empty: none)
+            <input
+              name="amount"
+              type="number"
+              min="0"
+              step="0.01"
+              value=${limits.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
+            />
+          </label>
+          <label
+            >Period
+            <select name="period" value=${limits.spend_limit?.period ?? 'month'}>
+              <option value="month">month</option>
+              <option value="day">day</option>
+            </select>
+          </label>
+          <button type="submit">Save limit</button>
+        </form>`
+      }
       <${ErrorLine} error=${error} />
     </td>
   </tr>`;
@@ -600,9 +594,6 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
 
 function Limits({ client }: PageProps) {
   const { rows, error, pager } = usePaged<User>((after) => client.listUsers({ query: { limit: 20, after } }), 0);
-  if (!governance(client).getUserLimits)
-    return html`<h1>Spend limits</h1>
-      ${missing('spend limits')}`;
   return html`<h1>Spend limits</h1>
     <${ErrorLine} error=${error} />
     <div class="scroll">
