@@ -73,11 +73,14 @@ describe('the web console, in a browser', () => {
     );
     expect(await page.getByRole('button', { name: 'Stop' }).isVisible()).toBe(true);
     await screenshot(page, 'chat-streaming');
+    // A pick made while the reply streams survives the re-renders its events cause.
+    await page.getByLabel('Reply model').selectOption({ label: 'Other Mock' });
     // ...then the whole reply, stored, under its model's display name.
     const reply = messages().locator('li.assistant:not(.live)');
     await reply.first().waitFor({ timeout: 15_000 });
     expect(await reply.first().textContent()).toContain('[steady] You said: "Hello console"');
     expect(await reply.first().textContent()).toContain('Steady Mock');
+    expect(await page.getByLabel('Reply model').locator('option:checked').textContent()).toBe('Other Mock');
   });
 
   it('edits a message with another model and shows that model’s reply', async () => {
@@ -200,6 +203,15 @@ describe('the web console, in a browser', () => {
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Previous' }).waitFor({ state: 'visible' });
     await expect.poll(() => page.getByRole('link', { name: /^Bulk / }).count()).toBeLessThan(21);
+    // Archived chats leave the default list and are read-only.
+    await page.getByRole('link', { name: 'Bulk 0', exact: true }).click();
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.getByText('This chat is archived: it is read-only.').waitFor();
+    await page.getByRole('link', { name: 'Chats' }).click();
+    await page.getByLabel('Archived').selectOption('true');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('.chats li a').allTextContents()).toEqual(['Bulk 0']);
+    await page.getByLabel('Archived').selectOption('false');
     await page.getByLabel('Search').fill('dinner');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => page.locator('.chats li').count()).toBe(1);

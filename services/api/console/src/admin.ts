@@ -574,14 +574,14 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
               type="number"
               min="0"
               step="0.01"
-              value=${limits.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
+              defaultValue=${limits.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
             />
           </label>
           <label
             >Period
-            <select name="period" value=${limits.spend_limit?.period ?? 'month'}>
-              <option value="month">month</option>
-              <option value="day">day</option>
+            <select name="period">
+              <option value="month" selected=${limits.spend_limit?.period !== 'day'}>month</option>
+              <option value="day" selected=${limits.spend_limit?.period === 'day'}>day</option>
             </select>
           </label>
           <button type="submit">Save limit</button>

@@ -28,13 +28,17 @@ export function useModels(client: ChatqClient): Models {
   return models;
 }
 
+/**
+ * A model select that starts on `value`. Uncontrolled (options carry `selected`): a re-render while
+ * a reply streams must not undo the caller's pick, as a controlled `value` would.
+ */
 function ModelPicker({ models, label, name, value }: { models: Models; label: string; name: string; value: string }) {
   const id = `${name}-picker`;
   return html`<label for=${id}>${label}</label>
-    <select id=${id} name=${name} value=${value}>
+    <select id=${id} name=${name}>
       ${[...models.values()]
         .filter((m) => m.enabled || m.id === value)
-        .map((m) => html`<option value=${m.id}>${m.display_name ?? m.model}</option>`)}
+        .map((m) => html`<option value=${m.id} selected=${m.id === value}>${m.display_name ?? m.model}</option>`)}
     </select>`;
 }
 
@@ -177,6 +181,11 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
     })();
   };
 
+  const archive = async (archived: boolean) => {
+    await client.updateChat({ params: { chat_id: chatId }, body: { archived } });
+    await refresh();
+  };
+
   if (!chat)
     return html`<${ErrorLine} error=${error} />
       <p class="loading">Loading the chat…</p>`;
@@ -188,6 +197,9 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
       <h1 id="chat-title">${chat.title || 'Untitled chat'}</h1>
       <span class="status status-${chat.status}" role="status">${chat.status.replace('_', ' ')}</span>
       ${busy && html`<button type="button" class="danger" onClick=${act(() => client.interruptChat({ params: { chat_id: chatId } }))}>Stop</button>`}
+      <button type="button" class="link" onClick=${act(() => archive(!chat.archived))}>
+        ${chat.archived ? 'Unarchive' : 'Archive'}
+      </button>
     </div>
     ${chat.last_error && html`<p class="error">Last error: ${chat.last_error}</p>`}
     <ol class="messages" aria-label="Messages">

@@ -58,24 +58,25 @@ export function ChatList({ client }: { client: ChatqClient }) {
     }
   };
 
+  // The filter controls are uncontrolled: a page arriving must not reset what is being typed.
   return html`<section aria-labelledby="chats-title">
     <div class="bar">
       <h1 id="chats-title">Chats</h1>
       <button type="button" onClick=${newChat}>New chat</button>
     </div>
     <form class="filters" role="search" onSubmit=${filter}>
-      <label>Search <input name="q" type="search" maxlength="200" value=${filters.q} /></label>
+      <label>Search <input name="q" type="search" maxlength="200" /></label>
       <label
         >Status
-        <select name="status" value=${filters.status}>
+        <select name="status">
           <option value="">any</option>
           ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select>
       </label>
       <label
         >Archived
-        <select name="archived" value=${filters.archived}>
-          <option value="false">not archived</option>
+        <select name="archived">
+          <option value="false" selected>not archived</option>
           <option value="true">archived</option>
           <option value="">both</option>
         </select>
