@@ -48,6 +48,9 @@ describe('the admin pages of the web console', () => {
     await expect.poll(() => outcome('console-mock').textContent(), { timeout: 15_000 }).toMatch(/^failed: .*model/);
     await page.getByRole('button', { name: 'Test provider mock-priced' }).click();
     await expect.poll(() => outcome('mock-priced').textContent(), { timeout: 15_000 }).toMatch(/^ok in \d+ ms$/);
+    await page.getByLabel('Model to test with (optional)').fill('any-model');
+    await page.getByRole('button', { name: 'Test provider console-mock' }).click();
+    await expect.poll(() => outcome('console-mock').textContent(), { timeout: 15_000 }).toMatch(/^ok in \d+ ms$/);
     await screenshot(page, 'admin-providers');
     // A refused creation shows the API's message: the name is taken.
     await page.getByLabel('Name', { exact: true }).fill('console-mock');
@@ -94,6 +97,7 @@ describe('the admin pages of the web console', () => {
     const token = (await page.locator('code.secret').textContent())!;
     expect(token.length).toBeGreaterThan(16);
     expect((await stack.client.as(token).getMe()).body.user.username).toBe('ana');
+    await page.getByRole('cell', { name: 'laptop' }).waitFor();
     await screenshot(page, 'admin-users');
     await page.getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(() => page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);

@@ -127,10 +127,13 @@ function Providers({ client }: PageProps) {
     (after) => client.listProviders({ query: { limit: 20, after } }),
     reload,
   );
+  const [testModel, setTestModel] = useState('');
   const test = (p: Provider) => async () => {
     setResults((r) => ({ ...r, [p.id]: 'testing…' }));
     try {
-      const { body } = await client.testProvider({ params: { id: p.id }, body: {} });
+      // The model to call, when given; else the provider's first enabled model config.
+      const model = testModel.trim() || undefined;
+      const { body } = await client.testProvider({ params: { id: p.id }, body: { model } });
       const outcome = body.ok ? `ok in ${body.latency_ms} ms` : `failed: ${body.error ?? 'unknown error'}`;
       setResults((r) => ({ ...r, [p.id]: outcome }));
     } catch (err) {
@@ -139,6 +142,14 @@ function Providers({ client }: PageProps) {
   };
   return html`<h1>Providers</h1>
     <${ErrorLine} error=${error} />
+    <label
+      >Model to test with (optional)
+      <input
+        maxlength="200"
+        placeholder="gpt-4o-mini"
+        onInput=${(e: Event) => setTestModel((e.target as HTMLInputElement).value)}
+      />
+    </label>
     <${Table}
       caption="Providers"
       head=${['Name', 'Kind', 'Base URL', 'API key', 'Test']}
