@@ -3,6 +3,8 @@ import { loadApiConfig } from '@chatq/api/config.ts';
 import { hashToken } from '@chatq/api/domain/tokens.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
+import { AuditRepository } from '@chatq/api/db/audit.repository.ts';
+import { Auditor } from '@chatq/api/domain/audit.ts';
 import { loadMigrations } from '@chatq/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/db.ts';
@@ -112,17 +114,24 @@ describe('auth', () => {
     const db = await createTestDatabase();
     try {
       const users = new UsersRepository(db.sql);
+      const audit = new Auditor(db.sql, new AuditRepository(db.sql));
       const log = createLogger({ service: 'test', level: 'silent' });
       await Promise.all([
-        ensureAdmin(users, undefined, log),
-        ensureAdmin(users, undefined, log),
-        ensureAdmin(users, ADMIN_TOKEN, log),
+        ensureAdmin(users, audit, undefined, log),
+        ensureAdmin(users, audit, undefined, log),
+        ensureAdmin(users, audit, ADMIN_TOKEN, log),
       ]);
-      await ensureAdmin(users, ADMIN_TOKEN, log);
+      await ensureAdmin(users, audit, ADMIN_TOKEN, log);
       const admins = await db.sql`select id from users where role = 'admin'`;
       expect(admins).toHaveLength(1);
-      const tokens = await db.sql`select 1 from api_tokens`;
+      const tokens = await db.sql<{ id: string }[]>`select id from api_tokens`;
       expect(tokens).toHaveLength(1);
+      // Audited once each, with no actor: no request made them.
+      const events = await db.sql`select action, actor_id, target_id from audit_events order by id`;
+      expect(events).toEqual([
+        { action: 'user.create', actor_id: null, target_id: admins[0]!.id },
+        { action: 'token.create', actor_id: null, target_id: tokens[0]!.id },
+      ]);
     } finally {
       await db.drop();
     }

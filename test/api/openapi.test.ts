@@ -495,6 +495,13 @@ describe('every response of a tour of the API', () => {
     await call('getMyUsage', { token, query: { from: '2025-01-01T00:00:00Z' } });
     await call('getUserUsage', { params: { id: memberId }, token });
     await call('getUserUsage', { params: { id: memberId }, token: strangerToken });
+    await call('getUsageReport', { query: { group_by: 'model_config', from: '2025-01-01T00:00:00Z' } });
+    await call('getUsageReport', { query: { group_by: 'week' } });
+    await call('getUsageReport', { query: { group_by: 'day' }, token });
+    // The audit log: every change above, and the refusals.
+    await call('listAuditEvents', { query: { action: 'provider.update', limit: '5' } });
+    await call('listAuditEvents', { query: { action: 'provider.updated' } });
+    await call('listAuditEvents', { token });
     await call('getMyLimits', { token });
     await call('getUserLimits', { params: { id: memberId } });
     await call('getUserLimits', { params: { id: memberId }, token: strangerToken });

@@ -1,5 +1,7 @@
 import { loadApiConfig } from '@chatq/api/config.ts';
 import { UsersRepository } from '@chatq/api/db/users.repository.ts';
+import { AuditRepository } from '@chatq/api/db/audit.repository.ts';
+import { Auditor } from '@chatq/api/domain/audit.ts';
 import { ensureAdmin } from '@chatq/api/domain/bootstrap.ts';
 import { createApiServer } from '@chatq/api/server.ts';
 import { ChatqClient } from '@chatq/client';
@@ -225,7 +227,12 @@ describe('TRUST_PROXY', () => {
 describe('rate limits without Redis', () => {
   it('let requests through uncounted rather than failing them', async () => {
     const { app, close } = await apiWithoutRedis(LIMITS, (db) =>
-      ensureAdmin(new UsersRepository(db.sql), ADMIN_TOKEN, createLogger({ service: 'test', level: 'silent' })),
+      ensureAdmin(
+        new UsersRepository(db.sql),
+        new Auditor(db.sql, new AuditRepository(db.sql)),
+        ADMIN_TOKEN,
+        createLogger({ service: 'test', level: 'silent' }),
+      ),
     );
     try {
       for (let i = 0; i < 7; i++) {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai.ts';
 import type { FakeProvider } from '../fakes/server.ts';
 import { settledChat } from '../harness/chats.ts';
+import { SEALED_COLUMNS } from '../../services/api/src/db/sealed.repository.ts';
 import { ServiceProcess, startService } from '../harness/processes.ts';
 import { refusal } from '../harness/refusal.ts';
 import { startStack, TEST_SECRET_KEY, type TestStack } from '../harness/stack.ts';
@@ -138,6 +139,10 @@ describe('the secret key', () => {
       union all
       select 'providers.secret_headers ' || name, secret_headers from providers where secret_headers is not null
       union all
+      select 'tools.signing_secret ' || name, signing_secret from tools where signing_secret is not null
+      union all
+      select 'mcp_servers.secret_headers ' || name, secret_headers from mcp_servers where secret_headers is not null
+      union all
       select 'idempotency_keys.body ' || key, body from idempotency_keys
       union all
       select 'secret_key_check', sealed from secret_key_check`;
@@ -155,6 +160,23 @@ describe('the secret key', () => {
         secret_headers: { 'x-gateway-key': 'gw-rotate-me' },
       },
     });
+    await stack.client.createTool({
+      body: {
+        name: 'signed',
+        description: 'A signed webhook.',
+        input_schema: { type: 'object' },
+        kind: 'webhook',
+        url: 'http://127.0.0.1:9/hook',
+        signing_secret: 'whsec-rotate-me',
+      },
+    });
+    await stack.client.createMcpServer({
+      body: {
+        name: 'keyed-mcp',
+        url: 'http://127.0.0.1:9/mcp',
+        secret_headers: { authorization: 'Bearer mcp-rotate-me' },
+      },
+    });
     const member = await stack.memberClient();
     await member.createChat({ body: { title: 'recorded' }, headers: { 'idempotency-key': 'rotate-1' } });
     sealedAtStart = await sealedValues();
@@ -167,9 +189,11 @@ describe('the secret key', () => {
   it('seals a key check at the first start, with the key the services use', async () => {
     expect(Object.keys(sealedAtStart).sort()).toEqual([
       'idempotency_keys.body rotate-1',
+      'mcp_servers.secret_headers keyed-mcp',
       'providers.api_key keyed',
       'providers.secret_headers keyed',
       'secret_key_check',
+      'tools.signing_secret signed',
     ]);
     const check = Buffer.from(sealedAtStart.secret_key_check!, 'base64');
     expect(box(TEST_SECRET_KEY).open(check)).toBe('chatq key check');
@@ -184,6 +208,15 @@ describe('the secret key', () => {
     }
   });
 
+  it('rotates every binary column of the schema that is not a hash: a new sealed column cannot be missed', async () => {
+    const columns = await stack.sql<{ at: string }[]>`
+      select table_name || '.' || column_name as at from information_schema.columns
+      where table_schema = current_schema() and data_type = 'bytea'`;
+    const hashes = ['api_tokens.token_hash', 'idempotency_keys.fingerprint'];
+    const rotated = SEALED_COLUMNS.map((c) => `${c.table}.${c.column}`);
+    expect(columns.map((c) => c.at).sort()).toEqual([...rotated, ...hashes].sort());
+  });
+
   it('rotates every secret to a new key in one run, and a second run changes nothing', async () => {
     const env = { ...stack.env, CHATQ_SECRET_KEY: OTHER_KEY, CHATQ_SECRET_KEY_PREVIOUS: TEST_SECRET_KEY };
     const first = await rotateKey(env);
@@ -194,6 +227,8 @@ describe('the secret key', () => {
     const open = (at: string) => next.open(Buffer.from(rotated[at]!, 'base64'));
     expect(open('providers.api_key keyed')).toBe('sk-rotate-me');
     expect(JSON.parse(open('providers.secret_headers keyed'))).toEqual({ 'x-gateway-key': 'gw-rotate-me' });
+    expect(open('tools.signing_secret signed')).toBe('whsec-rotate-me');
+    expect(JSON.parse(open('mcp_servers.secret_headers keyed-mcp'))).toEqual({ authorization: 'Bearer mcp-rotate-me' });
     expect(JSON.parse(open('idempotency_keys.body rotate-1')).chat.title).toBe('recorded');
     expect(open('secret_key_check')).toBe('chatq key check');
     for (const sealed of Object.values(rotated)) {

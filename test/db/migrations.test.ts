@@ -136,12 +136,15 @@ describe('a fresh install', () => {
     expect(await schemaOf(db.sql)).toEqual(before);
   });
 
-  it('defines exactly the functions of the files, plus chatq_uuidv7 that column defaults use', async () => {
+  it('defines exactly the functions of the files, plus those the schema uses (a column default, a trigger)', async () => {
     const files = (await loadFunctionFiles()).map((f) => f.sql).join('\n');
     const defined = [...files.matchAll(/create or replace function (chatq_\w+)\(/g)].map((m) => m[1]).sort();
     expect(new Set(defined).size).toBe(defined.length);
+    const migrations = (await loadMigrations()).map((m) => m.sql).join('\n');
+    const schema = [...migrations.matchAll(/create function (chatq_\w+)\(/g)].map((m) => m[1]);
+    expect(schema).toEqual(['chatq_uuidv7', 'chatq_audit_events_guard']);
     const names = (await functionsOf(db.sql)).map((f) => f.signature.replace(/\(.*$/, ''));
-    expect(names).toEqual([...defined, 'chatq_uuidv7'].sort());
+    expect(names).toEqual([...defined, ...schema].sort());
   });
 
   it('drops chatq_* functions no file defines any more, old overloads included, on the next start', async () => {

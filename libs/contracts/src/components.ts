@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditAction, AuditEvent, AuditTargetType } from './audit.ts';
 import {
   Chat,
   ChatStatus,
@@ -31,7 +32,7 @@ import {
 import { ModelConfig } from './model-configs.ts';
 import { Provider, ProviderKind } from './providers.ts';
 import { ClientTool, McpServer, McpTool, Tool, ToolKind } from './tools.ts';
-import { UsageTotals } from './usage.ts';
+import { UsageGroupBy, UsageReport, UsageReportRow, UsageTotals } from './usage.ts';
 import { Role, User, UserRateLimits } from './users.ts';
 
 /**
@@ -40,6 +41,9 @@ import { Role, User, UserRateLimits } from './users.ts';
  * keeping the metadata (examples, descriptions) the schema already has.
  */
 const COMPONENTS: Record<string, z.ZodType> = {
+  AuditAction,
+  AuditEvent,
+  AuditTargetType,
   Chat,
   ChatEvent,
   ChatStatus,
@@ -74,6 +78,9 @@ const COMPONENTS: Record<string, z.ZodType> = {
   TurnStatus,
   TurnStatusEvent,
   Usage,
+  UsageGroupBy,
+  UsageReport,
+  UsageReportRow,
   UsageTotals,
   User,
   UserRateLimits,

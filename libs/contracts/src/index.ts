@@ -1,3 +1,4 @@
+export * from './audit.ts';
 export * from './chats.ts';
 export * from './common.ts';
 export * from './events.ts';

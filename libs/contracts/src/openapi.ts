@@ -25,7 +25,10 @@ export interface OpenApiOperation {
     {
       description: string;
       headers: Record<string, { $ref: string }>;
-      content?: Record<string, { schema: JsonSchema; examples?: Record<string, { summary: string; value: unknown }> }>;
+      content?: Record<
+        string,
+        { schema: JsonSchema; example?: unknown; examples?: Record<string, { summary: string; value: unknown }> }
+      >;
     }
   >;
 }
@@ -150,7 +153,15 @@ function responseOf(status: string, response: ResponseSpec): OpenApiOperation['r
   return {
     description: response.description,
     headers,
-    content: { [response.mediaType]: { schema: schemaOf(response.schema, 'output'), ...examples } },
+    content: {
+      [response.mediaType]: { schema: schemaOf(response.schema, 'output'), ...examples },
+      ...Object.fromEntries(
+        Object.entries(response.alternatives ?? {}).map(([mediaType, alt]) => [
+          mediaType,
+          { schema: { type: 'string', description: alt.description }, example: alt.example },
+        ]),
+      ),
+    },
   };
 }
 

@@ -26,6 +26,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from './config.ts';
+import { AuditRepository } from './db/audit.repository.ts';
 import { ChatsRepository } from './db/chats.repository.ts';
 import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { McpServersRepository } from './db/mcp-servers.repository.ts';
@@ -35,6 +36,7 @@ import { RateLimitCounters } from './db/rate-limits.repository.ts';
 import { ToolsRepository } from './db/tools.repository.ts';
 import { UsageRepository } from './db/usage.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
+import { Auditor } from './domain/audit.ts';
 import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
 import { McpServersService } from './domain/mcp-servers.service.ts';
@@ -49,6 +51,7 @@ import { AuthInvalidations } from './events/auth-invalidations.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
 import { AllowedMethods } from './http/allowed-methods.ts';
+import { registerRefusalAudit } from './http/audit.ts';
 import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
 import { registerConsole } from './http/console.ts';
@@ -63,6 +66,7 @@ import { SseResponder } from './http/sse.ts';
 import { registerHttpTracing } from './http/tracing.ts';
 import { TurnEnqueuer } from './queue/turn-enqueuer.ts';
 import { WorkerRequests } from './queue/worker-requests.ts';
+import { auditHandlers } from './routes/audit.ts';
 import { chatHandlers } from './routes/chats.ts';
 import { eventHandlers } from './routes/events.ts';
 import { healthHandlers } from './routes/health.ts';
@@ -186,15 +190,18 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     logger: deps.logger,
   });
 
+  // Every admin service changes rows through it, so each change and its event share a transaction.
+  const audit = new Auditor(sql, new AuditRepository(sql));
+  registerRefusalAudit(app, audit, deps.logger);
   const usersService = new UsersService({
-    sql,
+    audit,
     users,
     invalidate: (userId) => invalidations.announce(userId),
     maxTokensPerUser: config.maxTokensPerUser,
   });
   const providersRepository = new ProvidersRepository(sql);
-  const providers = new ProvidersService(providersRepository, secrets);
-  const modelConfigs = new ModelConfigsService(sql, new ModelConfigsRepository(sql));
+  const providers = new ProvidersService(providersRepository, secrets, audit);
+  const modelConfigs = new ModelConfigsService(new ModelConfigsRepository(sql), audit);
   const usage = new UsageService(new UsageRepository(sql), config.spendDefault);
   const redisOptions = {
     redisUrl: config.redisUrl,
@@ -214,7 +221,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
   const checks = new ProviderChecksService(providersRepository, checker);
   app.addHook('onClose', () => checker.close());
-  const tools = new ToolsService(new ToolsRepository(sql), secrets);
+  const tools = new ToolsService(new ToolsRepository(sql), secrets, audit);
   const mcpListings = new WorkerRequests<McpToolListJob, McpToolListResult>(deps.redis, {
     ...redisOptions,
     queue: MCP_TOOL_LIST_QUEUE,
@@ -225,7 +232,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       timedOut: 'No worker answered the MCP tool listing in time; is a worker running?',
     },
   });
-  const mcpServers = new McpServersService(new McpServersRepository(sql), secrets, mcpListings);
+  const mcpServers = new McpServersService(new McpServersRepository(sql), secrets, mcpListings, audit);
   app.addHook('onClose', () => mcpListings.close());
   const eventLog = new ChatEventLog(deps.redis, config.events);
   const chats = new ChatsService({
@@ -261,6 +268,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...modelConfigHandlers(modelConfigs),
     ...chatHandlers(chats),
     ...usageHandlers(usage),
+    ...auditHandlers(audit),
     ...eventHandlers(chats, streams),
   });
   return app;

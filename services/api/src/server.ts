@@ -15,6 +15,8 @@ import type { ApiConfig } from './config.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { UsersRepository } from './db/users.repository.ts';
+import { AuditRepository } from './db/audit.repository.ts';
+import { Auditor } from './domain/audit.ts';
 import { ensureAdmin, seedMockProvider } from './domain/bootstrap.ts';
 
 /** A booted API: migrated, bootstrapped, not yet listening. `close` drains it and its pools. */
@@ -42,7 +44,8 @@ export async function createApiServer(config: ApiConfig, logger: Logger): Promis
     await migrate(sql, logger);
     const keyCheck = await verifySecretKey(sql, new SecretBox(config.secretKey, config.secretKeyPrevious));
     if (keyCheck === 'sealed') logger.info('sealed the key check: CHATQ_SECRET_KEY is now this database’s key');
-    await ensureAdmin(new UsersRepository(sql), config.bootstrapToken, logger);
+    const audit = new Auditor(sql, new AuditRepository(sql));
+    await ensureAdmin(new UsersRepository(sql), audit, config.bootstrapToken, logger);
     if (config.seedMock) {
       await seedMockProvider(sql, new ProvidersRepository(sql), new ModelConfigsRepository(sql), logger);
     }

@@ -12,12 +12,14 @@ export type Access = 'public' | 'member' | 'admin';
 export const TAGS = {
   chats: 'Conversations: create chats, send and edit messages, interrupt the running turn, read turns.',
   events: 'Server-Sent Events: one chat as it happens, or the status of all of your chats.',
-  usage: 'Tokens and cost spent by assistant replies, per chat and per user.',
+  usage: 'Tokens and cost spent by assistant replies, per chat and per user, and reports grouped for admins.',
   'model-configs': 'The models users pick from; members see the enabled ones, admins manage them.',
   providers: 'Admin-only: model provider endpoints and their sealed API keys.',
   tools:
     'Tools and MCP servers a chat may offer its model; members list the enabled ones, admins manage them and their sealed secrets.',
   users: 'Users, their API tokens and their rate limits.',
+  audit:
+    'Admin-only: the append-only record of every admin change, token minted or revoked, and refused admin request.',
   health: 'Liveness and readiness probes for load balancers and orchestrators.',
 } as const;
 export type Tag = keyof typeof TAGS;
@@ -75,13 +77,22 @@ export interface ResponseSpec<S extends z.ZodType = z.ZodType, M extends MediaTy
   /** For error statuses: every body the status can carry here, with the API's real messages. */
   errors: readonly ErrorBody[];
   headers: readonly ResponseHeader[];
+  /** Other forms of the same body a client may ask for with `Accept` (see `SentResponse.alternatives`). */
+  alternatives?: Alternatives;
 }
+
+/**
+ * Other media types a response may be sent as when the request's `Accept` asks for them, each with
+ * an example body: today CSV, the same rows as the JSON's `data` under a header row.
+ */
+export type Alternatives = Partial<Record<'text/csv', { description: string; example: string }>>;
 
 /** A response a route's handler sends itself (success, or a status with its own body such as readiness). */
 export interface SentResponse {
   description: string;
   schema: z.ZodType;
   mediaType?: MediaType;
+  alternatives?: Alternatives;
 }
 
 /** A route as declared in `routes/*.ts`; `defineRoutes` completes it with what the platform adds. */
@@ -203,6 +214,7 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
       mediaType: response.mediaType ?? 'application/json',
       errors: [],
       headers: headersOf(Number(status)),
+      ...(response.alternatives ? { alternatives: response.alternatives } : {}),
     };
   }
   for (const [status, bodies] of errorResponses(route, idempotent)) {

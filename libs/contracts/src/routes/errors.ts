@@ -53,6 +53,10 @@ export const ERRORS = {
   eventStreamUnavailable: { message: 'Event stream unavailable.' },
   spendLimitReached: { message: 'Spend limit reached.' },
   // Administration
+  usageReportTooLarge: {
+    message: 'Usage report too large.',
+    detail: 'More than 5000 groups; narrow from and to.',
+  },
   userNotFound: { message: 'User not found.' },
   usernameTaken: { message: 'Username is already taken.' },
   tokenNotFound: { message: 'Token not found.' },

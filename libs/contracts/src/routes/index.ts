@@ -1,3 +1,4 @@
+import { auditRoutes } from './audit.ts';
 import { chatRoutes } from './chats.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
@@ -10,6 +11,7 @@ import { userRoutes } from './users.ts';
 export * from './define.ts';
 export * from './errors.ts';
 export {
+  auditRoutes,
   chatRoutes,
   eventRoutes,
   healthRoutes,
@@ -34,6 +36,7 @@ export const routes = {
   ...toolRoutes,
   ...mcpServerRoutes,
   ...userRoutes,
+  ...auditRoutes,
   ...healthRoutes,
 };
 export type Routes = typeof routes;

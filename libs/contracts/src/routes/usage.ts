@@ -1,6 +1,14 @@
 import { ChatParams } from '../chats.ts';
 import { IdParams } from '../common.ts';
-import { ChatUsageResponse, SpendLimitsResponse, UsageQuery, UserUsageResponse } from '../usage.ts';
+import {
+  ChatUsageResponse,
+  MAX_USAGE_GROUPS,
+  SpendLimitsResponse,
+  UsageQuery,
+  UsageReport,
+  UsageReportQuery,
+  UserUsageResponse,
+} from '../usage.ts';
 import { defineRoutes } from './define.ts';
 import { ERRORS } from './errors.ts';
 
@@ -47,6 +55,36 @@ export const usageRoutes = defineRoutes({
     query: UsageQuery,
     responses: { 200: { description: 'The user’s totals.', schema: UserUsageResponse } },
     errors: { 403: [ERRORS.forbidden], 404: [ERRORS.userNotFound] },
+  },
+  getUsageReport: {
+    method: 'GET',
+    path: '/api/v1/usage',
+    tag: 'usage',
+    auth: 'admin',
+    summary: 'Usage report',
+    description:
+      `${SUMS} Grouped by \`group_by\`: \`user\` (the chat’s owner), \`model_config\` or \`day\` (UTC), ` +
+      'ordered by key, with the sums of every group in `total`; only groups with replies appear. `from` is ' +
+      'inclusive, `to` exclusive; either may be left open. `turns` counts the turns that produced the replies. ' +
+      `At most ${MAX_USAGE_GROUPS} groups: a larger report is refused (400), narrow the range. ` +
+      'With `Accept: text/csv` the same rows come as CSV, `key,input_tokens,output_tokens,cost_micros,turns` ' +
+      'first, an unpriced cost as an empty field, and no total row.',
+    query: UsageReportQuery,
+    responses: {
+      200: {
+        description: 'The report.',
+        schema: UsageReport,
+        alternatives: {
+          'text/csv': {
+            description: 'The rows as RFC 4180 CSV, with a header row.',
+            example:
+              'key,input_tokens,output_tokens,cost_micros,turns\r\n' +
+              '2025-06-14,10020,1800,2511,7\r\n2025-06-15,8220,1305,2088,5\r\n',
+          },
+        },
+      },
+    },
+    errors: { 400: [ERRORS.usageReportTooLarge] },
   },
   getMyLimits: {
     method: 'GET',

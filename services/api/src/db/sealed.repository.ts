@@ -14,6 +14,8 @@ interface SealedColumn {
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'providers', column: 'api_key', key: ['id'] },
   { table: 'providers', column: 'secret_headers', key: ['id'] },
+  { table: 'tools', column: 'signing_secret', key: ['id'] },
+  { table: 'mcp_servers', column: 'secret_headers', key: ['id'] },
   { table: 'idempotency_keys', column: 'body', key: ['user_id', 'key'] },
   { table: 'secret_key_check', column: 'sealed', key: ['id'] },
 ];

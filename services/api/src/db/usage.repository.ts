@@ -1,4 +1,4 @@
-import { SpendLimitsResponse, type UsageTotals } from '@chatq/contracts';
+import { SpendLimitsResponse, type UsageGroupBy, type UsageReportRow, type UsageTotals } from '@chatq/contracts';
 import type { Sql, SpendDefault } from '@chatq/platform';
 import { parseResult } from './results.ts';
 import { z } from 'zod';
@@ -40,6 +40,38 @@ const TOTALS = `
   sum(m.cost_micros) as cost_micros,
   (count(m.id) filter (where m.cost_micros is null))::int as unpriced_replies`;
 
+/** A report's group key of reply `m` in chat `c`; replies without a model config group under `none`. */
+const GROUP_KEYS: Record<UsageGroupBy, string> = {
+  user: 'c.owner_id::text',
+  model_config: "coalesce(m.model_config_id::text, 'none')",
+  day: "to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD')",
+};
+
+interface ReportRow {
+  key: string | null;
+  is_total: boolean;
+  replies: number;
+  input_tokens: Sum;
+  output_tokens: Sum;
+  cost_micros: Sum;
+  turns: number;
+}
+
+/** A report's groups, and the sums over all of them. */
+export interface ReportRows {
+  groups: UsageReportRow[];
+  total: Omit<UsageReportRow, 'key'>;
+}
+
+const toReportRow = (r: ReportRow): UsageReportRow => ({
+  key: r.key ?? '',
+  input_tokens: Number(r.input_tokens ?? 0),
+  output_tokens: Number(r.output_tokens ?? 0),
+  // As in `toTotals`: nothing spent is 0; replies none of which had a price, null.
+  cost_micros: r.replies === 0 ? 0 : r.cost_micros == null ? null : Number(r.cost_micros),
+  turns: r.turns,
+});
+
 /** Usage sums over assistant replies, including those an edit has since removed. */
 export class UsageRepository {
   private readonly sql: Sql;
@@ -72,6 +104,38 @@ export class UsageRepository {
       where u.id = ${userId}
       group by u.id`;
     return row && toTotals(row);
+  }
+
+  /**
+   * Every reply of every chat in the range (the same replies `forUser` sums: edited-away ones count),
+   * grouped, in key order, at most `maxGroups` groups: undefined when there are more. The total is
+   * the same query's grand total (a grouping set), so it always sums exactly these groups.
+   */
+  async report(
+    groupBy: UsageGroupBy,
+    from: string | null,
+    to: string | null,
+    maxGroups: number,
+  ): Promise<ReportRows | undefined> {
+    const key = this.sql.unsafe(GROUP_KEYS[groupBy]);
+    const rows = await this.sql<ReportRow[]>`
+      select ${key} as key, grouping(${key}) = 1 as is_total, count(m.id)::int as replies,
+             sum((m.usage ->> 'input_tokens')::bigint) as input_tokens,
+             sum((m.usage ->> 'output_tokens')::bigint) as output_tokens,
+             sum(m.cost_micros) as cost_micros,
+             count(distinct m.turn_id)::int as turns
+      from messages m join chats c on c.id = m.chat_id
+      where m.role = 'assistant' and m.usage is not null
+        and (${from}::timestamptz is null or m.created_at >= ${from}::timestamptz)
+        and (${to}::timestamptz is null or m.created_at < ${to}::timestamptz)
+      group by grouping sets ((${key}), ())
+      order by is_total desc, key
+      limit ${maxGroups + 2}`;
+    // The grand total comes first; with no reply at all it is still there, all nulls and zeros.
+    const [total, ...groups] = rows;
+    if (groups.length > maxGroups) return undefined;
+    const { key: _, ...sums } = toReportRow(total!);
+    return { groups: groups.map(toReportRow), total: sums };
   }
 
   /**

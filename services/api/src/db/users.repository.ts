@@ -186,9 +186,13 @@ export class UsersRepository {
 
   /**
    * Creates user `admin` with the given token unless an admin already exists. Serialised by a
-   * transaction-scoped advisory lock so replicas booting together create exactly one.
+   * transaction-scoped advisory lock so replicas booting together create exactly one. `created` runs
+   * in the same transaction once both rows exist (the audit log records them there).
    */
-  async bootstrapAdmin(token: TokenInsert): Promise<User | undefined> {
+  async bootstrapAdmin(
+    token: TokenInsert,
+    created: (user: User, tokenId: string) => Promise<void>,
+  ): Promise<User | undefined> {
     return transaction(this.sql, async () => {
       await this.sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`;
       const [existing] = await this.sql`select 1 from users where role = 'admin' limit 1`;
@@ -198,8 +202,10 @@ export class UsersRepository {
         on conflict (username) do update set role = 'admin'
         returning ${this.sql.unsafe(COLUMNS)}`;
       if (!row) throw new Error('the admin upsert returned no row');
-      await this.insertToken(row.id, token);
-      return toUser(row);
+      const info = await this.insertToken(row.id, token);
+      const user = toUser(row);
+      await created(user, info.id);
+      return user;
     });
   }
 }

@@ -1,9 +1,10 @@
-import { DEFAULT_MAX_STEPS } from '@chatq/contracts';
+import { DEFAULT_MAX_STEPS, type User } from '@chatq/contracts';
 import type { Sql } from '@chatq/platform';
 import type { ModelConfigsRepository } from '../db/model-configs.repository.ts';
 import type { ProvidersRepository } from '../db/providers.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import type { TokenInsert, UsersRepository } from '../db/users.repository.ts';
+import type { Auditor } from './audit.ts';
 import type { Logger } from './logger.ts';
 import { hashToken, mintToken, tokenPrefix } from './tokens.ts';
 
@@ -19,16 +20,33 @@ export function adminToken(token: string, chosen: boolean): TokenInsert {
 }
 
 /**
+ * Creates the first admin with `token` unless an admin exists (`UsersRepository.bootstrapAdmin`),
+ * and records both rows in the audit log, with no actor, in the transaction that creates them.
+ */
+export function createFirstAdmin(
+  users: UsersRepository,
+  audit: Auditor,
+  token: TokenInsert,
+): Promise<User | undefined> {
+  return users.bootstrapAdmin(token, async (user, tokenId) => {
+    await audit.created('user', user.id);
+    await audit.created('token', tokenId);
+  });
+}
+
+/**
  * Makes sure an admin exists. With CHATQ_BOOTSTRAP_TOKEN the admin gets that token; without it a
- * random token is minted and logged once, by whichever replica created the admin.
+ * random token is minted and logged once, by whichever replica created the admin. The audit log
+ * records both, with no actor, in the transaction that creates them.
  */
 export async function ensureAdmin(
   users: UsersRepository,
+  audit: Auditor,
   bootstrapToken: string | undefined,
   log: Logger,
 ): Promise<void> {
   const token = bootstrapToken ?? mintToken();
-  const created = await users.bootstrapAdmin(adminToken(token, bootstrapToken !== undefined));
+  const created = await createFirstAdmin(users, audit, adminToken(token, bootstrapToken !== undefined));
   if (!created) return;
   if (bootstrapToken) log.info({ user_id: created.id }, 'created admin user with CHATQ_BOOTSTRAP_TOKEN');
   // Printed deliberately, once: it is the only way into a fresh install without a bootstrap token.

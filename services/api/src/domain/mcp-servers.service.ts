@@ -13,6 +13,8 @@ import type { SecretBox } from '@chatq/platform';
 import type { McpServerFields, McpServerPatch, McpServersRepository } from '../db/mcp-servers.repository.ts';
 import { violates } from '../db/pg-errors.ts';
 import type { WorkerRequests } from '../queue/worker-requests.ts';
+import type { Auditor } from './audit.ts';
+import type { Actor } from './caller.ts';
 import { BadGatewayError, ConflictError, NotFoundError } from './errors.ts';
 import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
@@ -28,15 +30,18 @@ export class McpServersService {
   private readonly servers: McpServersRepository;
   private readonly secrets: SecretBox;
   private readonly listings: WorkerRequests<McpToolListJob, McpToolListResult>;
+  private readonly audit: Auditor;
 
   constructor(
     servers: McpServersRepository,
     secrets: SecretBox,
     listings: WorkerRequests<McpToolListJob, McpToolListResult>,
+    audit: Auditor,
   ) {
     this.servers = servers;
     this.secrets = secrets;
     this.listings = listings;
+    this.audit = audit;
   }
 
   /** Members see what they may put on a chat: enabled servers only. */
@@ -49,31 +54,39 @@ export class McpServersService {
     return (await this.servers.findById(id)) ?? Promise.reject(notFound());
   }
 
-  async create(body: CreateMcpServerBody): Promise<McpServer> {
-    const created = await this.servers.insert({
-      name: body.name,
-      url: body.url,
-      ...this.sealed(body.secret_headers ?? null),
-      allowed_tools: body.allowed_tools ?? null,
-      requires_approval: body.requires_approval,
-      enabled: body.enabled,
-    });
-    return created ?? Promise.reject(nameTaken());
+  async create(actor: Actor, body: CreateMcpServerBody): Promise<McpServer> {
+    const insert = async () =>
+      (await this.servers.insert({
+        name: body.name,
+        url: body.url,
+        ...this.sealed(body.secret_headers ?? null),
+        allowed_tools: body.allowed_tools ?? null,
+        requires_approval: body.requires_approval,
+        enabled: body.enabled,
+      })) ?? Promise.reject(nameTaken());
+    return this.audit.change(actor, 'mcp_server.create', (s) => s.id, insert);
   }
 
-  async update(id: string, body: UpdateMcpServerBody): Promise<McpServer> {
+  async update(actor: Actor, id: string, body: UpdateMcpServerBody): Promise<McpServer> {
     const { secret_headers: headers, ...fields } = body;
     const patch: McpServerPatch = { ...fields, ...(headers === undefined ? {} : this.sealed(headers)) };
     try {
-      return (await this.servers.update(id, patch)) ?? Promise.reject(notFound());
+      return await this.audit.change(
+        actor,
+        'mcp_server.update',
+        id,
+        async () => (await this.servers.update(id, patch)) ?? Promise.reject(notFound()),
+      );
     } catch (err) {
       if (violates(err, '23505')) throw nameTaken();
       throw err;
     }
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.servers.softDelete(id))) throw notFound();
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.audit.change(actor, 'mcp_server.delete', id, async () => {
+      if (!(await this.servers.softDelete(id))) throw notFound();
+    });
   }
 
   /**

@@ -6,9 +6,9 @@ import type {
   UpdateModelConfigBody,
   User,
 } from '@chatq/contracts';
-import type { Sql } from '@chatq/platform';
 import type { ModelConfigFields, ModelConfigsRepository } from '../db/model-configs.repository.ts';
-import { transaction } from '../db/transaction.ts';
+import type { Auditor } from './audit.ts';
+import type { Actor } from './caller.ts';
 import { BadRequestError, NotFoundError } from './errors.ts';
 import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
@@ -24,13 +24,14 @@ function asSeenBy(actor: User, config: ModelConfig): ModelConfig {
   return { ...config, options };
 }
 
+/** Model configs; every change is audited in its transaction. */
 export class ModelConfigsService {
-  private readonly sql: Sql;
   private readonly modelConfigs: ModelConfigsRepository;
+  private readonly audit: Auditor;
 
-  constructor(sql: Sql, modelConfigs: ModelConfigsRepository) {
-    this.sql = sql;
+  constructor(modelConfigs: ModelConfigsRepository, audit: Auditor) {
     this.modelConfigs = modelConfigs;
+    this.audit = audit;
   }
 
   /** Members see what they may pick: enabled configs only, and no call headers. */
@@ -48,34 +49,39 @@ export class ModelConfigsService {
   }
 
   /** Setting a default clears the previous one in the same transaction. */
-  create(body: CreateModelConfigBody): Promise<ModelConfig> {
-    return transaction(this.sql, async () => {
-      if (!(await this.modelConfigs.providerExists(body.provider_id))) {
-        throw new BadRequestError('Provider not found.', undefined, [
-          { field: 'body.provider_id', detail: 'no provider has this id' },
-        ]);
-      }
-      if (body.is_default) await this.modelConfigs.clearDefault(null);
-      const fields: ModelConfigFields = {
-        provider_id: body.provider_id,
-        model: body.model,
-        display_name: body.display_name ?? null,
-        enabled: body.enabled,
-        is_default: body.is_default,
-        context_limit: body.context_limit ?? null,
-        max_output_tokens: body.max_output_tokens ?? null,
-        input_price_per_mtok: body.input_price_per_mtok ?? null,
-        output_price_per_mtok: body.output_price_per_mtok ?? null,
-        options: body.options ?? {},
-        system_prompt: body.system_prompt ?? null,
-        max_steps: body.max_steps,
-      };
-      return this.modelConfigs.insert(fields);
-    });
+  create(actor: Actor, body: CreateModelConfigBody): Promise<ModelConfig> {
+    return this.audit.change(
+      actor,
+      'model_config.create',
+      (m) => m.id,
+      async () => {
+        if (!(await this.modelConfigs.providerExists(body.provider_id))) {
+          throw new BadRequestError('Provider not found.', undefined, [
+            { field: 'body.provider_id', detail: 'no provider has this id' },
+          ]);
+        }
+        if (body.is_default) await this.modelConfigs.clearDefault(null);
+        const fields: ModelConfigFields = {
+          provider_id: body.provider_id,
+          model: body.model,
+          display_name: body.display_name ?? null,
+          enabled: body.enabled,
+          is_default: body.is_default,
+          context_limit: body.context_limit ?? null,
+          max_output_tokens: body.max_output_tokens ?? null,
+          input_price_per_mtok: body.input_price_per_mtok ?? null,
+          output_price_per_mtok: body.output_price_per_mtok ?? null,
+          options: body.options ?? {},
+          system_prompt: body.system_prompt ?? null,
+          max_steps: body.max_steps,
+        };
+        return this.modelConfigs.insert(fields);
+      },
+    );
   }
 
-  update(id: string, body: UpdateModelConfigBody): Promise<ModelConfig> {
-    return transaction(this.sql, async () => {
+  update(actor: Actor, id: string, body: UpdateModelConfigBody): Promise<ModelConfig> {
+    return this.audit.change(actor, 'model_config.update', id, async () => {
       if (body.is_default) await this.modelConfigs.clearDefault(id);
       const patch = Object.fromEntries(
         Object.entries(body).filter(([, v]) => v !== undefined),
@@ -84,7 +90,9 @@ export class ModelConfigsService {
     });
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.modelConfigs.softDelete(id))) throw notFound();
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.audit.change(actor, 'model_config.delete', id, async () => {
+      if (!(await this.modelConfigs.softDelete(id))) throw notFound();
+    });
   }
 }

@@ -8,6 +8,8 @@ import type {
 } from '@chatq/contracts';
 import type { SecretBox } from '@chatq/platform';
 import type { ProviderInsert, ProviderPatch, ProvidersRepository } from '../db/providers.repository.ts';
+import type { Auditor } from './audit.ts';
+import type { Actor } from './caller.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { pageRequest, toPage, uuidCursor } from './pagination.ts';
 
@@ -23,14 +25,19 @@ function sealHeaders(headers: SecretHeaders, secrets: SecretBox): ProviderInsert
   return { sealed: secrets.seal(JSON.stringify(lower)), names: Object.keys(lower).sort() };
 }
 
-/** Provider credentials (key, secret headers) are sealed here, on the way in, and never opened by the API. */
+/**
+ * Provider credentials (key, secret headers) are sealed here, on the way in, and never opened by the
+ * API. Every change is audited in its transaction.
+ */
 export class ProvidersService {
   private readonly providers: ProvidersRepository;
   private readonly secrets: SecretBox;
+  private readonly audit: Auditor;
 
-  constructor(providers: ProvidersRepository, secrets: SecretBox) {
+  constructor(providers: ProvidersRepository, secrets: SecretBox, audit: Auditor) {
     this.providers = providers;
     this.secrets = secrets;
+    this.audit = audit;
   }
 
   async list(query: PageQuery): Promise<PageOf<Provider>> {
@@ -42,20 +49,22 @@ export class ProvidersService {
     return (await this.providers.findById(id)) ?? Promise.reject(notFound());
   }
 
-  async create(body: CreateProviderBody): Promise<Provider> {
-    const created = await this.providers.insert({
-      name: body.name,
-      kind: body.kind,
-      base_url: body.base_url ?? null,
-      api_key: body.api_key === undefined ? null : this.secrets.seal(body.api_key),
-      secret_headers: body.secret_headers === undefined ? null : sealHeaders(body.secret_headers, this.secrets),
-      options: body.options ?? {},
-    });
-    if (!created) throw new ConflictError('A provider with this name already exists.');
-    return created;
+  async create(actor: Actor, body: CreateProviderBody): Promise<Provider> {
+    const insert = async () => {
+      const created = await this.providers.insert({
+        name: body.name,
+        kind: body.kind,
+        base_url: body.base_url ?? null,
+        api_key: body.api_key === undefined ? null : this.secrets.seal(body.api_key),
+        secret_headers: body.secret_headers === undefined ? null : sealHeaders(body.secret_headers, this.secrets),
+        options: body.options ?? {},
+      });
+      return created ?? Promise.reject(new ConflictError('A provider with this name already exists.'));
+    };
+    return this.audit.change(actor, 'provider.create', (p) => p.id, insert);
   }
 
-  async update(id: string, body: UpdateProviderBody): Promise<Provider> {
+  async update(actor: Actor, id: string, body: UpdateProviderBody): Promise<Provider> {
     const patch: ProviderPatch = {
       name: body.name,
       base_url: body.base_url,
@@ -65,7 +74,12 @@ export class ProvidersService {
         body.secret_headers == null ? body.secret_headers : sealHeaders(body.secret_headers, this.secrets),
     };
     try {
-      return (await this.providers.update(id, patch)) ?? Promise.reject(notFound());
+      return await this.audit.change(
+        actor,
+        'provider.update',
+        id,
+        async () => (await this.providers.update(id, patch)) ?? Promise.reject(notFound()),
+      );
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
         throw new ConflictError('A provider with this name already exists.');
@@ -74,7 +88,10 @@ export class ProvidersService {
     }
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.providers.softDelete(id))) throw notFound();
+  /** Its model configs are soft-deleted with it (one event: the provider's). */
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.audit.change(actor, 'provider.delete', id, async () => {
+      if (!(await this.providers.softDelete(id))) throw notFound();
+    });
   }
 }

@@ -65,6 +65,7 @@ function routeOptions(route: RouteSpec, handler: RouteHandlerMethod): RouteOptio
     config: {
       ...(route.startsTurn === undefined ? {} : { startsTurn: route.startsTurn }),
       ...(isRateLimited(route) ? {} : { rateLimited: false }),
+      ...(route.auth === 'admin' ? { adminOnly: true } : {}),
     },
     ...(route.auth === 'admin' ? { preHandler: adminOnly } : {}),
     handler,
