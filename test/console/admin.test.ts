@@ -4,10 +4,6 @@ import { launchBrowser, screenshot, signedIn } from '../harness/browser.ts';
 import { createMockModel } from '../harness/models.ts';
 import { settledChat, startChat } from '../harness/chats.ts';
 import { ADMIN_TOKEN, startStack, type TestStack } from '../harness/stack.ts';
-import { routes } from '@chatq/contracts';
-
-/** Whether the route table has the operation (the governance routes land separately; see README). */
-const served = (operationId: string) => operationId in routes;
 
 let stack: TestStack;
 let browser: Browser;
@@ -103,19 +99,22 @@ describe('the admin pages of the web console', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
   });
 
-  it('shows usage per user and per day', async () => {
+  it('shows usage per day as a chart and per user', async () => {
     await nav('Usage').click();
     const byUser = page.getByRole('table', { name: 'Usage by user' });
     await byUser.getByRole('cell', { name: 'admin' }).waitFor();
-    // Two replies, priced.
-    expect(await byUser.getByRole('row').filter({ hasText: 'admin' }).getByRole('cell').nth(1).textContent()).toBe('2');
-    if (served('getUsageReport')) {
-      const today = new Date().toISOString().slice(0, 10);
-      await page.getByRole('table', { name: 'Usage by day' }).getByRole('cell', { name: today }).waitFor();
-      expect(await page.locator('figure.chart rect.bar').count()).toBe(1);
-    } else {
-      await page.getByText('This server does not offer usage reports by day yet.').waitFor();
-    }
+    // Two turns, priced.
+    const adminRow = byUser.getByRole('row').filter({ hasText: 'admin' }).getByRole('cell');
+    expect(await adminRow.nth(1).textContent()).toBe('2');
+    expect(await adminRow.nth(3).textContent()).toMatch(/^\$0\.\d+$/);
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByRole('table', { name: 'Usage by day' }).getByRole('cell', { name: today }).waitFor();
+    // A bar a day over the last 30, only today's with a height.
+    const bars = page.locator('figure.chart rect.bar');
+    expect(await bars.count()).toBe(30);
+    expect(await bars.last().getAttribute('height')).toBe('120');
+    expect(await bars.first().getAttribute('height')).toBe('0');
+    await screenshot(page, 'admin-usage');
   });
 
   it('sets a spend limit and shows the audit log of the changes made here', async () => {
@@ -138,15 +137,16 @@ describe('the admin pages of the web console', () => {
       .toMatch(/^\$[\d.]+ spent, \$0\.0000 reserved$/);
     await nav('Audit').click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
-    if (served('listAuditEvents')) {
-      const events = page.getByRole('table', { name: 'Audit events, newest first' });
-      await events.getByRole('cell', { name: 'provider.create' }).first().waitFor();
-      await page.getByLabel('Action').fill('token.revoke');
-      await page.getByRole('button', { name: 'Filter' }).click();
-      await expect.poll(() => events.getByRole('row').count()).toBe(2);
-    } else {
-      await page.getByText('This server does not offer an audit log yet.').waitFor();
-    }
+    const events = page.getByRole('table', { name: 'Audit events, newest first' });
+    await events.getByRole('cell', { name: 'provider.create' }).first().waitFor();
+    await page.getByLabel('Action').selectOption('token.revoke');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    // Only the one token revoked above, by the admin.
+    const revoked = events.getByRole('row').filter({ hasText: 'token.revoke' });
+    await revoked.waitFor();
+    expect(await events.getByRole('row').count()).toBe(2);
+    expect(await revoked.getByRole('cell').nth(3).textContent()).toBe('admin');
+    await screenshot(page, 'admin-audit');
     expect(problems).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import type { ChatqClient, ModelConfig, Provider, ResponseBody, User } from '@chatq/client';
+import { AUDIT_ACTIONS, type AuditAction } from '@chatq/contracts';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { dollars, ErrorLine, html, json, when } from './ui.ts';
@@ -390,24 +391,63 @@ function Users({ client }: PageProps) {
     ${selected && html`<${Tokens} key=${selected.id} client=${client} user=${selected} />`}`;
 }
 
-/** Per-user totals over a period, from the usage routes every chatq has. */
+/** Usernames by id, for the reports and the audit log (the first 500 users). */
+function useUsernames(client: ChatqClient): Map<string, string> {
+  const [names, setNames] = useState(new Map<string, string>());
+  useEffect(() => {
+    void (async () => {
+      const all = new Map<string, string>();
+      for await (const user of client.paginate('listUsers', { query: { limit: 100 } })) {
+        all.set(user.id, user.username);
+        if (all.size >= 500) break;
+      }
+      setNames(all);
+    })().catch(() => undefined);
+  }, [client]);
+  return names;
+}
+
+type Report = ResponseBody<'getUsageReport', 200>;
+
+/** The UTC days (`2025-06-15`) of the last `n`, oldest first, today included. */
+function lastDays(n: number): string[] {
+  const today = Date.now();
+  return Array.from({ length: n }, (_, i) => new Date(today - (n - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+}
+
+/** The usage report over a period: per day as a chart, and per user. */
 function Usage({ client }: PageProps) {
   const [days, setDays] = useState(30);
-  const [totals, setTotals] = useState<{ user: User; replies: number; cost: number | null; tokens: number }[]>([]);
+  const [byDay, setByDay] = useState<Report>();
+  const [byUser, setByUser] = useState<Report>();
   const [error, setError] = useState<unknown>();
+  const names = useUsernames(client);
   useEffect(() => {
     const from = new Date(Date.now() - days * 86_400_000).toISOString();
-    void (async () => {
-      const out = [];
-      for await (const user of client.paginate('listUsers', { query: { limit: 100 } })) {
-        const { body } = await client.getUserUsage({ params: { id: user.id }, query: { from } });
-        const u = body.usage;
-        out.push({ user, replies: u.replies, cost: u.cost_micros, tokens: u.input_tokens + u.output_tokens });
-        if (out.length >= 100) break;
-      }
-      setTotals(out);
-    })().catch(setError);
+    Promise.all([
+      client.getUsageReport({ query: { group_by: 'day', from } }),
+      client.getUsageReport({ query: { group_by: 'user', from } }),
+    ])
+      .then(([day, user]) => {
+        setByDay(day.body);
+        setByUser(user.body);
+        setError(undefined);
+      })
+      .catch(setError);
   }, [days]);
+  const tokens = (r: Report['total']) => r.input_tokens + r.output_tokens;
+  // Cost when any model was priced, else tokens: a bar of unpriced replies is not $0.
+  const priced = byDay?.data.some((r) => r.cost_micros !== null) ?? false;
+  // Every day of the period gets a bar, the days without replies an empty one.
+  const rows = new Map((byDay?.data ?? []).map((r) => [r.key, r]));
+  const bars = lastDays(days).map((day) => {
+    const r = rows.get(day);
+    return {
+      day,
+      value: r ? (priced ? (r.cost_micros ?? 0) : tokens(r)) : 0,
+      label: r ? (priced ? dollars(r.cost_micros) : `${tokens(r)} tokens`) : 'nothing',
+    };
+  });
   return html`<h1>Usage</h1>
     <label
       >Period
@@ -418,11 +458,20 @@ function Usage({ client }: PageProps) {
       </select>
     </label>
     <${ErrorLine} error=${error} />
-    <${UsageByDay} client=${client} days=${days} />
+    ${
+      byDay &&
+      html`<p>Total: ${byDay.total.turns} turns, ${tokens(byDay.total)} tokens, ${dollars(byDay.total.cost_micros)}</p>`
+    }
+    <${DayChart} rows=${bars} />
+    <${Table}
+      caption="Usage by day"
+      head=${['Day (UTC)', 'Turns', 'Tokens', 'Cost']}
+      rows=${(byDay?.data ?? []).map((r) => [r.key, r.turns, tokens(r), dollars(r.cost_micros)])}
+    />
     <${Table}
       caption="Usage by user"
-      head=${['User', 'Replies', 'Tokens', 'Cost']}
-      rows=${totals.map((t) => [t.user.username, t.replies, t.tokens, dollars(t.cost)])}
+      head=${['User', 'Turns', 'Tokens', 'Cost']}
+      rows=${(byUser?.data ?? []).map((r) => [names.get(r.key) ?? r.key, r.turns, tokens(r), dollars(r.cost_micros)])}
     />`;
 }
 
@@ -446,86 +495,33 @@ function DayChart({ rows }: { rows: { day: string; value: number; label: string 
   </figure>`;
 }
 
-/**
- * The governance routes still on their way (issue 14: usage reports, the audit log), as their
- * contracts declare them. Until they land in the route table the client has no such methods, and
- * these pages say so instead of calling anything.
- */
-interface Governance {
-  getUsageReport?: (r: {
-    query: { group_by: 'user' | 'model_config' | 'day'; from?: string; to?: string };
-  }) => Promise<{
-    body: {
-      data: { key: string; input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number }[];
-      total: { input_tokens: number; output_tokens: number; cost_micros: number | null; turns: number };
-    };
-  }>;
-  listAuditEvents?: (r: { query: { limit: number; after?: string; action?: string } }) => Promise<{
-    body: PageOf<{
-      id: string;
-      at: string;
-      actor_id: string | null;
-      action: string;
-      target_type: string;
-      target_id: string | null;
-      ip: string | null;
-      changes: Record<string, unknown>;
-    }>;
-  }>;
-}
-const governance = (client: ChatqClient) => client as unknown as Governance;
-const missing = (what: string) => html`<p role="status">This server does not offer ${what} yet.</p>`;
-
-function UsageByDay({ client, days }: PageProps & { days: number }) {
-  const report = governance(client).getUsageReport;
-  const [rows, setRows] = useState<{ day: string; value: number; label: string }[]>([]);
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    if (!report) return;
-    const from = new Date(Date.now() - days * 86_400_000).toISOString();
-    report({ query: { group_by: 'day', from } })
-      .then(({ body }) => {
-        const priced = body.data.some((r) => r.cost_micros !== null);
-        setRows(
-          body.data.map((r) => ({
-            day: r.key,
-            value: priced ? (r.cost_micros ?? 0) : r.input_tokens + r.output_tokens,
-            label: priced ? dollars(r.cost_micros) : `${r.input_tokens + r.output_tokens} tokens`,
-          })),
-        );
-      })
-      .catch(setError);
-  }, [days]);
-  if (!report) return missing('usage reports by day');
-  return html`<${ErrorLine} error=${error} />
-    <${DayChart} rows=${rows} />
-    <${Table} caption="Usage by day" head=${['Day', 'Usage']} rows=${rows.map((r) => [r.day, r.label])} />`;
-}
-
 function Audit({ client }: PageProps) {
-  const [action, setAction] = useState('');
-  if (!governance(client).listAuditEvents)
-    return html`<h1>Audit log</h1>
-      ${missing('an audit log')}`;
+  const [action, setAction] = useState<AuditAction | ''>('');
   return html`<h1>Audit log</h1>
     <form
       class="filters"
       onSubmit=${(e: SubmitEvent) => {
         e.preventDefault();
-        setAction(String(new FormData(e.target as HTMLFormElement).get('action') ?? '').trim());
+        setAction(String(new FormData(e.target as HTMLFormElement).get('action') ?? '') as AuditAction | '');
       }}
     >
-      ${field('Action', 'action', { placeholder: 'provider.update' })}
+      <label
+        >Action
+        <select name="action">
+          <option value="">any</option>
+          ${AUDIT_ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
+        </select>
+      </label>
       <button type="submit">Filter</button>
     </form>
     <${AuditTable} key=${action} client=${client} action=${action} />`;
 }
 
 /** The events with one filter, from the newest: a new filter is a new table (back on page one). */
-function AuditTable({ client, action }: PageProps & { action: string }) {
-  const list = governance(client).listAuditEvents!;
+function AuditTable({ client, action }: PageProps & { action: AuditAction | '' }) {
+  const names = useUsernames(client);
   const { rows, error, pager } = usePaged(
-    (after) => list({ query: { limit: 20, after, action: action || undefined } }),
+    (after) => client.listAuditEvents({ query: { limit: 20, after, action: action || undefined } }),
     0,
   );
   return html`<${ErrorLine} error=${error} />
@@ -536,7 +532,7 @@ function AuditTable({ client, action }: PageProps & { action: string }) {
         when(e.at),
         e.action,
         `${e.target_type} ${e.target_id ?? ''}`,
-        e.actor_id?.slice(0, 8) ?? 'system',
+        e.actor_id ? (names.get(e.actor_id) ?? e.actor_id) : 'chatq',
         e.ip ?? '—',
         html`<code>${json(e.changes)}</code>`,
       ])}
