@@ -124,6 +124,9 @@ describe('the web console, in a browser', () => {
     await page.getByLabel('Reply model').selectOption(slow);
     await page.getByRole('button', { name: 'Send' }).click();
     await messages().locator('.live .text').filter({ hasText: /\S/ }).waitFor();
+    // Sending cleared the text and kept the model.
+    expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe('');
+    expect(await page.getByLabel('Reply model').locator('option:checked').textContent()).toBe('Slow Mock');
     await page.getByLabel('Message', { exact: true }).fill('And then this');
     await page.getByRole('button', { name: 'Send' }).click();
     const queued = page.getByRole('region', { name: 'Queued messages' });

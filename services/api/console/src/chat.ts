@@ -176,7 +176,8 @@ export function ChatView({ client, chatId }: { client: ChatqClient; chatId: stri
         params: { chat_id: chatId },
         body: { content, model_config_id: String(data.get('model') || '') || undefined },
       });
-      form.reset();
+      // Only the text is cleared: the picked model stays for the next message.
+      (form.elements.namedItem('content') as HTMLTextAreaElement).value = '';
       void refresh();
     })();
   };
