@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceProcess, startService } from '../test/harness/processes.ts';
+import { type FacadeSide, measureFacade } from './facade.ts';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
@@ -27,6 +28,9 @@ const SCALING_LATENCY_MS = 500;
 const SCALING_TURNS_PER_WORKER = 100;
 const WORKER_CONCURRENCY = 10;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+/** Requests per side of the facade measure (a streamed chat completion beside a native send and its reply). */
+const FACADE_REQUESTS = Number(env.BENCH_FACADE_REQUESTS ?? 1_000);
+const FACADE_CONNECTIONS = 10;
 const SIDES = ['floor', 'chatq'] as const;
 const POOL = 10;
 
@@ -65,8 +69,12 @@ const newPrefix = () => {
  * writes a profile of each when it stops.
  */
 const NODE_ARGS = env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-/** BENCH_ONLY=drain runs the turn drains alone (plain and tool turns): for profiling the worker. */
+/**
+ * BENCH_ONLY=drain runs the turn drains alone (plain and tool turns): for profiling the worker.
+ * BENCH_ONLY=facade runs the OpenAI facade measure alone.
+ */
 const ONLY_DRAIN = env.BENCH_ONLY === 'drain';
+const ONLY_FACADE = env.BENCH_ONLY === 'facade';
 
 async function spawn(kind: 'api' | 'worker', extra: Record<string, string>, file?: string): Promise<ServiceProcess> {
   const p = await startService(kind, { ...BASE_ENV, ...extra }, undefined, file && entry(file), file ? [] : NODE_ARGS);
@@ -256,6 +264,30 @@ async function openLoop(sql: Sql, url: string, path: string, token?: string) {
   return turnLatency(sql, from, to);
 }
 
+const table = (r: string[][]) => r.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+
+/** The facade measure as table rows: the streamed chat completion beside the native send and its reply. */
+function facadeRows(m: { facade: FacadeSide; native: FacadeSide }): string[][] {
+  return [
+    ['measure', 'requests/s', 'p50 (ms)', 'p99 (ms)', 'vs native'],
+    ['---', '---:', '---:', '---:', '---:'],
+    [
+      `streamed chat completion, /openai/v1 (${FACADE_CONNECTIONS} at a time)`,
+      fmt(m.facade.perSec),
+      fmt(m.facade.p50),
+      fmt(m.facade.p99),
+      ratio(m.facade.perSec, m.native.perSec),
+    ],
+    [
+      `native create + reply on its event stream (${FACADE_CONNECTIONS} at a time)`,
+      fmt(m.native.perSec),
+      fmt(m.native.p50),
+      fmt(m.native.p99),
+      '1.00',
+    ],
+  ];
+}
+
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ratio = (a: number, b: number) => fmt(a / b, 2);
 
@@ -272,6 +304,17 @@ async function main(): Promise<void> {
     const floorPrefix = newPrefix();
     const floor = await spawn('api', { QUEUE_PREFIX: floorPrefix, BENCH_OWNER: owner!.id }, 'floor-api.ts');
     const chats = (n: number) => makeChats(sql, owner!.id, model!.id, n);
+    const facadeMeasure = () => {
+      log(`facade: ${FACADE_REQUESTS} streamed chat completions beside as many native sends and replies`);
+      return measureFacade(api.url, TOKEN, model!.id, FACADE_REQUESTS, FACADE_CONNECTIONS);
+    };
+    if (ONLY_FACADE) {
+      const worker = await spawn('worker', { QUEUE_PREFIX: apiPrefix });
+      const facade = await facadeMeasure();
+      await stop(worker);
+      process.stdout.write(`${table(facadeRows(facade))}\n`);
+      return;
+    }
 
     const sendPaths = {
       chatq: (ids: string[]) => ids.map((id) => `/api/v1/chats/${id}/messages`),
@@ -351,6 +394,7 @@ async function main(): Promise<void> {
     await stop(floorWorker);
     const chatqWorker = await spawn('worker', { QUEUE_PREFIX: apiPrefix });
     const chatqLatency = await openLoop(sql, api.url, '/api/v1/chats', TOKEN);
+    const facade = await facadeMeasure();
     await stop(chatqWorker);
     await stop(floor);
 
@@ -413,6 +457,7 @@ async function main(): Promise<void> {
       ],
       ['worker peak RSS (MB)', fmt(drained.chatq.rss), fmt(drained.floor.rss), '', '< 150'],
     ];
+    const facadeTable = facadeRows(facade);
     const scalingRows = [
       ['worker processes', 'turns', 'turns/s', 'vs 1 worker', 'peak RSS per worker (MB)'],
       ['---:', '---:', '---:', '---:', '---'],
@@ -424,7 +469,6 @@ async function main(): Promise<void> {
         s.rss.map((r) => fmt(r)).join(', '),
       ]),
     ];
-    const table = (r: string[][]) => r.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
     process.stdout.write(
       [
         `chatq benchmark: ${availableParallelism()} CPUs, Node ${process.versions.node}, ${REQUESTS} requests per HTTP run`,
@@ -434,6 +478,10 @@ async function main(): Promise<void> {
         `Scaling: mock latency ${SCALING_LATENCY_MS} ms, concurrency ${WORKER_CONCURRENCY} per worker`,
         '',
         table(scalingRows),
+        '',
+        'OpenAI facade: request to end of reply, same mock turn',
+        '',
+        table(facadeTable),
       ].join('\n') + '\n',
     );
   } finally {

@@ -5,6 +5,7 @@ export * from './events.ts';
 export * from './health.ts';
 export * from './jobs.ts';
 export * from './model-configs.ts';
+export * from './openai.ts';
 export * from './provider-checks.ts';
 export * from './providers.ts';
 export * from './tools.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OpenAIErrorBody, openAIErrorOf } from './openai.ts';
 import { RESPONSE_HEADERS, type ResponseSpec, type RouteSpec, TAGS } from './routes/define.ts';
 import { routes } from './routes/index.ts';
 
@@ -53,7 +54,7 @@ const COMPONENTS = '#/components/schemas/';
 const DESCRIPTION = `Queue-driven backend for AI chat agents: send messages over HTTP, read replies as they stream.
 
 - **Auth**: \`Authorization: Bearer <token>\` on every \`/api/v1\` route; tokens are minted (by an admin, or by users for themselves), listed and revoked under \`/api/v1/users/{id}/tokens\`.
-- **Errors** always have the shape \`{"message", "detail"?, "validations"?: [{"field", "detail"}]}\`; each operation lists the messages it can answer with.
+- **Errors** always have the shape \`{"message", "detail"?, "validations"?: [{"field", "detail"}]}\` (under \`/openai/v1\`, OpenAI's \`{"error": {"message", "type", "param", "code"}}\`); each operation lists the messages it can answer with.
 - **Retries**: send \`Idempotency-Key\` on any POST or PATCH; a retry with the same key and body gets the first response again, with \`Idempotent-Replayed: true\`.
 - **Rate limits**: every response carries \`RateLimit-Policy\` and \`RateLimit\`; over a limit is 429 with \`Retry-After\`.
 - **Lists** are cursor-paginated: \`?limit=1..100\`, \`after\` or \`before\` a \`next_cursor\`.`;
@@ -146,7 +147,14 @@ function responseOf(status: string, response: ResponseSpec): OpenApiOperation['r
   const examples = response.errors.length
     ? {
         examples: Object.fromEntries(
-          response.errors.map((body) => [exampleKey(body.message), { summary: body.message, value: body }]),
+          response.errors.map((body) => [
+            exampleKey(body.message),
+            {
+              summary: body.message,
+              // The facade's errors, in OpenAI's shape (a 5XX example reads as a 500).
+              value: response.schema === OpenAIErrorBody ? openAIErrorOf(Number(status) || 500, body) : body,
+            },
+          ]),
         ),
       }
     : {};

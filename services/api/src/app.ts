@@ -31,6 +31,7 @@ import { ChatsRepository } from './db/chats.repository.ts';
 import { IdempotencyRepository } from './db/idempotency.repository.ts';
 import { McpServersRepository } from './db/mcp-servers.repository.ts';
 import { ModelConfigsRepository } from './db/model-configs.repository.ts';
+import { OpenAIRepository } from './db/openai.repository.ts';
 import { ProvidersRepository } from './db/providers.repository.ts';
 import { RateLimitCounters } from './db/rate-limits.repository.ts';
 import { ToolsRepository } from './db/tools.repository.ts';
@@ -41,6 +42,7 @@ import { AuthService } from './domain/auth.service.ts';
 import { ChatsService } from './domain/chats.service.ts';
 import { McpServersService } from './domain/mcp-servers.service.ts';
 import { ModelConfigsService } from './domain/model-configs.service.ts';
+import { OpenAIService } from './domain/openai.service.ts';
 import { ProviderChecksService } from './domain/provider-checks.service.ts';
 import { ProvidersService } from './domain/providers.service.ts';
 import { ToolsService } from './domain/tools.service.ts';
@@ -50,13 +52,14 @@ import { EventHub } from './events/hub.ts';
 import { AuthInvalidations } from './events/auth-invalidations.ts';
 import { ChatEventPublisher } from './events/publisher.ts';
 import { EventStreams } from './events/streams.ts';
+import { TurnFollower } from './events/turn-follower.ts';
 import { AllowedMethods } from './http/allowed-methods.ts';
 import { registerRefusalAudit } from './http/audit.ts';
 import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
 import { registerConsole } from './http/console.ts';
 import { registerCors } from './http/cors.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { errorResponder, registerErrorHandling } from './http/errors.ts';
 import { chatReplies, registerIdempotency } from './http/idempotency.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerHttpMetrics } from './http/metrics.ts';
@@ -71,6 +74,7 @@ import { chatHandlers } from './routes/chats.ts';
 import { eventHandlers } from './routes/events.ts';
 import { healthHandlers } from './routes/health.ts';
 import { modelConfigHandlers } from './routes/model-configs.ts';
+import { openAIHandlers } from './routes/openai.ts';
 import { providerHandlers } from './routes/providers.ts';
 import { registerRoutes } from './routes/register.ts';
 import { mcpServerHandlers, toolHandlers } from './routes/tools.ts';
@@ -125,6 +129,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     forceCloseConnections: 'idle',
     // `/api/v1/chats/` is `/api/v1/chats`, as clients and proxies that add the slash expect.
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL fastify cannot decode goes to the one error handler too (OpenAI's shape under /openai/v1).
+    frameworkErrors: (err, request, reply) => void errorResponder(config.bodyLimitBytes)(err, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -256,6 +262,13 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
   const streams = new EventStreams(hub, eventLog, new SseResponder(config.heartbeatMs), config.maxStreamsPerUser);
   app.decorate('eventHub', hub);
+  const openaiReads = new OpenAIRepository(sql);
+  const openai = new OpenAIService({
+    sql,
+    chats,
+    reads: openaiReads,
+    follower: new TurnFollower({ hub, log: eventLog, statusOf: (turnId) => openaiReads.turnStatus(turnId) }),
+  });
   // Event streams never end by themselves: close them so the server can drain.
   app.addHook('preClose', () => streams.close());
 
@@ -270,6 +283,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...usageHandlers(usage),
     ...auditHandlers(audit),
     ...eventHandlers(chats, streams),
+    ...openAIHandlers(openai),
   });
   return app;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody, IDEMPOTENCY_HEADER, IdempotencyKey } from '../common.ts';
+import { OpenAIErrorBody, speaksOpenAI } from '../openai.ts';
 import { ERROR_DESCRIPTIONS, type ErrorStatus, errorResponses } from './errors.ts';
 
 /** Methods the API serves (HEAD is fastify's automatic twin of each GET). */
@@ -21,6 +22,8 @@ export const TAGS = {
   audit:
     'Admin-only: the append-only record of every admin change, token minted or revoked, and refused admin request.',
   health: 'Liveness and readiness probes for load balancers and orchestrators.',
+  openai:
+    'The OpenAI-compatible facade: OpenAI SDKs switch to chatq by changing `base_url` to `/openai/v1`. Chat completions, responses and conversations run as chatq chats and turns; errors take OpenAI’s shape.',
 } as const;
 export type Tag = keyof typeof TAGS;
 
@@ -125,7 +128,11 @@ type Completes<D> = D extends { schema: infer S extends z.ZodType }
   : never;
 
 /** The request headers of a declared route once completed: its own, plus `Idempotency-Key` where honoured. */
-type CompletedHeaders<R extends RouteDeclaration> = R extends { method: 'POST' | 'PATCH'; auth: 'member' | 'admin' }
+type CompletedHeaders<R extends RouteDeclaration> = R extends {
+  method: 'POST' | 'PATCH';
+  auth: 'member' | 'admin';
+  path: `/api/${string}`;
+}
   ? z.ZodObject<
       (R extends { headers: z.ZodObject<infer Own> } ? Own : unknown) & {
         [K in typeof IDEMPOTENCY_HEADER]: typeof IdempotencyKeyHeader;
@@ -141,9 +148,24 @@ type Completed<R extends RouteDeclaration, Id extends string> = Omit<R, 'respons
   /** Request headers: the route's own plus `Idempotency-Key` on POST and PATCH (typed, for clients). */
   headers?: CompletedHeaders<R>;
   responses: { [S in keyof R['responses']]: Completes<R['responses'][S]> } & {
-    [S in Exclude<ErrorStatus, keyof R['responses']>]?: ResponseSpec<typeof ErrorBody, 'application/json'>;
+    [S in Exclude<ErrorStatus, keyof R['responses']>]?: ResponseSpec<ErrorSchemaOf<R>, 'application/json'>;
   };
 };
+
+/** The error body of a route: OpenAI's shape under `/openai/v1`, chatq's everywhere else. */
+type ErrorSchemaOf<R extends RouteDeclaration> = R['path'] extends `/openai/v1/${string}`
+  ? typeof OpenAIErrorBody
+  : typeof ErrorBody;
+
+/** The error body schema of a route (see `ErrorSchemaOf`); the error handler picks the same by URL. */
+export function errorSchemaOf(route: Pick<RouteDeclaration, 'path'>): typeof ErrorBody | typeof OpenAIErrorBody {
+  return speaksOpenAI(route.path) ? OpenAIErrorBody : ErrorBody;
+}
+
+/** Whether a response schema is an error body (sent by the error handler, never by a route's handler). */
+export function isErrorSchema(schema: z.ZodType): boolean {
+  return schema === ErrorBody || schema === OpenAIErrorBody;
+}
 
 /** One operation of the API, complete: every status it can answer with, and why. */
 export type RouteSpec = Omit<RouteDeclaration, 'responses' | 'errors'> & {
@@ -162,6 +184,15 @@ export function isRateLimited(route: Pick<RouteDeclaration, 'auth'>): boolean {
 
 /** Methods whose requests may carry an Idempotency-Key (the server wraps their handlers). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH']);
+
+/**
+ * Whether a route honours Idempotency-Key: POST and PATCH of authenticated routes, except the
+ * OpenAI facade's, whose requests stream or wait on a turn (a replay would have to hold the whole
+ * turn in one transaction) and whose SDKs retry with keys of their own.
+ */
+export function isIdempotent(route: Pick<RouteDeclaration, 'method' | 'auth' | 'path'>): boolean {
+  return IDEMPOTENT_METHODS.has(route.method) && route.auth !== 'public' && !speaksOpenAI(route.path);
+}
 
 const IdempotencyKeyHeader = IdempotencyKey.optional().describe(
   'Makes the request safe to retry for 24 h: a retry with the same key and body gets the first response again ' +
@@ -192,7 +223,7 @@ export function defineRoutes<const T extends Record<string, RouteDeclaration>>(
 
 function complete(operationId: string, route: RouteDeclaration): RouteSpec {
   const { errors: own = {}, responses: sent, ...rest } = route;
-  const idempotent = IDEMPOTENT_METHODS.has(route.method) && route.auth !== 'public';
+  const idempotent = isIdempotent(route);
   // A replay repeats what the handler answered: its own bodies, never the platform's refusals.
   const replayed = (status: number | ErrorStatus) =>
     idempotent && typeof status === 'number' && isRecordable(status) && (status in sent || status in own);
@@ -220,7 +251,7 @@ function complete(operationId: string, route: RouteDeclaration): RouteSpec {
   for (const [status, bodies] of errorResponses(route, idempotent)) {
     responses[status] ??= {
       description: ERROR_DESCRIPTIONS[status],
-      schema: ErrorBody,
+      schema: errorSchemaOf(route),
       mediaType: 'application/json',
       errors: bodies,
       headers: headersOf(status),

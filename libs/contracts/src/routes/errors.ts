@@ -86,6 +86,20 @@ export const ERRORS = {
   mcpServerNameTaken: { message: 'An MCP server with this name already exists.' },
   mcpListNotQueued: { message: 'Queue unavailable; the MCP server was not asked for its tools.' },
   mcpListTimedOut: { message: 'No worker answered the MCP tool listing in time; is a worker running?' },
+  // OpenAI facade (their `code` in OpenAI's shape: OPENAI_ERROR_CODES)
+  modelNotFound: {
+    message: 'Model not found.',
+    detail: 'No enabled model config has this id or display name; GET /openai/v1/models lists them.',
+  },
+  responseNotFound: { message: 'Response not found.' },
+  conversationNotFound: { message: 'Conversation not found.' },
+  responseInProgress: { message: 'The conversation has a response in progress.' },
+  modelCallFailed: { message: 'The model call failed.', detail: 'provider rejected the API key' },
+  unsupportedInput: {
+    message: 'Unsupported input.',
+    detail: 'Continuing a response takes one user message, or the outputs of its function calls.',
+  },
+  responseNotCancellable: { message: 'Only a response that is still running can be cancelled.' },
   mcpServerFailed: {
     message: 'The MCP server did not list its tools.',
     detail: 'MCP server answered HTTP 401',

@@ -3,6 +3,7 @@ import { chatRoutes } from './chats.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { modelConfigRoutes } from './model-configs.ts';
+import { openAIRoutes } from './openai.ts';
 import { providerRoutes } from './providers.ts';
 import { mcpServerRoutes, toolRoutes } from './tools.ts';
 import { usageRoutes } from './usage.ts';
@@ -17,6 +18,7 @@ export {
   healthRoutes,
   mcpServerRoutes,
   modelConfigRoutes,
+  openAIRoutes,
   providerRoutes,
   toolRoutes,
   usageRoutes,
@@ -38,6 +40,7 @@ export const routes = {
   ...userRoutes,
   ...auditRoutes,
   ...healthRoutes,
+  ...openAIRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

@@ -1,4 +1,13 @@
-import type { BusyBehavior, Chat, ChatStatus, ClientTool, Message, QueuedMessage, Turn } from '@chatq/contracts';
+import type {
+  BusyBehavior,
+  Chat,
+  ChatStatus,
+  ClientTool,
+  Message,
+  MessagePart,
+  QueuedMessage,
+  Turn,
+} from '@chatq/contracts';
 import {
   type ChatRow,
   type MessageRow,
@@ -59,6 +68,21 @@ export interface ChatAgent {
   client_tools: ClientTool[];
 }
 
+/** One message of a history the caller sends (the OpenAI facade's), as chatq stores it. */
+export interface HistoryEntry {
+  role: 'user' | 'assistant' | 'tool';
+  content: string;
+  parts?: MessagePart[];
+}
+
+/** What the OpenAI facade records on a turn it starts (see chatq_annotate_turn). */
+export interface TurnAnnotation {
+  /** Call settings over the model config's: temperature, top_p, stop, seed, max_output_tokens. */
+  options: Record<string, unknown>;
+  /** What a Responses request asked for; null for chat completions. */
+  facade: Record<string, unknown> | null;
+}
+
 /** A change of a chat's own fields: present keys are set (a null system_prompt clears it). */
 export type ChatPatch = Partial<ChatAgent & { title: string; archived: boolean }>;
 
@@ -103,6 +127,34 @@ export class ChatsRepository {
                                ${agent.tool_ids}::uuid[], ${this.sql.json(agent.client_tools as never)},
                                ${this.spendArgs()}) as r`;
     return parseChange('chatq_create_chat', CreateChatJson, row?.r);
+  }
+
+  /**
+   * A chat whose conversation is `history` and the turn that answers it (the OpenAI facade's; see
+   * chatq_create_chat_from_history): hidden ones stay out of chat lists.
+   */
+  async createFromHistory(
+    owner: string,
+    chat: { title: string; model: string; system_prompt: string | null; client_tools: ClientTool[]; hidden: boolean },
+    history: HistoryEntry[],
+    turn: TurnAnnotation,
+  ): Promise<EditResult> {
+    const [row] = await this.sql<{ r: unknown }[]>`
+      select chatq_create_chat_from_history(${owner}, ${chat.title}, ${chat.model}, ${chat.system_prompt},
+               ${this.sql.json(chat.client_tools as never)}, ${this.sql.json(history as never)}, ${chat.hidden},
+               ${this.sql.json(turn.options as never)}, ${this.jsonOrNull(turn.facade)}, ${this.spendArgs()}) as r`;
+    return parseChange('chatq_create_chat_from_history', EditMessageJson, row?.r);
+  }
+
+  /** Records the facade's settings on a turn it just started, in the same transaction. */
+  async annotateTurn(owner: string, turnId: string, turn: TurnAnnotation): Promise<void> {
+    await this.sql`
+      select chatq_annotate_turn(${owner}, ${turnId}, ${this.sql.json(turn.options as never)},
+                                 ${this.jsonOrNull(turn.facade)})`;
+  }
+
+  private jsonOrNull(value: Record<string, unknown> | null) {
+    return value === null ? null : this.sql.json(value as never);
   }
 
   /** With `busy` = interrupt, `seen` is the live reply the caller froze (see ChatEventLog.hold). */
@@ -177,7 +229,7 @@ export class ChatsRepository {
     const { where, orderLimit } = keyset(this.sql, 'id', 'desc', page);
     const rows = await this.sql<ChatRow[]>`
       select ${this.sql.unsafe(CHAT_COLUMNS)} from chats
-      where owner_id = ${owner}
+      where owner_id = ${owner} and not hidden
         ${filter.status === undefined ? this.sql`` : this.sql`and status = ${filter.status}`}
         ${filter.archived === undefined ? this.sql`` : this.sql`and archived = ${filter.archived}`}
         ${filter.q === undefined ? this.sql`` : this.sql`and title ilike ${containing(filter.q)}`}

@@ -17,7 +17,7 @@ import {
 } from '@chatq/contracts';
 import type { ChangeRefusal } from '@chatq/chat-core';
 import type { Sql } from '@chatq/platform';
-import type { ChatsRepository, SeenReply } from '../db/chats.repository.ts';
+import type { ChatAgent, ChatsRepository, HistoryEntry, SeenReply, TurnAnnotation } from '../db/chats.repository.ts';
 import { transaction } from '../db/transaction.ts';
 import type { Change, ChatUpdated } from '../db/chats.results.ts';
 import type { Refused } from '../db/results.ts';
@@ -151,6 +151,29 @@ export class ChatsService {
     return result.kind === 'started'
       ? { chat: result.chat, message: result.message, turn: result.turn }
       : { chat: result.chat };
+  }
+
+  /**
+   * A chat whose conversation is `history` (the OpenAI facade's requests), and the turn that answers
+   * its last message; `annotation` is what the facade records on that turn.
+   */
+  async createFromHistory(
+    actor: User,
+    chat: Pick<ChatAgent, 'system_prompt' | 'client_tools'> & { model: string; hidden: boolean },
+    history: HistoryEntry[],
+    annotation: TurnAnnotation,
+    log: Logger,
+  ): Promise<{ chat: Chat; turn: Turn }> {
+    const first = history.find((m) => m.role === 'user')?.content;
+    const title = defaultTitle(first);
+    const result = this.accepted(await this.chats.createFromHistory(actor.id, { ...chat, title }, history, annotation));
+    await this.announce(actor, result, log);
+    return { chat: result.chat, turn: result.turn };
+  }
+
+  /** Records the OpenAI facade's settings on a turn it just started (call inside the starting transaction). */
+  async annotateTurn(actor: User, turnId: string, annotation: TurnAnnotation): Promise<void> {
+    await this.chats.annotateTurn(actor.id, turnId, annotation);
   }
 
   async send(actor: User, chatId: string, body: SendMessageBody, log: Logger): Promise<SendOutcome> {

@@ -82,6 +82,15 @@ export class ChatNotFoundError extends NotFoundError {
   }
 }
 
+/** The OpenAI facade's `model` names no usable model config (OpenAI's `model_not_found`). */
+export class ModelNotFoundError extends NotFoundError {
+  constructor() {
+    super('Model not found.');
+  }
+
+  override readonly detail = 'No enabled model config has this id or display name; GET /openai/v1/models lists them.';
+}
+
 export class ServiceUnavailableError extends AppError {
   constructor(message: string) {
     super(503, message);

@@ -1,6 +1,12 @@
-import type { ErrorBody, Validation } from '@chatq/contracts';
+import { type ErrorBody, openAIErrorOf, speaksOpenAI, type Validation } from '@chatq/contracts';
 import { isDatabaseUnavailable } from '@chatq/platform';
-import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import {
   AppError,
@@ -46,9 +52,8 @@ function validationsOf(context: string | undefined, issues: FastifySchemaValidat
 }
 
 /**
- * The only place errors become HTTP responses, headers included (Retry-After, WWW-Authenticate,
- * Allow come from the typed errors). 5xx details never leave the process. A request no route
- * matches is a 405 when its path has routes for other methods, else a 404.
+ * Routes errors to `errorResponder`, the only place errors become HTTP responses. A request no
+ * route matches is a 405 when its path has routes for other methods, else a 404.
  */
 export function registerErrorHandling(app: FastifyInstance, routes: AllowedMethods): void {
   app.setNotFoundHandler(async (request) => {
@@ -56,36 +61,49 @@ export function registerErrorHandling(app: FastifyInstance, routes: AllowedMetho
     throw allow.length > 0 ? new MethodNotAllowedError(allow) : new RouteNotFoundError();
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(errorResponder(app.initialConfig.bodyLimit ?? 0));
+}
+
+/**
+ * The one error handler (the app's, and fastify's `frameworkErrors` for a URL it cannot decode):
+ * errors become HTTP responses here, in OpenAI's shape under `/openai/v1` and chatq's elsewhere,
+ * headers included (Retry-After, WWW-Authenticate, Allow come from the typed errors). 5xx details
+ * never leave the process.
+ */
+export function errorResponder(bodyLimit: number) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The OpenAI facade's callers read OpenAI's error shape; everyone else reads chatq's.
+    const send = (status: number, body: ErrorBody) =>
+      reply.code(status).send(speaksOpenAI(request.url) ? openAIErrorOf(status, body) : body);
     if (err instanceof AppError) {
       if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
       if (err instanceof UnauthorizedError) void reply.header('www-authenticate', bearerChallenge(err));
       if (err instanceof MethodNotAllowedError) void reply.header('allow', err.allow.join(', '));
-      return reply.code(err.status).send(appErrorBody(err));
+      return send(err.status, appErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
-      return reply.code(400).send({
+      return send(400, {
         message: 'Invalid request.',
         validations: validationsOf(err.validationContext, err.validation),
-      } satisfies ErrorBody);
+      });
     }
     if (err instanceof InternalError) {
       request.log.error({ err, source: err.source, reason: err.reason }, 'internal error');
-      return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);
+      return send(500, { message: 'Internal server error.' });
     }
     if (isDatabaseUnavailable(err)) {
       request.log.warn({ err }, 'database unavailable');
-      return reply.code(503).send({ message: 'Database unavailable.' } satisfies ErrorBody);
+      return send(503, { message: 'Database unavailable.' });
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const message =
         FRAMEWORK_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Malformed JSON body.' : err.message);
       const body: ErrorBody = { message };
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') body.detail = `The limit is ${app.initialConfig.bodyLimit} bytes.`;
-      return reply.code(status).send(body);
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') body.detail = `The limit is ${bodyLimit} bytes.`;
+      return send(status, body);
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ message: 'Internal server error.' } satisfies ErrorBody);
-  });
+    return send(500, { message: 'Internal server error.' });
+  };
 }

@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_HEADER } from '@chatq/contracts';
+import { IDEMPOTENCY_HEADER, speaksOpenAI } from '@chatq/contracts';
 import type { Logger, SecretBox, Sql } from '@chatq/platform';
 import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
 import type { IdempotencyRepository } from '../db/idempotency.repository.ts';
@@ -77,7 +77,8 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!methods.some((m) => IDEMPOTENT_METHODS.has(m))) return;
+    // The OpenAI facade does not honour keys (see `isIdempotent`).
+    if (!methods.some((m) => IDEMPOTENT_METHODS.has(m)) || speaksOpenAI(route.url)) return;
     const handler = route.handler;
     const wrapped: RouteHandlerMethod = async function (request, reply) {
       const key = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]);

@@ -23,7 +23,7 @@ const HEADERS = {
 };
 
 /** Sends the headers set on the reply (x-request-id, rate limits, ...) and the event-stream ones. */
-function writeHead(reply: FastifyReply): void {
+export function writeHead(reply: FastifyReply): void {
   const res = reply.raw;
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
   res.writeHead(200, HEADERS);
@@ -47,7 +47,7 @@ export function streamPreamble(reconnectMs: number): string {
 }
 
 /** Resolves true once `res` can take more, false if it closes first. */
-function drained(res: ServerResponse): Promise<boolean> {
+export function drained(res: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {
     const settle = (ok: boolean) => () => {
       res.off('drain', onDrain);

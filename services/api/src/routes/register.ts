@@ -1,4 +1,13 @@
-import { ErrorBody, isRateLimited, type ResponseSpec, type Routes, type RouteSpec, routes } from '@chatq/contracts';
+import {
+  type ErrorBody,
+  isErrorSchema,
+  isRateLimited,
+  type OpenAIErrorBody,
+  type ResponseSpec,
+  type Routes,
+  type RouteSpec,
+  routes,
+} from '@chatq/contracts';
 import type {
   ContextConfigDefault,
   FastifyInstance,
@@ -14,7 +23,11 @@ import { adminOnly, requireAuth } from '../http/auth.ts';
 
 /** The body schema of a response the handler sends as JSON; never for errors the platform raises. */
 type SentSchema<R> =
-  R extends ResponseSpec<infer S, 'application/json'> ? (S extends typeof ErrorBody ? never : S) : never;
+  R extends ResponseSpec<infer S, 'application/json'>
+    ? S extends typeof ErrorBody | typeof OpenAIErrorBody
+      ? never
+      : S
+    : never;
 
 /** The fastify schema of a table entry, as the zod type provider reads it to type the handler. */
 interface SchemaOf<R extends RouteSpec> {
@@ -50,7 +63,7 @@ function routeOptions(route: RouteSpec, handler: RouteHandlerMethod): RouteOptio
   // Fastify serialises (and the zod serializer checks) what the handler sends; errors have their own path.
   const response = Object.fromEntries(
     Object.entries(route.responses)
-      .filter(([, r]) => r && r.schema !== ErrorBody && r.mediaType === 'application/json')
+      .filter(([, r]) => r && !isErrorSchema(r.schema) && r.mediaType === 'application/json')
       .map(([status, r]) => [status, r!.schema]),
   );
   return {

@@ -91,6 +91,12 @@ export const ClaimedMcpServer = z.object({
 });
 export type ClaimedMcpServer = z.infer<typeof ClaimedMcpServer>;
 
+/**
+ * A turn's own call settings: the options chatq understands (see llm/options.ts), and a cap on the
+ * reply's tokens below the model config's.
+ */
+export const TurnOptions = z.looseObject({ max_output_tokens: z.number().int().positive().optional() });
+
 /** What a claim found. Only `claimed` means this worker now owns the turn. */
 export const Claim = z.discriminatedUnion('outcome', [
   z.object({
@@ -105,6 +111,8 @@ export const Claim = z.discriminatedUnion('outcome', [
       /** When the API last queued the waiting turn again: its deadline counts from there. */
       resumed_at: z.string().nullable(),
       approved_tool_calls: z.array(z.string()),
+      /** Call settings this turn asked for (the OpenAI facade's), over the model config's options. */
+      options: TurnOptions.nullable().optional(),
     }),
     model: ClaimedModel,
     provider: ClaimedProvider,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryMessage } from '../db/turns.repository.ts';
-import { addUsage, modelMessages, unsettledCalls } from './agent-loop.ts';
+import { addUsage, modelMessages, replyCap, unsettledCalls } from './agent-loop.ts';
 
 const call = (id: string) => ({ type: 'tool_call' as const, tool_call_id: id, name: 'f', input: {} });
 const result = (id: string) => ({
@@ -56,5 +56,23 @@ describe('addUsage', () => {
     expect(
       addUsage({ input_tokens: 1, output_tokens: 2, cache_read_tokens: 5 }, { input_tokens: 0, output_tokens: 0 }),
     ).toEqual({ input_tokens: 1, output_tokens: 2, cache_read_tokens: 5 });
+  });
+});
+
+describe('replyCap', () => {
+  const claim = (modelCap: number | null, turnCap?: number) =>
+    ({
+      model: { max_output_tokens: modelCap },
+      turn: { options: turnCap === undefined ? null : { max_output_tokens: turnCap } },
+    }) as unknown as Parameters<typeof replyCap>[0];
+
+  it.each([
+    [null, undefined, null],
+    [500, undefined, 500],
+    [null, 100, 100],
+    [500, 100, 100],
+    [50, 100, 50],
+  ])('caps a reply at the lower of the model config’s (%s) and the turn’s (%s): %s', (model, own, expected) => {
+    expect(replyCap(claim(model, own))).toBe(expected);
   });
 });

@@ -87,6 +87,14 @@ export function systemPrompt(claim: Claimed): string | undefined {
   return parts.length ? parts.join('\n\n') : undefined;
 }
 
+/** The most tokens a reply may take: the model config's cap, lowered by the turn's own. */
+export function replyCap(claim: Pick<Claimed, 'model' | 'turn'>): number | null {
+  const caps = [claim.model.max_output_tokens, claim.turn.options?.max_output_tokens].filter(
+    (c): c is number => typeof c === 'number',
+  );
+  return caps.length ? Math.min(...caps) : null;
+}
+
 /** The calls made in `parts`. */
 const callsOf = (parts: MessagePart[] | undefined): ToolCall[] =>
   (parts ?? []).flatMap((p) =>
@@ -212,9 +220,10 @@ export async function runAgentLoop(deps: LoopDeps, run: LoopRun): Promise<LoopEn
         provider: providerTarget(claim.provider, deps.secrets),
         model: {
           name: claim.model.model,
-          maxOutputTokens: claim.model.max_output_tokens,
+          maxOutputTokens: replyCap(claim),
           contextLimit: claim.model.context_limit,
-          options: claim.model.options,
+          // The turn's own settings (an OpenAI-facade request's temperature, stop...) win.
+          options: { ...claim.model.options, ...claim.turn.options },
         },
         system: systemPrompt(claim),
         messages: modelMessages(history),
