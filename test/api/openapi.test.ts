@@ -30,7 +30,7 @@ import { ADMIN_TOKEN, startStack, type TestStack, testEnv } from '../harness/sta
  * HTML viewer and Prometheus metrics. They are for people and scrapers, not API clients, and a
  * client generated from the table must not grow methods for them.
  */
-const INFRASTRUCTURE = /^GET \/(openapi\.json|metrics|docs(\/.*)?)$/;
+const INFRASTRUCTURE = /^GET \/(openapi\.json|metrics|docs(\/.*)?|console\/console\.(js|css)|)$/;
 
 const doc: OpenApiDocument = openApiDocument();
 const operations = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
@@ -67,7 +67,9 @@ describe('the route table', () => {
     // fastify answers HEAD for every GET by itself.
     const routed = servedRoutes(app).filter((name) => !name.startsWith('HEAD '));
     expect(routed.filter((name) => !INFRASTRUCTURE.test(name)).sort()).toEqual(table.sort());
-    expect(routed).toEqual(expect.arrayContaining(['GET /openapi.json', 'GET /docs', 'GET /metrics']));
+    expect(routed).toEqual(
+      expect.arrayContaining(['GET /openapi.json', 'GET /docs', 'GET /metrics', 'GET /', 'GET /console/console.js']),
+    );
   });
 
   it('guards admin routes, counts turns and registers each route with its operation’s schemas', () => {

@@ -57,6 +57,7 @@ import { AllowedMethods } from './http/allowed-methods.ts';
 import { registerRefusalAudit } from './http/audit.ts';
 import { identifyCallers } from './http/auth.ts';
 import { registerCompression } from './http/compression.ts';
+import { registerConsole } from './http/console.ts';
 import { registerCors } from './http/cors.ts';
 import { errorResponder, registerErrorHandling } from './http/errors.ts';
 import { chatReplies, registerIdempotency } from './http/idempotency.ts';
@@ -158,6 +159,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerCompression(app);
 
   registerOpenApi(app);
+  registerConsole(app);
 
   const users = new UsersRepository(sql);
   // Each needs the other: the cache asks whether invalidations arrive, they tell it what to forget.
