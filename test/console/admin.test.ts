@@ -31,9 +31,15 @@ afterAll(async () => {
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
+/** Follows a link of the main navigation and waits for its page: the last page's controls are gone. */
+async function open(link: string, heading: string): Promise<void> {
+  await nav(link).click();
+  await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+}
+
 describe('the admin pages of the web console', () => {
   it('adds a provider and tests it with the provider test button', async () => {
-    await nav('Providers').click();
+    await open('Providers', 'Providers');
     await page.getByLabel('Name', { exact: true }).fill('console-mock');
     await page.getByLabel('Kind').selectOption('mock');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -55,8 +61,8 @@ describe('the admin pages of the web console', () => {
   });
 
   it('adds a model config on that provider and disables it', async () => {
-    await nav('Models').click();
-    await page.getByLabel('Provider').selectOption({ label: 'console-mock' });
+    await open('Models', 'Model configs');
+    await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'console-mock' });
     await page.getByLabel('Model', { exact: true }).fill('console-model');
     await page.getByLabel('Display name').fill('Console Model');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -73,7 +79,7 @@ describe('the admin pages of the web console', () => {
   });
 
   it('adds a webhook tool and lists tools and MCP servers', async () => {
-    await nav('Tools').click();
+    await open('Tools', 'Tools and MCP servers');
     await page.getByLabel('Tool name').fill('get_weather');
     await page.getByLabel('Description').fill('The weather in a city.');
     await page.getByLabel('Webhook URL').fill('https://tools.example.com/weather');
@@ -84,7 +90,7 @@ describe('the admin pages of the web console', () => {
   });
 
   it('adds a user, mints a token shown once that signs in, and revokes it', async () => {
-    await nav('Users').click();
+    await open('Users', 'Users and tokens');
     await page.getByLabel('Username').fill('ana');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('button', { name: 'Tokens of ana' }).click();
@@ -100,7 +106,7 @@ describe('the admin pages of the web console', () => {
   });
 
   it('shows usage per day as a chart and per user', async () => {
-    await nav('Usage').click();
+    await open('Usage', 'Usage');
     const byUser = page.getByRole('table', { name: 'Usage by user' });
     await byUser.getByRole('cell', { name: 'admin' }).waitFor();
     // Two turns, priced.
@@ -118,7 +124,7 @@ describe('the admin pages of the web console', () => {
   });
 
   it('sets a spend limit and shows the audit log of the changes made here', async () => {
-    await nav('Limits').click();
+    await open('Limits', 'Spend limits');
     await page.getByRole('heading', { name: 'Spend limits' }).waitFor();
     const form = page.getByRole('form', { name: 'Spend limit of ana' });
     await form.getByLabel('Limit in dollars (empty: none)').fill('5');
@@ -135,7 +141,7 @@ describe('the admin pages of the web console', () => {
     await expect
       .poll(() => admin.getByRole('cell').nth(1).textContent())
       .toMatch(/^\$[\d.]+ spent, \$0\.0000 reserved$/);
-    await nav('Audit').click();
+    await open('Audit', 'Audit log');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const events = page.getByRole('table', { name: 'Audit events, newest first' });
     await events.getByRole('cell', { name: 'provider.create' }).first().waitFor();
