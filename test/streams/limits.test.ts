@@ -84,7 +84,16 @@ describe('event streams replaying a large log', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     prefix = uniqueName('q');
-    api = await startService('api', testEnv(db, prefix, { MAX_STREAMS_PER_USER: String(STREAMS) }));
+    // RSS growth on a default heap is a GC-timing number (young generation up to 64 MB here, collected
+    // whenever the machine lets it): a small young generation, single-threaded GC and a 192 MB old
+    // generation make it measure what the process keeps. An API that buffered the 40 replays
+    // (over 500 MB) would die of heap exhaustion instead, failing the test either way.
+    const env = testEnv(db, prefix, { MAX_STREAMS_PER_USER: String(STREAMS) });
+    api = await startService('api', env, 0, undefined, [
+      '--max-semi-space-size=1',
+      '--single-threaded-gc',
+      '--max-old-space-size=192',
+    ]);
   });
   afterAll(async () => {
     await api?.stop();
