@@ -62,6 +62,8 @@ describe('the admin pages of the web console', () => {
 
   it('adds a model config on that provider and disables it', async () => {
     await open('Models', 'Model configs');
+    // Once the providers have loaded, the picker still goes by its label.
+    await page.locator('option', { hasText: 'console-mock' }).waitFor({ state: 'attached' });
     await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'console-mock' });
     await page.getByLabel('Model', { exact: true }).fill('console-model');
     await page.getByLabel('Display name').fill('Console Model');

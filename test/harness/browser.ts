@@ -28,6 +28,8 @@ export async function signedIn(
   viewport = { width: 1000, height: 720 },
 ) {
   const page = await browser.newPage({ viewport });
+  // Under the test's own 30 s, so a wait that never ends fails naming the locator it waited for.
+  page.setDefaultTimeout(20_000);
   const problems: string[] = [];
   // A CSP violation or a script error is a failure of the console, whatever the test looks at.
   page.on('pageerror', (err) => problems.push(err.message));

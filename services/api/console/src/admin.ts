@@ -192,11 +192,11 @@ function Providers({ client }: PageProps) {
 function Models({ client }: PageProps) {
   const [reload, setReload] = useState(0);
   const [providers, setProviders] = useState<Provider[]>([]);
+  const [providersError, setProvidersError] = useState<unknown>();
   useEffect(() => {
-    void client.listProviders({ query: { limit: 100 } }).then(
-      ({ body }) => setProviders(body.data),
-      () => undefined,
-    );
+    void client
+      .listProviders({ query: { limit: 100 } })
+      .then(({ body }) => (setProviders(body.data), setProvidersError(undefined)), setProvidersError);
   }, [reload]);
   const { rows, error, pager } = usePaged<ModelConfig>(
     (after) => client.listModelConfigs({ query: { limit: 20, after } }),
@@ -205,9 +205,11 @@ function Models({ client }: PageProps) {
   const action = useAction(() => setReload((n) => n + 1));
   const toggle = (m: ModelConfig) =>
     action.run(() => client.updateModelConfig({ params: { id: m.id }, body: { enabled: !m.enabled } }));
+  // The Provider select below is named with aria-label too: the text of a label that wraps a select
+  // takes in its options' names once they load, so by that text alone it would have no stable name.
   const providerName = (id: string) => providers.find((p) => p.id === id)?.name ?? id.slice(0, 8);
   return html`<h1>Model configs</h1>
-    <${ErrorLine} error=${error ?? action.error} />
+    <${ErrorLine} error=${error ?? providersError ?? action.error} />
     <${Table}
       caption="Model configs"
       head=${['Display name', 'Model', 'Provider', 'Default', 'Prices (in/out per Mtok)', 'Enabled']}
@@ -244,7 +246,7 @@ function Models({ client }: PageProps) {
     >
       <label
         >Provider
-        <select name="provider_id">
+        <select name="provider_id" aria-label="Provider">
           ${providers.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
         </select>
       </label>
