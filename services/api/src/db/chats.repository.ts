@@ -248,13 +248,22 @@ export class ChatsRepository {
     page: PageRequest<string>,
   ): Promise<{ messages: SequencedMessage[]; queued: QueuedMessage[] } | undefined> {
     const { where, orderLimit } = keyset(this.sql, 'm.seq', 'asc', page);
+    // The page is cut inside the lateral subquery, where messages_chat_live_idx hands the chat's
+    // messages over in order and the limit stops the walk; a plain join would read the whole
+    // chat and sort it. Outside, only the page's rows are put back in order.
     const rows = await this.sql<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
       select m.id, m.seq, m.chat_id, m.role, m.content, m.parts, m.model_config_id, m.usage, m.cost_micros,
              m.interrupted, m.created_at,
              coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
                        where q.chat_id = c.id), '[]') as queued
       from chats c
-      left join messages m on m.chat_id = c.id and m.deleted_at is null ${where}
+      left join lateral (
+        select m.id, m.seq, m.chat_id, m.role, m.content, m.parts, m.model_config_id, m.usage, m.cost_micros,
+               m.interrupted, m.created_at
+        from messages m
+        where m.chat_id = c.id and m.deleted_at is null ${where}
+        ${orderLimit}
+      ) m on true
       where c.id = ${chatId} and c.owner_id = ${owner}
       ${orderLimit}`;
     if (rows.length === 0) return undefined;
