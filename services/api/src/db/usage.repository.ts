@@ -40,7 +40,10 @@ const TOTALS = `
   sum(m.cost_micros) as cost_micros,
   (count(m.id) filter (where m.cost_micros is null))::int as unpriced_replies`;
 
-/** A report's group key of reply `m` in chat `c`; replies without a model config group under `none`. */
+/**
+ * A report's group key of reply `m` (in chat `c`, joined for `user` only); replies without a model
+ * config group under `none`.
+ */
 const GROUP_KEYS: Record<UsageGroupBy, string> = {
   user: 'c.owner_id::text',
   model_config: "coalesce(m.model_config_id::text, 'none')",
@@ -81,6 +84,17 @@ export class UsageRepository {
     this.sql = scopedSql(sql);
   }
 
+  /**
+   * `from` inclusive, `to` exclusive, on reply `m`. A bound that is absent is left out of the SQL
+   * rather than tested for null in it: each combination is its own prepared statement, so even
+   * Postgres's generic plan for it reads the range by index.
+   */
+  private range(from: string | null, to: string | null) {
+    return this.sql`
+      ${from === null ? this.sql`` : this.sql`and m.created_at >= ${from}::timestamptz`}
+      ${to === null ? this.sql`` : this.sql`and m.created_at < ${to}::timestamptz`}`;
+  }
+
   /** Undefined when the chat is not the owner's. */
   async forChat(owner: string, chatId: string): Promise<UsageTotals | undefined> {
     const [row] = await this.sql<TotalsRow[]>`
@@ -99,8 +113,7 @@ export class UsageRepository {
       from users u
       left join chats c on c.owner_id = u.id
       left join messages m on m.chat_id = c.id and m.role = 'assistant' and m.usage is not null
-        and (${from}::timestamptz is null or m.created_at >= ${from}::timestamptz)
-        and (${to}::timestamptz is null or m.created_at < ${to}::timestamptz)
+        ${this.range(from, to)}
       where u.id = ${userId}
       group by u.id`;
     return row && toTotals(row);
@@ -124,10 +137,8 @@ export class UsageRepository {
              sum((m.usage ->> 'output_tokens')::bigint) as output_tokens,
              sum(m.cost_micros) as cost_micros,
              count(distinct m.turn_id)::int as turns
-      from messages m join chats c on c.id = m.chat_id
-      where m.role = 'assistant' and m.usage is not null
-        and (${from}::timestamptz is null or m.created_at >= ${from}::timestamptz)
-        and (${to}::timestamptz is null or m.created_at < ${to}::timestamptz)
+      from messages m ${groupBy === 'user' ? this.sql`join chats c on c.id = m.chat_id` : this.sql``}
+      where m.role = 'assistant' and m.usage is not null ${this.range(from, to)}
       group by grouping sets ((${key}), ())
       order by is_total desc, key
       limit ${maxGroups + 2}`;
