@@ -7,13 +7,17 @@ import postgres from 'postgres';
  */
 export type Sql = postgres.Sql;
 
+/** Called with each statement a pool sends and its parameters: tests read the SQL the code runs. */
+export type QueryHook = (connection: number, query: string, parameters: unknown[], types: unknown[]) => void;
+
 /** A bounded, prepared-statement pool. Postgres notices are routine (IF NOT EXISTS) and silenced. */
 export function createSql(
   url: string,
-  options: { max: number; applicationName: string; connectTimeoutSeconds?: number },
+  options: { max: number; applicationName: string; connectTimeoutSeconds?: number; debug?: QueryHook },
 ): Sql {
   return postgres(url, {
     max: options.max,
+    ...(options.debug ? { debug: options.debug } : {}),
     prepare: true,
     idle_timeout: 60,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
