@@ -2,15 +2,17 @@
 // what a native client does for the same answer, a create with the message plus its reply read
 // from the chat's event stream. Both run the same mock turn on the same worker; each request is
 // timed from its send to the end of its reply (`data: [DONE]`, or the turn's `completed` event).
+import { alternate, medianOf, paired, type Throughput, percentile } from './stats.ts';
 
-/** Latencies of one side, in ms. */
-export interface FacadeSide {
-  perSec: number;
-  p50: number;
-  p99: number;
+/** One side's rate and latencies (ms): the median of its rounds. */
+export type FacadeSide = Throughput;
+
+/** Both sides, and the facade's rate as a fraction of the native client's (median of per-round ratios). */
+export interface FacadeMeasure {
+  facade: FacadeSide;
+  native: FacadeSide;
+  ratio: number;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 /** `n` calls of `call`, `concurrency` at a time; every one must succeed. */
 async function drive(n: number, concurrency: number, call: () => Promise<void>): Promise<FacadeSide> {
@@ -50,8 +52,8 @@ async function readUntil(res: Response, done: (text: string) => boolean, what: s
 
 /**
  * Measures `n` streamed chat completions and `n` native creates-plus-reply against the API at
- * `url` (with a worker running), `concurrency` at a time, alternating sides in two rounds and
- * keeping each side's best.
+ * `url` (with a worker running), `concurrency` at a time, in `rounds` alternated rounds; each
+ * figure is its median.
  */
 export async function measureFacade(
   url: string,
@@ -59,7 +61,8 @@ export async function measureFacade(
   model: string,
   n: number,
   concurrency: number,
-): Promise<{ facade: FacadeSide; native: FacadeSide }> {
+  rounds: number,
+): Promise<FacadeMeasure> {
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const facade = async () => {
     const res = await fetch(`${url}/openai/v1/chat/completions`, {
@@ -81,12 +84,12 @@ export async function measureFacade(
     const completed = `"turn_id":"${turn.id}","status":"completed"`;
     await readUntil(events, (text) => text.includes(completed), 'event stream');
   };
-  const best: { facade?: FacadeSide; native?: FacadeSide } = {};
-  for (const round of [0, 1]) {
-    for (const side of round === 0 ? (['facade', 'native'] as const) : (['native', 'facade'] as const)) {
-      const run = await drive(n, concurrency, side === 'facade' ? facade : native);
-      if (!best[side] || run.perSec > best[side].perSec) best[side] = run;
-    }
-  }
-  return best as { facade: FacadeSide; native: FacadeSide };
+  const runs = await alternate(['facade', 'native'] as const, rounds, (side) =>
+    drive(n, concurrency, side === 'facade' ? facade : native),
+  );
+  const rates = paired(
+    runs.facade.map((r) => r.perSec),
+    runs.native.map((r) => r.perSec),
+  );
+  return { facade: medianOf(runs.facade), native: medianOf(runs.native), ratio: rates.ratio };
 }
