@@ -28,12 +28,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceProcess, startService } from '../test/harness/processes.ts';
+import { type CpuSplit, cpuSince } from './cpu.ts';
 import { type FacadeMeasure, measureFacade } from './facade.ts';
 import { followChats } from './live.ts';
 import { seedChats, type SeedShape } from './seed.ts';
 import {
   alternate,
   type Comparison,
+  median,
   medianOf,
   paired,
   percentile,
@@ -406,15 +408,31 @@ interface Bench {
   model: string;
 }
 
-/** What a phase prints: rows of the results table, and tables of its own after it. */
+/** What a phase prints: rows of the results table, rows of the CPU table, and tables of its own. */
 interface Report {
   rows: string[][];
+  cpu?: string[][];
   tables?: string[];
 }
+
+/** CPU of each process group per operation (ms), each group's median over the rounds. */
+function cpuRow(operation: string, side: string, splits: CpuSplit[], operations: number): string[] {
+  const per = (group: keyof CpuSplit) => median(splits.map((split) => split[group])) / operations;
+  const groups = ['service', 'postgres', 'redis', 'bench'] as const;
+  const total = groups.reduce((sum, group) => sum + per(group), 0);
+  return [operation, side, ...groups.map((group) => fmt(per(group), 2)), fmt(total, 2)];
+}
+
+const CPU_HEADER = [
+  ['operation', 'side', 'API or worker', 'Postgres', 'Redis', 'load generator', 'total'],
+  ['---', '---', '---:', '---:', '---:', '---:', '---:'],
+];
 
 /** A server the sends and edits are driven against: chatq's API or the floor's. */
 interface Endpoint {
   url: string;
+  /** The server's process, whose CPU is counted. */
+  pid: number;
   token?: string;
   sendPath: (chat: string) => string;
   editPath: (m: { chat: string; message: string }) => string;
@@ -424,6 +442,7 @@ const chatqSendPath = (chat: string) => `/api/v1/chats/${chat}/messages`;
 
 const chatqEndpoint = (api: ServiceProcess): Endpoint => ({
   url: api.url,
+  pid: api.child.pid!,
   token: TOKEN,
   sendPath: chatqSendPath,
   editPath: (m) => `/api/v1/chats/${m.chat}/messages/${m.message}`,
@@ -431,6 +450,7 @@ const chatqEndpoint = (api: ServiceProcess): Endpoint => ({
 
 const floorEndpoint = (floor: ServiceProcess): Endpoint => ({
   url: floor.url,
+  pid: floor.child.pid!,
   sendPath: (chat) => `/send/${chat}`,
   editPath: (m) => `/edit/${m.chat}/${m.message}`,
 });
@@ -443,6 +463,7 @@ const spawnFloorApi = (b: Bench, prefix: string) =>
 interface HttpRun {
   sends: Throughput;
   edits: Throughput;
+  cpu: Record<(typeof HTTP_KINDS)[number], CpuSplit>;
 }
 
 /** A first load on `e`, so that JIT warm-up and cold connection pools fall outside the rounds. */
@@ -454,10 +475,14 @@ async function warmUp(b: Bench, e: Endpoint): Promise<void> {
 /** REQUESTS sends on `e`, each on a new idle chat, then an edit of each message sent. */
 async function sendsAndEdits(b: Bench, e: Endpoint): Promise<HttpRun> {
   const ids = await makeChats(b.sql, b.owner, b.model, REQUESTS);
+  const sendsCpu = cpuSince(e.pid);
   const sends = await drive(e.url, 'POST', ids.map(e.sendPath), { content: 'hello' }, e.token);
+  const cpu = { sends: sendsCpu(), edits: {} as CpuSplit };
   const messages = await userMessages(b.sql, ids);
+  const editsCpu = cpuSince(e.pid);
   const edits = await drive(e.url, 'PATCH', messages.map(e.editPath), { content: 'edited' }, e.token);
-  return { sends, edits };
+  cpu.edits = editsCpu();
+  return { sends, edits, cpu };
 }
 
 /** Rate of each of `runs`' sends or edits. */
@@ -490,7 +515,17 @@ async function httpPhase(b: Bench): Promise<Report & { chatq: HttpRun[] }> {
       ]),
     ];
   });
-  return { rows, chatq: runs.chatq };
+  const cpu = HTTP_KINDS.flatMap((kind) =>
+    SIDES.map((side) =>
+      cpuRow(
+        kind.slice(0, -1),
+        side,
+        runs[side].map((r) => r.cpu[kind]),
+        REQUESTS,
+      ),
+    ),
+  );
+  return { rows, cpu, chatq: runs.chatq };
 }
 
 /**
@@ -569,6 +604,7 @@ async function idleWorkerRssMb(): Promise<number> {
 interface DrainRun {
   perSec: number;
   rss: number;
+  cpu: CpuSplit;
 }
 
 /** A fresh worker (the bare one for `floor`) draining a backlog of plain turns, or of tool turns. */
@@ -579,10 +615,12 @@ async function drainOnce(b: Bench, side: (typeof DRAIN_SIDES)[number], toolModel
     side === 'tools'
       ? await makeToolChats(b.sql, b.owner, toolModel, TOOL_TURNS)
       : await makeChats(b.sql, b.owner, b.model, TURNS);
-  const perSec = await drainRate(b.sql, prefix, await queuedTurns(b.sql, b.owner, chats));
-  const rss = peakRssMb(worker);
+  const jobs = await queuedTurns(b.sql, b.owner, chats);
+  const cpu = cpuSince(worker.child.pid!);
+  const perSec = await drainRate(b.sql, prefix, jobs);
+  const run = { perSec, rss: peakRssMb(worker), cpu: cpu() };
   await stop(worker);
-  return { perSec, rss };
+  return run;
 }
 
 /**
@@ -604,6 +642,7 @@ async function drainPhase(b: Bench): Promise<Report> {
   const rate = (side: (typeof DRAIN_SIDES)[number]) => runs[side].map((r) => r.perSec);
   // A peak is a bound: the highest of the rounds, not their median.
   const peak = (side: 'chatq' | 'floor') => Math.max(...runs[side].map((r) => r.rss));
+  const cpuOf = (side: (typeof DRAIN_SIDES)[number]) => runs[side].map((r) => r.cpu);
   return {
     rows: [
       ratioRow(
@@ -622,6 +661,11 @@ async function drainPhase(b: Bench): Promise<Report> {
         peak('chatq'),
       ]),
       row(`worker idle RSS (MB), ${IDLE_MS / 1000} s after start`, fmt(idle), '', '', [TARGETS.workerIdleMb, idle]),
+    ],
+    cpu: [
+      cpuRow('turn', 'floor', cpuOf('floor'), TURNS),
+      cpuRow('turn', 'chatq', cpuOf('chatq'), TURNS),
+      cpuRow('two-step tool turn', 'chatq', cpuOf('tools'), TOOL_TURNS),
     ],
   };
 }
@@ -796,11 +840,20 @@ async function main(): Promise<void> {
       `chatq benchmark: ${availableParallelism()} CPUs, Node ${process.versions.node}, ` +
       `${REQUESTS} requests per HTTP run, median of ${ROUNDS} rounds`;
     const rows = reports.flatMap((r) => r.rows);
-    const blocks = [title, ...(rows.length > 0 ? [table([...HEADER, ...rows])] : [])];
+    const cpu = reports.flatMap((r) => r.cpu ?? []);
+    const cpuCaption =
+      `CPU per operation (ms) by process, median of the rounds: on ${availableParallelism()} CPUs every ` +
+      `process shares the same cores, so a side's rate is bounded by its total (bench/cpu.ts)`;
+    const blocks = [
+      title,
+      ...(rows.length > 0 ? [table([...HEADER, ...rows])] : []),
+      ...(cpu.length > 0 ? [`${cpuCaption}\n\n${table([...CPU_HEADER, ...cpu])}`] : []),
+    ];
     process.stdout.write(`${[...blocks, ...reports.flatMap((r) => r.tables ?? [])].join('\n\n')}\n`);
     log(`done in ${fmt((performance.now() - started) / 1000)} s`);
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
+    // SIGTERM first: a process run with BENCH_NODE_ARGS=--cpu-prof writes its profile as it exits.
+    await Promise.all(processes.map((p) => p.terminate(5_000)));
     // Every key the run made (queues, event logs, counters) starts with its name.
     const redis = new Redis(REDIS_URL);
     await deleteKeys(redis, `${RUN}*`);
