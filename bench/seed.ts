@@ -38,9 +38,8 @@ export async function seedChats(sql: Sql, model: string, shape: SeedShape): Prom
       create temporary table seed_chats on commit drop as
       select chatq_uuidv7() as id, g from generate_series(1, ${shape.chats}) g`;
     // Every stride-th chat is the reader's, the others go round the members: each owner's chats
-    // span the whole period, as an active user's do. (Were the reader's chats all older than the
-    // rest, Postgres would plan its first page as a backward walk of chats_pkey past every newer
-    // chat: a real case, a heavy user gone quiet, but another measure than this one.)
+    // span the whole period, as an active user's do. (A heavy user gone quiet, whose chats are all
+    // older than the rest, is a case of its own: test/db/list-plans.test.ts holds its plan.)
     const stride = Math.floor(shape.chats / shape.readerChats);
     await tx`
       with members as (

@@ -384,9 +384,9 @@ const MODES: Record<Mode, { settings: string; analyze: boolean }> = {
 const literal = (value: unknown): string =>
   value === null ? 'null' : `'${(value instanceof Date ? value.toISOString() : String(value)).replaceAll("'", "''")}'`;
 
-/** The plan of `statement` as a prepared statement, the way the API's pool runs every one. */
-async function planOf(statement: Statement, mode: Mode): Promise<PlanNode> {
-  const conn = await db.sql.reserve();
+/** The plan of `statement` on `on` (the seeded database), as a prepared statement, the way the API's pool runs every one. */
+async function planOf(statement: Statement, mode: Mode, on: Sql = db.sql): Promise<PlanNode> {
+  const conn = await on.reserve();
   let prepared = false;
   try {
     await conn.unsafe(MODES[mode].settings);
@@ -442,6 +442,58 @@ async function offencesOf(query: QuerySpec, modes: readonly Mode[], budget?: num
 describe('every list query finds and orders its page by an index, whatever the size of the table', () => {
   it.each(LISTS)('$name', async (list) => {
     expect(await offencesOf(list, ['custom', 'generic', 'index order'], ROWS_PER_PAGE)).toEqual([]);
+  });
+});
+
+/**
+ * 1,001 users and 100,000 chats: the oldest 10,000 are one user's, who has made none since. That
+ * user's share makes the planner expect their chats anywhere in the table, so for their own value
+ * it prefers walking the primary key from the newest chat down over the owner index: 90,000 chats
+ * read for a page of 21. The list compares the owner with a value the planner cannot look into.
+ */
+const QUIET_SEED = `
+  insert into providers (name, kind) values ('mock', 'mock');
+  insert into model_configs (provider_id, model) select id, 'mock' from providers;
+  insert into users (username, role) select 'user-' || i, 'member' from generate_series(1, 1000) i;
+  insert into users (username, role) values ('quiet', 'member');
+  insert into chats (owner_id, title, last_model_config_id)
+  select (select id from users where username = 'quiet'), 'old', (select id from model_configs)
+  from generate_series(1, 10000);
+  insert into chats (owner_id, title, last_model_config_id)
+  select u.id, 'new', (select id from model_configs)
+  from generate_series(1, 90000) c
+  join (select id, row_number() over (order by id) as n from users where username like 'user-%') u on u.n = 1 + c % 1000;
+  analyze;
+`;
+
+describe('a user who owns many chats, all older than everyone else’s', () => {
+  let quiet: TestDatabase;
+  beforeAll(async () => {
+    quiet = await createTestDatabase();
+    await quiet.sql.unsafe(QUIET_SEED);
+  }, 120_000);
+  afterAll(async () => {
+    await quiet?.drop();
+  });
+
+  it('gets a page of their chats from the owner index, not by walking past every newer chat', async () => {
+    const captured: Statement[] = [];
+    const pool = createSql(quiet.url, {
+      max: 1,
+      applicationName: 'chatq-test-plans',
+      debug: (_connection, query, parameters) => captured.push({ query, parameters }),
+    });
+    try {
+      await pool`select 1`;
+      captured.length = 0;
+      const [user] = await quiet.sql<{ id: string }[]>`select id from users where username = 'quiet'`;
+      const page = await new ChatsRepository(pool).list(user!.id, {}, { limit: 20, direction: 'after', cursor: null });
+      expect(page).toHaveLength(21);
+      const plan = await planOf(captured[0]!, 'custom', quiet.sql);
+      expect(rowsRead(plan)).toBeLessThanOrEqual(ROWS_PER_PAGE);
+    } finally {
+      await pool.end({ timeout: 1 });
+    }
   });
 });
 
