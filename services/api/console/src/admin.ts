@@ -2,7 +2,7 @@ import type { ChatqClient, ModelConfig, Provider, ResponseBody, User } from '@ch
 import { AUDIT_ACTIONS, type AuditAction } from '@chatq/contracts';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { dollars, ErrorLine, html, json, when } from './ui.ts';
+import { dollars, ErrorLine, html, json, SelectField, when } from './ui.ts';
 
 interface PageOf<T> {
   data: T[];
@@ -178,12 +178,9 @@ function Providers({ client }: PageProps) {
         })}
     >
       ${field('Name', 'name', { required: true, maxlength: 100 })}
-      <label
-        >Kind
-        <select name="kind">
-          ${['openai', 'anthropic', 'google', 'openai-compatible', 'mock'].map((k) => html`<option>${k}</option>`)}
-        </select>
-      </label>
+      <${SelectField} label="Kind" name="kind">
+        ${['openai', 'anthropic', 'google', 'openai-compatible', 'mock'].map((k) => html`<option>${k}</option>`)}
+      <//>
       ${field('Base URL', 'base_url', { type: 'url' })}
       ${field('API key', 'api_key', { type: 'password', autocomplete: 'off' })}
     <//>`;
@@ -205,8 +202,6 @@ function Models({ client }: PageProps) {
   const action = useAction(() => setReload((n) => n + 1));
   const toggle = (m: ModelConfig) =>
     action.run(() => client.updateModelConfig({ params: { id: m.id }, body: { enabled: !m.enabled } }));
-  // The Provider select below is named with aria-label too: the text of a label that wraps a select
-  // takes in its options' names once they load, so by that text alone it would have no stable name.
   const providerName = (id: string) => providers.find((p) => p.id === id)?.name ?? id.slice(0, 8);
   return html`<h1>Model configs</h1>
     <${ErrorLine} error=${error ?? providersError ?? action.error} />
@@ -244,12 +239,9 @@ function Models({ client }: PageProps) {
           },
         })}
     >
-      <label
-        >Provider
-        <select name="provider_id" aria-label="Provider">
-          ${providers.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
-        </select>
-      </label>
+      <${SelectField} label="Provider" name="provider_id">
+        ${providers.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
+      <//>
       ${field('Model', 'model', { required: true, maxlength: 200 })}
       ${field('Display name', 'display_name', { maxlength: 200 })}
       <label><input type="checkbox" name="is_default" /> Default</label>
@@ -451,14 +443,15 @@ function Usage({ client }: PageProps) {
     };
   });
   return html`<h1>Usage</h1>
-    <label
-      >Period
-      <select value=${days} onChange=${(e: Event) => setDays(Number((e.target as HTMLSelectElement).value))}>
-        <option value="1">last day</option>
-        <option value="7">last 7 days</option>
-        <option value="30">last 30 days</option>
-      </select>
-    </label>
+    <${SelectField}
+      label="Period"
+      value=${days}
+      onChange=${(e: Event) => setDays(Number((e.target as HTMLSelectElement).value))}
+    >
+      <option value="1">last day</option>
+      <option value="7">last 7 days</option>
+      <option value="30">last 30 days</option>
+    <//>
     <${ErrorLine} error=${error} />
     ${
       byDay &&
@@ -507,13 +500,10 @@ function Audit({ client }: PageProps) {
         setAction(String(new FormData(e.target as HTMLFormElement).get('action') ?? '') as AuditAction | '');
       }}
     >
-      <label
-        >Action
-        <select name="action">
-          <option value="">any</option>
-          ${AUDIT_ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
-        </select>
-      </label>
+      <${SelectField} label="Action" name="action">
+        <option value="">any</option>
+        ${AUDIT_ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
+      <//>
       <button type="submit">Filter</button>
     </form>
     <${AuditTable} key=${action} client=${client} action=${action} />`;
@@ -586,13 +576,10 @@ function LimitRow({ client, user }: PageProps & { user: User }) {
               defaultValue=${limits.spend_limit ? limits.spend_limit.amount_micros / 1_000_000 : ''}
             />
           </label>
-          <label
-            >Period
-            <select name="period">
-              <option value="month" selected=${limits.spend_limit?.period !== 'day'}>month</option>
-              <option value="day" selected=${limits.spend_limit?.period === 'day'}>day</option>
-            </select>
-          </label>
+          <${SelectField} label="Period" name="period">
+            <option value="month" selected=${limits.spend_limit?.period !== 'day'}>month</option>
+            <option value="day" selected=${limits.spend_limit?.period === 'day'}>day</option>
+          <//>
           <button type="submit">Save limit</button>
         </form>`
       }

@@ -1,6 +1,6 @@
 import type { Chat, ChatqClient } from '@chatq/client';
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorLine, html, when } from './ui.ts';
+import { ErrorLine, html, SelectField, when } from './ui.ts';
 
 const STATUSES = ['idle', 'pending', 'running', 'requires_action', 'awaiting_approval', 'error'] as const;
 const PAGE_SIZE = 20;
@@ -66,21 +66,15 @@ export function ChatList({ client }: { client: ChatqClient }) {
     </div>
     <form class="filters" role="search" onSubmit=${filter}>
       <label>Search <input name="q" type="search" maxlength="200" /></label>
-      <label
-        >Status
-        <select name="status">
-          <option value="">any</option>
-          ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
-        </select>
-      </label>
-      <label
-        >Archived
-        <select name="archived">
-          <option value="false" selected>not archived</option>
-          <option value="true">archived</option>
-          <option value="">both</option>
-        </select>
-      </label>
+      <${SelectField} label="Status" name="status">
+        <option value="">any</option>
+        ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
+      <//>
+      <${SelectField} label="Archived" name="archived">
+        <option value="false" selected>not archived</option>
+        <option value="true">archived</option>
+        <option value="">both</option>
+      <//>
       <button type="submit">Filter</button>
     </form>
     <${ErrorLine} error=${error} />

@@ -1,4 +1,5 @@
 import { ChatqApiError } from '@chatq/client';
+import type { ComponentChildren } from 'preact';
 /** JSX-like templates without a compiler: `html\`<p>${text}</p>\``, bound to Preact. */
 export { html } from 'htm/preact';
 import { html } from 'htm/preact';
@@ -16,6 +17,21 @@ export function errorText(err: unknown): string {
 export function ErrorLine({ error }: { error: unknown }) {
   if (error === undefined || error === null) return null;
   return html`<p class="error" role="alert">${errorText(error)}</p>`;
+}
+
+/**
+ * A select inside its label. The select is also named outright (aria-label): the text of a label
+ * that wraps a select takes in the select's options, so by that text alone its name would change
+ * as its options load.
+ */
+export function SelectField(props: { label: string; children: ComponentChildren } & Record<string, unknown>) {
+  const { label, children, ...attrs } = props;
+  return html`<label
+    >${label}
+    <select aria-label=${label} ...${attrs}>
+      ${children}
+    </select>
+  </label>`;
 }
 
 /** Integer microdollars as dollars. */
