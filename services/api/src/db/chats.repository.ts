@@ -258,8 +258,7 @@ export class ChatsRepository {
     // messages over in order and the limit stops the walk; a plain join would read the whole
     // chat and sort it. Outside, only the page's rows are put back in order.
     const rows = await this.sql<((MessageRow | { id: null }) & { queued: QueuedMessageRow[] })[]>`
-      select m.id, m.seq, m.chat_id, m.role, m.content, m.parts, m.model_config_id, m.usage, m.cost_micros,
-             m.interrupted, m.created_at,
+      select m.*,
              coalesce((select jsonb_agg(to_jsonb(q) order by q.seq) from queued_messages q
                        where q.chat_id = c.id), '[]') as queued
       from chats c
