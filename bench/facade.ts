@@ -2,7 +2,7 @@
 // what a native client does for the same answer, a create with the message plus its reply read
 // from the chat's event stream. Both run the same mock turn on the same worker; each request is
 // timed from its send to the end of its reply (`data: [DONE]`, or the turn's `completed` event).
-import { alternate, medianOf, paired, type Throughput, percentile } from './stats.ts';
+import { alternate, eachAtMost, medianOf, paired, percentile, type Throughput } from './stats.ts';
 
 /** One side's rate and latencies (ms): the median of its rounds. */
 export type FacadeSide = Throughput;
@@ -17,17 +17,12 @@ export interface FacadeMeasure {
 /** `n` calls of `call`, `concurrency` at a time; every one must succeed. */
 async function drive(n: number, concurrency: number, call: () => Promise<void>): Promise<FacadeSide> {
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < n) {
-        const t0 = performance.now();
-        await call();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
+  await eachAtMost(Array.from({ length: n }), concurrency, async () => {
+    const t0 = performance.now();
+    await call();
+    latencies.push(performance.now() - t0);
+  });
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { perSec: n / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };

@@ -9,54 +9,16 @@
 // the delivery delay. The id truncates the append time to the millisecond: a delay reads up to 1 ms
 // long.
 import { Agent, request, type ClientRequest } from 'node:http';
-
-/** One event as the API frames it: `id:`, `event:` and `data:` lines, then a blank line. */
-export interface SseEvent {
-  id: string;
-  event: string;
-  data: string;
-}
+// The typed client's parser, by path: the bench runs without the `chatq-source` condition that
+// resolves @chatq/client to its sources, and sse.ts imports nothing.
+import { SseParser, type SseMessage } from '../libs/client/src/sse.ts';
+import { eachAtMost } from './stats.ts';
 
 /**
- * The most an event may take before its blank line: the biggest event here is a whole message,
- * far smaller. A stream sending more without ending an event is refused, not buffered.
+ * The most a stream may send without ending an event: the biggest event here is a whole message,
+ * far smaller. A stream sending more is refused, not buffered.
  */
 const MAX_EVENT_CHARS = 64 * 1024;
-
-/**
- * Splits an event stream's text into events, keeping at most one unfinished event (bounded by
- * MAX_EVENT_CHARS). Reads what chatq writes: `\n` line ends, one `field: value` per line.
- * Comments and the `retry:` preamble carry no data and yield no event.
- */
-export class SseParser {
-  #pending = '';
-
-  push(text: string): SseEvent[] {
-    const frames = (this.#pending + text).split('\n\n');
-    this.#pending = frames.pop()!;
-    if (this.#pending.length > MAX_EVENT_CHARS) {
-      throw new Error(`an event stream sent ${this.#pending.length} characters without ending an event`);
-    }
-    return frames.map(parseFrame).filter((e): e is SseEvent => e !== undefined);
-  }
-}
-
-function parseFrame(frame: string): SseEvent | undefined {
-  const event: SseEvent = { id: '', event: 'message', data: '' };
-  let data: string[] | undefined;
-  for (const line of frame.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const value = line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
-    const field = line.slice(0, colon);
-    if (field === 'id') event.id = value;
-    else if (field === 'event') event.event = value;
-    else if (field === 'data') (data ??= []).push(value);
-  }
-  if (data === undefined) return undefined;
-  event.data = data.join('\n');
-  return event;
-}
 
 /** When the event with Redis Stream id `id` was appended (ms since the epoch). */
 const appendedAt = (id: string) => Number(id.slice(0, id.indexOf('-')));
@@ -66,16 +28,6 @@ const appendedAt = (id: string) => Number(id.slice(0, id.indexOf('-')));
  * and the dropped ones come back only after a SYN retry a second later.
  */
 const CONNECTING = 100;
-
-/** `fn` over `items`, at most `limit` at a time. */
-async function eachAtMost<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
-    }),
-  );
-}
 
 /** Clients following chats' event streams, and what they have received. */
 export interface Followers {
@@ -111,7 +63,7 @@ export async function followChats(url: string, token: string, chats: readonly st
     if (!closing) settle.reject(err);
   };
 
-  const onEvent = (stream: number, event: SseEvent, at: number) => {
+  const onEvent = (stream: number, event: SseMessage, at: number) => {
     if (event.event === 'message.delta') delays.push(at - appendedAt(event.id));
     else if (event.event === 'turn.failed') fail(new Error(`a turn failed: ${event.data.slice(0, 300)}`));
     else if (event.event === 'message.completed' && !done.has(stream)) {
@@ -139,15 +91,20 @@ export async function followChats(url: string, token: string, chats: readonly st
         }
         resolve();
         const parser = new SseParser();
+        // Characters received since the last whole event: what the parser may be holding.
+        let unfinished = 0;
         res.setEncoding('utf8');
         res.on('data', (text: string) => {
           const at = Date.now();
-          try {
-            for (const event of parser.push(text)) onEvent(stream, event, at);
-          } catch (err) {
-            fail(err as Error);
+          unfinished += text.length;
+          const events = parser.push(text);
+          if (events.length > 0) unfinished = text.length - text.lastIndexOf('\n\n') - 2;
+          if (unfinished > MAX_EVENT_CHARS) {
+            fail(new Error(`the event stream of chat ${chat} sent ${unfinished} characters without ending an event`));
             req.destroy();
+            return;
           }
+          for (const event of events) onEvent(stream, event, at);
         });
         res.on('error', fail);
         res.on('close', () => fail(new Error(`the event stream of chat ${chat} ended`)));

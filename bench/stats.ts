@@ -80,3 +80,17 @@ export async function alternate<S extends string, T>(
 export async function repeat<T>(rounds: number, measure: (round: number) => Promise<T>): Promise<T[]> {
   return (await alternate(['only'], rounds, (_side, round) => measure(round))).only;
 }
+
+/** `fn` over `items`, at most `limit` at a time. */
+export async function eachAtMost<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
+    }),
+  );
+}
