@@ -110,6 +110,22 @@ interface Statement {
   parameters: unknown[];
 }
 
+/**
+ * A one-connection pool on `url` that hands `record` each statement it sends. Its first query also
+ * reads the server's types: done here, so nothing a test runs records that.
+ */
+async function tracedPool(url: string, record: (statement: Statement) => void): Promise<Sql> {
+  let ready = false;
+  const pool = createSql(url, {
+    max: 1,
+    applicationName: 'chatq-test-plans',
+    debug: (_connection, query, parameters) => ready && record({ query, parameters }),
+  });
+  await pool`select 1`;
+  ready = true;
+  return pool;
+}
+
 let db: TestDatabase;
 /** The pool the repositories run on: it records each statement it sends into `sent`. */
 let traced: Sql;
@@ -147,13 +163,7 @@ type Repositories = ReturnType<typeof repositories>;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.sql.unsafe(SEED);
-  traced = createSql(db.url, {
-    max: 1,
-    applicationName: 'chatq-test-plans',
-    debug: (_connection, query, parameters) => sent.push({ query, parameters }),
-  });
-  // Its first query also reads the server's types: done here, so no test captures that.
-  await traced`select 1`;
+  traced = await tracedPool(db.url, (statement) => sent.push(statement));
   repos = repositories(traced);
   const middle = async (rows: PromiseLike<readonly { k: unknown }[]>): Promise<string> => {
     const keys = await rows;
@@ -478,14 +488,8 @@ describe('a user who owns many chats, all older than everyone else’s', () => {
 
   it('gets a page of their chats from the owner index, not by walking past every newer chat', async () => {
     const captured: Statement[] = [];
-    const pool = createSql(quiet.url, {
-      max: 1,
-      applicationName: 'chatq-test-plans',
-      debug: (_connection, query, parameters) => captured.push({ query, parameters }),
-    });
+    const pool = await tracedPool(quiet.url, (statement) => captured.push(statement));
     try {
-      await pool`select 1`;
-      captured.length = 0;
       const [user] = await quiet.sql<{ id: string }[]>`select id from users where username = 'quiet'`;
       const page = await new ChatsRepository(pool).list(user!.id, {}, { limit: 20, direction: 'after', cursor: null });
       expect(page).toHaveLength(21);
