@@ -21,14 +21,13 @@ import { addTurnJobs, createTurnQueue } from '@chatq/chat-core';
 import { createRedis, createSql, deleteKeys, Redis, type Sql, withTimeout } from '@chatq/platform';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceProcess, startService } from '../test/harness/processes.ts';
-import { type CpuSplit, cpuSince } from './cpu.ts';
+import { type CpuSplit, cpuSince, memoryMb } from './proc.ts';
 import { type FacadeMeasure, measureFacade } from './facade.ts';
 import { followChats } from './live.ts';
 import { seedChats, type SeedShape } from './seed.ts';
@@ -317,13 +316,7 @@ async function makeToolChats(sql: Sql, owner: string, { tool, model }: ToolModel
   return ids;
 }
 
-/** A memory figure of a process from /proc (Linux), in MB: VmHWM is its peak resident set, VmRSS its current one. */
-function memoryMb(p: ServiceProcess, field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-}
-
-const peakRssMb = (p: ServiceProcess) => memoryMb(p, 'VmHWM');
+const peakRssMb = (p: ServiceProcess) => memoryMb(p.child.pid!, 'VmHWM');
 
 /** Enqueue-to-reply latency of the turns created in [from, to), in ms. */
 async function turnLatency(sql: Sql, from: Date, to: Date): Promise<{ n: number; p50: number; p99: number }> {
@@ -595,7 +588,7 @@ async function listChats(b: Bench, user: string): Promise<Throughput[]> {
 async function idleWorkerRssMb(): Promise<number> {
   const worker = await spawn('worker', { QUEUE_PREFIX: newPrefix() }, { nodeArgs: [] });
   await sleep(IDLE_MS);
-  const rss = memoryMb(worker, 'VmRSS');
+  const rss = memoryMb(worker.child.pid!, 'VmRSS');
   await stop(worker);
   return rss;
 }
@@ -843,7 +836,7 @@ async function main(): Promise<void> {
     const cpu = reports.flatMap((r) => r.cpu ?? []);
     const cpuCaption =
       `CPU per operation (ms) by process, median of the rounds: on ${availableParallelism()} CPUs every ` +
-      `process shares the same cores, so a side's rate is bounded by its total (bench/cpu.ts)`;
+      `process shares the same cores, so a side's rate is bounded by its total (bench/proc.ts)`;
     const blocks = [
       title,
       ...(rows.length > 0 ? [table([...HEADER, ...rows])] : []),

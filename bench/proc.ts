@@ -1,9 +1,16 @@
-// Where a measure's CPU goes, by process: the service under test, Postgres (every server process:
-// backends, WAL writer, checkpointer), Redis, and the benchmark itself (the load generator runs in
-// this process). On a 2-core machine every process competes for the same cores, so a side's rate
-// is bounded by its CPU per operation summed over all of them; this says which process spends it.
-// Linux only (/proc); elsewhere it reports nothing.
+// What the benchmark reads of processes from /proc (Linux only; elsewhere its figures are NaN or
+// zero): a process's memory, and where a measure's CPU goes by process: the service under test,
+// Postgres (every server process: backends, WAL writer, checkpointer), Redis, and the benchmark
+// itself (the load generator runs in this process). On a 2-core machine every process competes
+// for the same cores, so a side's rate is bounded by its CPU per operation summed over all of
+// them; this says which process spends it.
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** A memory figure of process `pid`, in MB: VmHWM is its peak resident set, VmRSS its current one. */
+export function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+}
 
 /** Clock ticks per second of /proc's utime and stime: 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
